@@ -1,0 +1,175 @@
+"""The lesson model: what a parsed lesson file is, as frozen dataclasses.
+
+Pure data. The parser builds these; the runner, the UI and the progress store read them.
+Every block remembers the 1-based line of the file it came from, so that errors and
+failing cells can be reported as ``path:line``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Union
+
+
+@dataclass(frozen=True)
+class Prose:
+    """Markdown shown to the learner (paragraphs, lists, tables, display-only code)."""
+
+    text: str
+    line: int
+
+
+@dataclass(frozen=True)
+class SetupCell:
+    """Hidden code that runs before the next visible cell (imports, data)."""
+
+    code: str
+    line: int
+
+
+@dataclass(frozen=True)
+class CodeCell:
+    """An editable, runnable cell. Cells of one lesson share one namespace, in order.
+
+    ``setup`` holds the hidden setup cells written just before this one; they run
+    (once per worker) before it. ``raises`` names an exception the cell is meant to
+    raise ("run it and read the error"): the headless runner counts that as a pass.
+    """
+
+    id: str
+    code: str
+    line: int
+    setup: tuple[SetupCell, ...] = ()
+    raises: str | None = None
+
+
+@dataclass(frozen=True)
+class Hint:
+    text: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """Starter code the learner completes; graded by the hidden ``check``.
+
+    The check runs after the learner's code in the same namespace: it passes when it
+    raises nothing, and an ``AssertionError`` message is the feedback shown.
+    """
+
+    id: str
+    starter: str
+    check: str
+    solution: str
+    line: int
+    check_line: int
+    solution_line: int
+    hints: tuple[Hint, ...] = ()
+    setup: tuple[SetupCell, ...] = ()
+
+
+@dataclass(frozen=True)
+class Quiz:
+    """A question graded by ``tutor.grading``.
+
+    With ``choices``, ``answer`` is the correct choice, or a tuple of choices (the
+    learner must pick exactly that set). Without choices, ``answer`` is a free answer:
+    a string, a tuple of accepted strings, or a number (with ``tolerance``).
+    """
+
+    id: str
+    question: str
+    answer: object
+    line: int
+    choices: tuple[str, ...] | None = None
+    explain: str = ""
+    tolerance: float | None = None
+    hints: tuple[Hint, ...] = ()
+
+    @property
+    def is_choice(self) -> bool:
+        return self.choices is not None
+
+    @property
+    def is_multiple(self) -> bool:
+        """True when the learner must pick a set of choices."""
+        return self.choices is not None and isinstance(self.answer, tuple)
+
+
+Block = Union[Prose, CodeCell, Exercise, Quiz]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One ``##`` section of a lesson."""
+
+    id: str
+    title: str
+    blocks: tuple[Block, ...]
+    line: int
+
+    @property
+    def runnables(self) -> tuple[CodeCell | Exercise, ...]:
+        return tuple(b for b in self.blocks if isinstance(b, (CodeCell, Exercise)))
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """One lesson module: one Markdown file."""
+
+    id: str
+    title: str
+    path: Path
+    steps: tuple[Step, ...]
+    summary: str = ""
+    minutes: int | None = None
+    requires: tuple[str, ...] = ()
+    device: str | None = None
+    number: str | None = None  # the file-name prefix, e.g. "03"
+    intro: str = ""  # prose before the first ``##`` heading
+    id_line: int = 1  # where ``id`` is written, for errors about it
+    requires_line: int = 1  # where ``requires`` is written
+
+    def blocks(self) -> list[Block]:
+        return [b for step in self.steps for b in step.blocks]
+
+    def cells(self) -> list[CodeCell]:
+        return [b for b in self.blocks() if isinstance(b, CodeCell)]
+
+    def exercises(self) -> list[Exercise]:
+        return [b for b in self.blocks() if isinstance(b, Exercise)]
+
+    def quizzes(self) -> list[Quiz]:
+        return [b for b in self.blocks() if isinstance(b, Quiz)]
+
+    def step_of(self, block_id: str) -> Step | None:
+        for step in self.steps:
+            if any(getattr(b, "id", None) == block_id for b in step.blocks):
+                return step
+        return None
+
+
+@dataclass(frozen=True)
+class LessonError:
+    """A problem in a lesson file, printed as ``path:line: message``."""
+
+    path: Path
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+@dataclass(frozen=True)
+class ParseResult:
+    """A lesson (when it could be built) and every error found in its file."""
+
+    path: Path
+    lesson: Lesson | None
+    errors: tuple[LessonError, ...] = field(default_factory=tuple)
+
+    @property
+    def ok(self) -> bool:
+        return self.lesson is not None and not self.errors
