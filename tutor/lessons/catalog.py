@@ -39,12 +39,16 @@ class Catalog:
         key = str(key).strip()
         for result in self.results:
             lesson = result.lesson
-            if lesson is None:
-                continue
-            if key == lesson.id or key in (result.path.name, result.path.stem):
+            if lesson is not None and (key == lesson.id or key in (result.path.name, result.path.stem)):
                 return self._usable(result)
-            if key.isdigit() and lesson.number is not None and int(key) == int(lesson.number):
-                return self._usable(result)
+        if key.isdigit():
+            numbered = [r for r in self.results
+                        if r.lesson is not None and r.lesson.number is not None and int(r.lesson.number) == int(key)]
+            if len(numbered) > 1:
+                names = ", ".join(r.lesson.id for r in numbered)
+                raise LessonNotFound(f"lesson number {key} is ambiguous ({names}): use the id")
+            if numbered:
+                return self._usable(numbered[0])
         path = Path(key).expanduser()
         if path.suffix == ".md" or path.exists():
             return load_lesson(path)

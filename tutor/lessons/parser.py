@@ -87,14 +87,24 @@ def _load_yaml(text: str, first_line: int) -> _Yaml:
     return _Yaml(value, key_lines)
 
 
-def _yaml_error_line(err: yaml.YAMLError, first_line: int) -> int:
-    mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
-    return first_line + (mark.line if mark is not None else 0)
+def _yaml_error_line(err: yaml.YAMLError, first_line: int, text: str) -> int:
+    """The file line of a YAML error. A problem found at the end of the text (an
+    unclosed bracket, say) is reported where the unclosed thing began."""
+    last = max(len(text.splitlines()) - 1, 0)
+    problem = getattr(err, "problem_mark", None)
+    context = getattr(err, "context_mark", None)
+    mark = problem
+    if mark is None or (mark.line > last and context is not None):
+        mark = context or problem
+    return first_line + (min(mark.line, last) if mark is not None else 0)
 
 
 def _yaml_error_text(err: yaml.YAMLError) -> str:
     problem = getattr(err, "problem", None)
     context = getattr(err, "context", None)
+    if problem and "<stream end>" in problem:
+        opened = (context or "").replace("while parsing a ", "") or "a bracket or quote"
+        return f"{opened} is never closed (a missing ']', '}}' or quote?)"
     parts = [p for p in (context, problem) if p]
     return ", ".join(parts) if parts else str(err).splitlines()[0]
 
@@ -247,7 +257,7 @@ class _LessonParser:
         try:
             doc = _load_yaml(fm.content, first)
         except yaml.YAMLError as err:
-            self.error(_yaml_error_line(err, first), f"front matter is not valid YAML: {_yaml_error_text(err)}")
+            self.error(_yaml_error_line(err, first, fm.content), f"front matter is not valid YAML: {_yaml_error_text(err)}")
             return None, fm.map[1]
         meta = doc.value
         if not isinstance(meta, dict):
@@ -427,7 +437,7 @@ class _LessonParser:
         try:
             doc = _load_yaml(fence.content, first)
         except yaml.YAMLError as err:
-            self.error(_yaml_error_line(err, first), f"quiz is not valid YAML: {_yaml_error_text(err)}")
+            self.error(_yaml_error_line(err, first, fence.content), f"quiz is not valid YAML: {_yaml_error_text(err)}")
             return None
         data = doc.value
         if not isinstance(data, dict):

@@ -1,0 +1,67 @@
+"""The dependency rules of DESIGN.md §1, checked in fresh interpreters.
+
+Everything outside tutor.ui must import without textual or rich, and nothing the CLI
+or the UI process loads may pull in torch.
+"""
+
+from __future__ import annotations
+
+import json
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import tutor
+
+HEAVY = ("torch", "torchvision", "textual", "rich")
+
+
+def core_modules() -> list[str]:
+    names = []
+    for info in pkgutil.walk_packages(tutor.__path__, prefix="tutor."):
+        if info.name == "tutor.ui" or info.name.startswith("tutor.ui."):
+            continue
+        names.append(info.name)
+    return sorted(names)
+
+
+def loaded_after(code: str) -> set[str]:
+    probe = f"{code}\nimport json, sys\nprint(json.dumps(sorted(m.split('.')[0] for m in sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    return set(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def test_core_modules_found():
+    names = core_modules()
+    assert "tutor.lessons.parser" in names and "tutor.cli" in names
+
+
+@pytest.mark.parametrize("module", core_modules())
+def test_core_module_imports_nothing_heavy(module):
+    loaded = loaded_after(f"import {module}")
+    assert not loaded & set(HEAVY), f"{module} pulled in {sorted(loaded & set(HEAVY))}"
+
+
+def test_help_and_list_do_not_load_heavy_modules(tmp_path):
+    code = (
+        "import sys, io, contextlib\n"
+        "from tutor.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['list'])\n"
+        "    main(['check'])\n"
+    )
+    loaded = loaded_after(code)
+    assert not loaded & set(HEAVY)
+
+
+def test_importtime_of_help_shows_neither_torch_nor_textual():
+    out = subprocess.run([sys.executable, "-X", "importtime", "-m", "tutor", "--help"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0
+    imported = {line.split("|")[-1].strip().split(".")[0] for line in out.stderr.splitlines() if "|" in line}
+    assert "tutor" in imported
+    assert not imported & set(HEAVY)
