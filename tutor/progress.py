@@ -359,7 +359,7 @@ def _snapshot(lesson_id: str, data: dict | None) -> LessonProgress:
             passed=r["passed_at"] is not None,
             solution_revealed=r["revealed_at"] is not None,
             needed_solution=r["revealed_at"] is not None
-            and (r["passed_at"] is None or r["revealed_at"] <= r["passed_at"]),
+            and (r["passed_at"] is None or r["revealed_at"] < r["passed_at"]),
         )
         for ex_id, r in data["exercises"].items()
     }
@@ -394,9 +394,9 @@ def _review_entry(item: ReviewItem, now: float) -> dict:
 
 
 @contextlib.contextmanager
-def file_lock(lock_path: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[bool]:
+def file_lock(lock_path: Path, timeout: float | None = None) -> Iterator[bool]:
     """Hold an advisory lock on ``lock_path``; yields whether it was obtained in time."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + (LOCK_TIMEOUT if timeout is None else timeout)
     if fcntl is not None:
         try:
             fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
