@@ -19,6 +19,8 @@ COMMANDS = {
     "list": "list the lessons of the course, with progress",
     "check": "validate lesson files (path:line: errors); --run also proves each exercise",
     "doctor": "report Python, torch, devices, paths, terminal and sandbox health",
+    "progress": "scores per lesson; --reset, --export FILE, --import FILE",
+    "review": "list the quizzes and exercises due for review",
 }
 
 DESCRIPTION = """\

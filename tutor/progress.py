@@ -106,6 +106,25 @@ class ExerciseRecord:
 
 
 @dataclass(frozen=True)
+class Score:
+    """A lesson's progress in numbers, for lists and progress bars."""
+
+    steps_seen: int
+    steps: int
+    quizzes_right: int
+    quizzes: int
+    exercises_passed: int
+    exercises: int
+
+    @property
+    def fraction(self) -> float:
+        """0..1: steps seen, quizzes right and exercises passed, each item counting once."""
+        total = self.steps + self.quizzes + self.exercises
+        done = self.steps_seen + self.quizzes_right + self.exercises_passed
+        return done / total if total else 0.0
+
+
+@dataclass(frozen=True)
 class LessonProgress:
     """What the learner did in one lesson (a snapshot: it never changes)."""
 
@@ -137,6 +156,13 @@ class LessonProgress:
         """(seen, total) over ``step_ids``."""
         ids = list(step_ids)
         return sum(1 for s in ids if s in self.steps_seen), len(ids)
+
+    def score(self, lesson) -> Score:
+        """This progress measured against ``lesson`` (a ``tutor.lessons.Lesson``)."""
+        steps = self.steps_score(s.id for s in lesson.steps)
+        quizzes = self.quiz_score(q.id for q in lesson.quizzes())
+        exercises = self.exercise_score(e.id for e in lesson.exercises())
+        return Score(*steps, *quizzes, *exercises)
 
 
 # -- the document ----------------------------------------------------------------------
