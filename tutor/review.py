@@ -76,8 +76,8 @@ def when(item: ReviewItem, now: float) -> str:
     if wait < 60 * 60:
         minutes = max(1, round(wait / 60))
         return f"in {minutes} minute{'s' * (minutes != 1)}"
-    if wait < DAY:
-        hours = round(wait / 3600)
+    hours = round(wait / 3600)
+    if hours < 24:
         return f"in {hours} hour{'s' * (hours != 1)}"
-    days = round(wait / DAY)
+    days = max(1, round(wait / DAY))
     return f"in {days} day{'s' * (days != 1)}"

@@ -48,6 +48,6 @@ def test_due_items_oldest_first():
 
 
 @pytest.mark.parametrize("wait, text", [(-5, "now"), (0, "now"), (30, "in 1 minute"), (600, "in 10 minutes"),
-                                        (7200, "in 2 hours"), (3 * DAY, "in 3 days"), (DAY, "in 1 day")])
+                                        (7200, "in 2 hours"), (3 * DAY, "in 3 days"), (DAY, "in 1 day"), (DAY - 60, "in 1 day")])
 def test_when(wait, text):
     assert when(ReviewItem("l", "quiz", "q", 1, NOW + wait), NOW) == text
