@@ -19,6 +19,7 @@ COMMANDS = {
     "list": "list the lessons of the course, with progress",
     "check": "validate lesson files (path:line: errors); --run also proves each exercise",
     "doctor": "report Python, torch, devices, paths, terminal and sandbox health",
+    "run": "run a lesson headless in the sandbox; exit 0 only if every cell and check passes",
     "progress": "scores per lesson; --reset, --export FILE, --import FILE",
     "review": "list the quizzes and exercises due for review",
 }

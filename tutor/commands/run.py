@@ -1,0 +1,116 @@
+"""``tutor run LESSON|PATH``: run a lesson headless in the sandbox, cell by cell.
+
+Prints each cell's output as it comes and its charts (as text) when it ends; exits 0
+only if every cell and check passed, else names each failure as ``path:line: why``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from tutor import config
+from tutor.commands.common import find_lesson, open_catalog
+from tutor.errors import UserError
+
+DEFAULT_TIMEOUT = 300.0
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("lesson", help="a lesson: number (03), id, or path to a .md file")
+    parser.add_argument("--solutions", action="store_true", help="run each exercise's solution instead of its starter")
+    parser.add_argument("--selftest", action="store_true",
+                        help="prove each exercise: its starter must fail the check, its solution pass")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="S",
+                        help=f"stop a cell after S seconds (default {DEFAULT_TIMEOUT:g}; 0 = no limit)")
+    parser.add_argument("--device", choices=config.DEVICES, default=None,
+                        help="where the code runs (default: auto = CUDA, then MPS, then CPU)")
+    parser.add_argument("--memory-limit", metavar="SIZE", default=None,
+                        help="stop code that uses more memory than this, e.g. 4G (default: from RAM)")
+    parser.add_argument("--lessons", metavar="DIR", help="the course to find LESSON in")
+    parser.add_argument("--quiet", action="store_true", help="print only failures and the summary")
+
+
+class Printer:
+    """Prints the run as it goes (sandbox and runner events)."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.at_line_start = True
+
+    def write(self, text: str) -> None:
+        if not text:
+            return
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        self.at_line_start = text.endswith("\n")
+
+    def newline(self) -> None:
+        if not self.at_line_start:
+            self.write("\n")
+
+    def __call__(self, event) -> None:
+        from tutor.runner import BlockFinished, BlockStarted
+        from tutor.sandbox.events import OutputCapped, OutputStreamed, WorkerState, WorkerStateChanged
+
+        if isinstance(event, WorkerStateChanged):
+            if event.state in (WorkerState.RESTARTING, WorkerState.CRASHED) and event.reason:
+                self.newline()
+                self.write(f"[worker] {event.reason}\n")
+            elif event.state is WorkerState.READY and event.reason:
+                self.write(f"[worker] {event.reason}\n")
+            return
+        if self.quiet:
+            if isinstance(event, BlockFinished) and not event.result.ok:
+                self.write(describe(event.result) + "\n")
+            return
+        if isinstance(event, BlockStarted):
+            self.newline()
+            self.write(f"── {event.kind} {event.block_id} ({event.location})\n")
+        elif isinstance(event, OutputStreamed):
+            self.write(event.text)
+        elif isinstance(event, OutputCapped):
+            self.newline()
+            self.write(f"… {event.dropped_lines} lines ({event.dropped_bytes} bytes) not shown …\n")
+        elif isinstance(event, BlockFinished):
+            self.newline()
+            for chart in event.result.charts:
+                self.write(chart + "\n")
+            mark = "ok" if event.result.ok else "FAILED"
+            detail = f": {event.result.message}" if event.result.message else ""
+            self.write(f"   {mark}{detail}\n")
+
+
+def describe(result) -> str:
+    from tutor.runner import describe_failure
+
+    return describe_failure(result)
+
+
+def run(args) -> int:
+    from tutor.runner import run_lesson
+
+    if args.solutions and args.selftest:
+        raise UserError("choose one of --solutions and --selftest")
+    try:
+        device = config.device_setting(args.device)
+        memory_limit = config.memory_limit_setting(args.memory_limit)
+    except ValueError as err:
+        raise UserError(str(err)) from None
+    if args.timeout < 0:
+        raise UserError("--timeout must be 0 (no limit) or a number of seconds")
+    lesson = find_lesson(open_catalog(args.lessons), args.lesson)
+    mode = "selftest" if args.selftest else "solutions" if args.solutions else "starters"
+    printer = Printer(args.quiet)
+    lesson_run = asyncio.run(run_lesson(lesson, mode=mode, timeout=args.timeout or None, device=device,
+                                        memory_limit=memory_limit, on_event=printer))
+    printer.newline()
+    failures = lesson_run.failures
+    total = len(lesson_run.results)
+    if not failures:
+        print(f"{lesson.id}: all {total} passed ({mode})")
+        return 0
+    print(f"{lesson.id}: {len(failures)} of {total} failed ({mode}):")
+    for result in failures:
+        print("  " + describe(result))
+    return 1

@@ -1,0 +1,52 @@
+"""Advice for the errors learners meet most, beside the error itself. Worker side,
+stdlib only (torch errors are recognised by name, never imported here)."""
+
+from __future__ import annotations
+
+import sys
+
+from tutor.sandbox.limits import format_size
+
+NO_INPUT = ("The tutor's cells can't read the keyboard: put the value in your code instead, "
+            "e.g. name = \"Ada\".")
+
+
+def _gpu_memory() -> str:
+    torch = sys.modules.get("torch")
+    try:
+        free, total = torch.cuda.mem_get_info()
+        used = total - free
+        reserved = torch.cuda.memory_reserved()
+        return f" ({format_size(used)} of {format_size(total)} in use, {format_size(reserved)} held by PyTorch)"
+    except Exception:
+        return ""
+
+
+def advice_for(err: BaseException, *, memory_limit: int | None = None) -> str | None:
+    name = type(err).__name__
+    message = str(err)
+    if name == "OutOfMemoryError" and "cuda" in (type(err).__module__ + message).lower():
+        return ("The GPU ran out of memory" + _gpu_memory() + ". Try a smaller batch size or model; "
+                "free what you no longer need with `del tensor` then `torch.cuda.empty_cache()`; "
+                "wrap evaluation in `with torch.no_grad():`; or restart the worker to free everything. "
+                "Your variables are kept.")
+    if isinstance(err, MemoryError) or (
+            isinstance(err, RuntimeError) and "can't allocate memory" in message):
+        limit = f" (the worker's limit is {format_size(memory_limit)}; change it with --memory-limit)" \
+            if memory_limit else ""
+        return (f"Out of memory{limit}. Use smaller tensors or batches, or delete what you no longer "
+                "need with `del`. Your variables are kept.")
+    if getattr(err, "tutor_no_input", False):
+        return NO_INPUT
+    if isinstance(err, SystemExit):
+        return ("sys.exit() doesn't stop the tutor's worker: the rest of the cell was skipped and "
+                "your variables are kept. To stop a cell early, raise an exception.")
+    if isinstance(err, RecursionError):
+        return ("A function kept calling itself: check that every recursive call gets closer to a "
+                "case that returns without recursing.")
+    if isinstance(err, ModuleNotFoundError) and err.name:
+        return (f"`{err.name}` is not installed in the Python that runs the tutor "
+                f"({sys.executable}); install it there with `{sys.executable} -m pip install {err.name}`.")
+    if isinstance(err, NameError) and not isinstance(err, UnboundLocalError):
+        return "If it is defined in an earlier cell, run that cell first: cells share their variables."
+    return None

@@ -1,0 +1,213 @@
+"""Worker side: capture fd 1 and fd 2 and stream them to the client in batches.
+
+Each fd becomes the write end of a pipe, so C extensions, ``os.system``, subprocesses
+and torch warnings are captured as well as ``print``. ``sys.stdout``/``sys.stderr``
+are block-buffered text streams on those fds; a flusher thread pushes their buffers
+every 20 ms while a cell runs, and a pump thread reads the pipes, applies the per-cell
+cap and sends ``out`` frames of up to 64 KiB every 20 ms. Output while no cell runs
+(a background thread printing) is read and dropped.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import select
+import sys
+import threading
+import time
+
+from tutor.sandbox.outputcap import CapLimits, OutputBudget
+from tutor.sandbox.protocol import FrameWriter, enlarge_pipe
+
+BATCH_BYTES = 64 << 10
+BATCH_SECONDS = 0.02
+IDLE_SECONDS = 0.25
+READ_SIZE = 1 << 20
+STREAMS = (("stdout", 1), ("stderr", 2))
+
+
+def text_stream(fd: int) -> io.TextIOWrapper:
+    raw = io.FileIO(fd, "w", closefd=False)
+    return io.TextIOWrapper(io.BufferedWriter(raw, buffer_size=BATCH_BYTES), encoding="utf-8",
+                            errors="backslashreplace", newline="\n", line_buffering=False)
+
+
+class OutputCapture:
+    """Owns fds 1 and 2 for the worker's lifetime; ``begin``/``end`` bracket a cell."""
+
+    def __init__(self, channel: FrameWriter, limits: CapLimits | None = None) -> None:
+        self.channel = channel
+        self.limits = limits or CapLimits()
+        self.readers: dict[int, str] = {}
+        self.keep: dict[int, int] = {}  # fd -> a spare copy of its pipe end, to restore it
+        for name, fd in STREAMS:
+            read_end, write_end = os.pipe()
+            enlarge_pipe(write_end)
+            os.dup2(write_end, fd)
+            self.keep[fd] = write_end  # stays open (non-inheritable)
+            os.set_blocking(read_end, False)
+            self.readers[read_end] = name
+        self.stdout = text_stream(1)
+        self.stderr = text_stream(2)
+        sys.stdout, sys.stderr = self.stdout, self.stderr
+        self.request_id: int | None = None
+        self.budget: OutputBudget | None = None
+        self._pending: list[tuple[str, list[bytes]]] = []
+        self._pending_bytes = 0
+        self._pending_since = 0.0
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_w, False)
+        self._drain_requested = False
+        self._drained = threading.Event()
+        self._active = threading.Event()
+        self.extra_tick = None  # called by the flusher while a cell runs (live charts)
+        self.idle_tick = None  # called about once a second (GPU memory)
+        self.pump = threading.Thread(target=self._pump, name="tutor-output-pump", daemon=True)
+        self.flusher = threading.Thread(target=self._flush_loop, name="tutor-output-flusher", daemon=True)
+        self.pump.start()
+        self.flusher.start()
+
+    @property
+    def own_threads(self) -> tuple[threading.Thread, ...]:
+        return (self.pump, self.flusher)
+
+    # -- the cell bracket (main thread) ---------------------------------------------
+
+    def begin(self, request_id: int) -> None:
+        self.request_id = request_id
+        self.budget = OutputBudget(self.limits)
+        self._active.set()
+
+    def end(self) -> None:
+        """Flush, send everything the cell wrote, then the cap summary and the tail."""
+        self.flush_python()
+        self._drained.clear()
+        self._drain_requested = True
+        self._wake()
+        self._drained.wait()
+        self._active.clear()
+        self.request_id = None
+        self.budget = None
+
+    def repair(self) -> None:
+        """After a cell: undo ``os.close(1)``, ``sys.stdout.close()`` and the like."""
+        for name, fd in STREAMS:
+            try:
+                same = os.path.sameopenfile(fd, self.keep[fd])
+            except OSError:
+                same = False
+            if not same:
+                os.dup2(self.keep[fd], fd)
+        if self.stdout.closed:
+            self.stdout = text_stream(1)
+        if self.stderr.closed:
+            self.stderr = text_stream(2)
+        if sys.stdout is None or getattr(sys.stdout, "closed", False):
+            sys.stdout = self.stdout
+        if sys.stderr is None or getattr(sys.stderr, "closed", False):
+            sys.stderr = self.stderr
+        sys.__stdout__, sys.__stderr__ = self.stdout, self.stderr
+
+    def flush_python(self) -> None:
+        for stream in (self.stdout, self.stderr, sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:  # a closed or odd stream set by learner code
+                pass
+
+    # -- threads ---------------------------------------------------------------------
+
+    def _wake(self) -> None:
+        try:
+            os.write(self._wake_w, b"x")
+        except BlockingIOError:
+            pass
+
+    def _flush_loop(self) -> None:
+        last_idle_tick = 0.0
+        while True:
+            active = self._active.wait(IDLE_SECONDS)
+            if active:
+                time.sleep(BATCH_SECONDS)
+                self.flush_python()
+                if self.extra_tick:
+                    self.extra_tick()
+            now = time.monotonic()
+            if self.idle_tick and now - last_idle_tick >= 1.0:
+                last_idle_tick = now
+                self.idle_tick()
+
+    def _pump(self) -> None:
+        fds = list(self.readers) + [self._wake_r]
+        while True:
+            timeout = BATCH_SECONDS if self._pending else None
+            try:
+                readable, _, _ = select.select(fds, [], [], timeout)
+            except InterruptedError:
+                continue
+            if self._wake_r in readable:
+                try:
+                    os.read(self._wake_r, 4096)
+                except BlockingIOError:
+                    pass
+            draining = self._drain_requested
+            self._read_available(readable if not draining else list(self.readers), draining)
+            if draining:
+                self._send_pending()
+                self._send_cap_summary()
+                self._drain_requested = False
+                self._drained.set()
+            elif self._pending and (self._pending_bytes >= BATCH_BYTES
+                                    or time.monotonic() - self._pending_since >= BATCH_SECONDS):
+                self._send_pending()
+
+    def _read_available(self, readable: list[int], until_empty: bool) -> None:
+        for fd in readable:
+            name = self.readers.get(fd)
+            if name is None:
+                continue
+            for _ in range(64 if until_empty else 4):
+                try:
+                    data = os.read(fd, READ_SIZE)
+                except BlockingIOError:
+                    break
+                if not data:
+                    break
+                self._take(name, data)
+                if not until_empty and self._pending_bytes >= BATCH_BYTES:
+                    break
+
+    def _take(self, name: str, data: bytes) -> None:
+        budget = self.budget
+        if budget is None or self.request_id is None:
+            return  # nobody is listening: a background thread printing between cells
+        head = budget.take(name, data)
+        if head:
+            if not self._pending:
+                self._pending_since = time.monotonic()
+            if self._pending and self._pending[-1][0] == name:
+                self._pending[-1][1].append(head)
+            else:
+                self._pending.append((name, [head]))
+            self._pending_bytes += len(head)
+
+    def _send_pending(self) -> None:
+        pending, self._pending, self._pending_bytes = self._pending, [], 0
+        request_id = self.request_id
+        if request_id is None:
+            return
+        for name, chunks in pending:
+            self.channel.send({"t": "out", "id": request_id, "name": name}, b"".join(chunks))
+
+    def _send_cap_summary(self) -> None:
+        budget, request_id = self.budget, self.request_id
+        if budget is None or request_id is None:
+            return
+        result = budget.finish()
+        if result is None:
+            return
+        self.channel.send({"t": "capped", "id": request_id, "lines": result.dropped_lines,
+                           "bytes": result.dropped_bytes})
+        for name, data in result.tail:
+            self.channel.send({"t": "out", "id": request_id, "name": name}, data)

@@ -1,0 +1,485 @@
+"""The sandbox client: run learner code in a supervised worker, from asyncio.
+
+    client = SandboxClient(workdir=config.workspace_dir(lesson.id))
+    await client.start()                      # returns at once; client.ready is set later
+    async for event in client.execute(code, label="cell 3", timeout=60):
+        ...                                   # tutor.sandbox.events, ending with CellFinished
+    await client.interrupt()                  # SIGINT; kill + restart after a grace period
+    await client.restart(); await client.shutdown()
+
+Used by the TUI and the headless runner; never imports torch, textual or rich, and
+never blocks the event loop. Requests queue: a second ``execute`` waits for the first.
+Output of a finished, interrupted-and-replaced or restarted request is dropped.
+
+Extras beyond the contract (keyword-only, optional): ``interrupt_grace`` (seconds
+between SIGINT and the kill), ``start_timeout``, ``output_limits`` (an
+``outputcap.CapLimits``), ``namespace`` (None: use a user+PID namespace when the
+system allows; False: never; True: insist). ``supervisor_pid`` is the pid of the
+process the client started (for tests that check nothing is left behind).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import sys
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+from tutor.sandbox import reasons, tracebacks
+from tutor.sandbox.events import (
+    CellFailed, CellFinished, CellStarted, Event, Frame, Image, ImagesShown, MetricsLogged,
+    OutputCapped, OutputStreamed, PlotUpdated, ResourcesMeasured, Series, WorkerInfo, WorkerState,
+    WorkerStateChanged,
+)
+from tutor.sandbox.limits import default_memory_limit, process_limit
+from tutor.sandbox.outputcap import CapLimits
+from tutor.sandbox.process import WorkerProcess
+from tutor.sandbox.protocol import PROTOCOL_VERSION
+from tutor.sandbox.sanitize import StreamSanitizer
+from tutor.sandbox.spawn import launch, worker_environment
+
+DEFAULT_WORKER = [sys.executable, "-m", "tutor.sandbox.worker"]
+START_FAILURES_ALLOWED = 3  # failed starts in a row before we stop trying
+IDLE_CRASHES_ALLOWED = 3  # deaths outside a cell within CRASH_WINDOW
+CRASH_WINDOW = 60.0
+
+EventCallback = Callable[[WorkerStateChanged | ResourcesMeasured], None]
+
+
+class _Request:
+    def __init__(self, request_id: int, label: str, timeout: float | None) -> None:
+        self.id = request_id
+        self.label = label
+        self.timeout = timeout
+        self.queue: asyncio.Queue[Event] = asyncio.Queue()
+        self.sent_at = time.perf_counter()
+        self.started = False
+        self.finished = False  # its CellFinished was queued
+        self.abandoned = False  # nobody listens any more (the worker may still run it)
+        self.stopped_by: str | None = None  # "user" or "timeout"
+        self.timers: list[asyncio.TimerHandle] = []
+        self.sanitizers: dict[str, StreamSanitizer] = {}
+
+    def cancel_timers(self) -> None:
+        for timer in self.timers:
+            timer.cancel()
+        self.timers.clear()
+
+
+class SandboxClient:
+    def __init__(self, *, workdir: Path, device: str = "auto", memory_limit: int | None = None,
+                 prewarm: bool = True, worker_command: list[str] | None = None,
+                 env: dict[str, str] | None = None, on_event: EventCallback | None = None,
+                 interrupt_grace: float = 3.0, start_timeout: float = 120.0,
+                 output_limits: CapLimits | None = None, namespace: bool | None = None) -> None:
+        self.workdir = Path(workdir)
+        self.device = device
+        self.memory_limit = memory_limit if memory_limit is not None else default_memory_limit()
+        self.prewarm = prewarm
+        self.worker_command = list(worker_command) if worker_command else list(DEFAULT_WORKER)
+        self.env = dict(env or {})
+        self.on_event = on_event
+        self.interrupt_grace = interrupt_grace
+        self.start_timeout = start_timeout
+        self.output_limits = output_limits
+        self.namespace = namespace
+        self.state = WorkerState.STOPPED
+        self.reason: str | None = None
+        self.info: WorkerInfo | None = None
+        self.ready = asyncio.Event()
+        self.supervisor_pid: int | None = None
+        self.in_namespace = False
+        self._proc: WorkerProcess | None = None
+        self._current: _Request | None = None
+        self._next_id = 1
+        self._queue_lock = asyncio.Lock()
+        self._changed = asyncio.Event()
+        self._failed_starts = 0
+        self._idle_crashes: list[float] = []
+        self._start_timer: asyncio.TimerHandle | None = None
+        self._pending_restart_reason: str | None = None
+        self._gpu: tuple[int | None, int | None] = (None, None)
+        self._launching: asyncio.Task | None = None
+
+    # -- state ---------------------------------------------------------------------------
+
+    def _set_state(self, state: WorkerState, reason: str | None = None) -> None:
+        self.state = state
+        self.reason = reason
+        if state is WorkerState.READY:
+            self.ready.set()
+        elif state is not WorkerState.RUNNING and state is not WorkerState.INTERRUPTING:
+            self.ready.clear()
+        changed, self._changed = self._changed, asyncio.Event()
+        changed.set()
+        self._emit(WorkerStateChanged(state, reason, self.info))
+
+    def _emit(self, event) -> None:
+        if self.on_event is not None:
+            try:
+                self.on_event(event)
+            except Exception:  # a broken listener must not break the sandbox
+                import traceback
+
+                traceback.print_exc()
+
+    # -- start, restart, shutdown ------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start the worker in the background; ``ready`` is set when it can run cells."""
+        if self._proc is not None or self._launching is not None:
+            return
+        self._set_state(WorkerState.STARTING, self._pending_restart_reason)
+        self._pending_restart_reason = None
+        self._launching = asyncio.get_running_loop().create_task(self._launch())
+
+    async def _launch(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            self.workdir.mkdir(parents=True, exist_ok=True)
+            launched = await loop.run_in_executor(None, self._launch_blocking)
+        except OSError as err:
+            self._launching = None
+            self.info = None
+            self._failed_starts = START_FAILURES_ALLOWED
+            self._set_state(WorkerState.CRASHED, f"The worker could not be started: {err}")
+            return
+        finally:
+            self._launching = None
+        if self.state is not WorkerState.STARTING:  # shut down or restarted meanwhile
+            WorkerProcess(loop, launched, on_message=lambda *a: None, on_status=lambda m: None,
+                          on_broken=lambda e: None, on_ended=lambda e: None).close()
+            return
+        self.supervisor_pid = launched.process.pid
+        self.in_namespace = launched.namespace
+        proc = WorkerProcess(loop, launched, on_message=None, on_status=None, on_broken=None, on_ended=None)
+        proc.on_message = lambda message, blob: self._on_message(proc, message, blob)
+        proc.on_status = lambda message: self._on_status(proc, message)
+        proc.on_broken = lambda error: self._on_broken(proc, error)
+        proc.on_ended = lambda exit: self._on_ended(proc, exit)
+        self._proc = proc
+        self._start_timer = loop.call_later(self.start_timeout, self._start_took_too_long, proc)
+
+    def _launch_blocking(self):
+        from tutor.sandbox.device import torch_environment
+
+        config = {"device": self.device, "memory_limit": self.memory_limit, "prewarm": self.prewarm,
+                  "nproc": process_limit()}
+        if self.output_limits is not None:
+            config["cap"] = dataclasses.asdict(self.output_limits)
+        env = worker_environment(os.environ, {**torch_environment(self.device), **self.env})
+        return launch(workdir=self.workdir, worker_command=self.worker_command, worker_config=config,
+                      memory_limit=self.memory_limit, env=env, namespace=self.namespace)
+
+    def _start_took_too_long(self, proc: WorkerProcess) -> None:
+        if proc is self._proc and self.state is WorkerState.STARTING:
+            self._pending_restart_reason = f"The worker did not start within {reasons.seconds(self.start_timeout)}."
+            proc.kill()
+
+    async def restart(self) -> None:
+        """A fresh worker and namespace (variables lost); returns once it is starting."""
+        self._failed_starts = 0
+        self._idle_crashes.clear()
+        await self._stop_worker(reasons.RESTARTED, WorkerState.RESTARTING)
+        await self.start()
+
+    async def shutdown(self) -> None:
+        """Stop the worker and everything it started."""
+        proc = self._proc
+        await self._stop_worker(reasons.SHUT_DOWN, WorkerState.STOPPED)
+        if proc is not None:
+            try:
+                await asyncio.wait_for(proc.exited.wait(), 5.0)
+            except asyncio.TimeoutError:
+                pass
+
+    async def _stop_worker(self, reason: str, state: WorkerState) -> None:
+        if self._launching is not None:
+            launching = self._launching
+            self._set_state(state, reason)  # the launch sees it and closes what it started
+            await asyncio.wait([launching])
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            proc.close()
+        if self._start_timer:
+            self._start_timer.cancel()
+        self._finish_current("killed", reason, state_lost=True)
+        self.info = None
+        self._set_state(state, reason)
+
+    # -- worker messages ------------------------------------------------------------------
+
+    def _on_status(self, proc: WorkerProcess, message: dict) -> None:
+        if proc is not self._proc:
+            return
+        if message.get("t") == "rss":
+            allocated, reserved = self._gpu
+            self._emit(ResourcesMeasured(int(message.get("rss") or 0), message.get("limit"), allocated, reserved))
+
+    def _on_message(self, proc: WorkerProcess, message: dict, blob: bytes) -> None:
+        if proc is not self._proc:
+            return
+        kind = message["t"]
+        if kind == "hello":
+            if message.get("protocol") != PROTOCOL_VERSION:
+                self._pending_restart_reason = None
+                self._on_broken(proc, f"the worker speaks protocol {message.get('protocol')}, "
+                                      f"this tutor {PROTOCOL_VERSION}")
+            return
+        if kind == "ready":
+            self._on_ready(message.get("info") or {})
+            return
+        if kind == "gpu":
+            self._gpu = (message.get("allocated"), message.get("reserved"))
+            return
+        request = self._current
+        if request is None or message.get("id") != request.id:
+            return  # output of a finished or replaced request
+        if request.abandoned:
+            if kind == "finished":
+                self._current = None
+                self._set_state(WorkerState.READY)
+            return
+        if kind == "started":
+            request.started = True
+            if request.timeout is not None:
+                loop = asyncio.get_running_loop()
+                request.timers.append(loop.call_later(request.timeout, self._on_timeout, request))
+            request.queue.put_nowait(CellStarted(request.id))
+        elif kind == "out":
+            name = message.get("name", "stdout")
+            sanitizer = request.sanitizers.setdefault(name, StreamSanitizer())
+            text = sanitizer.feed(blob)
+            if text:
+                request.queue.put_nowait(OutputStreamed(request.id, name, text))
+        elif kind == "capped":
+            self._flush_sanitizers(request)
+            request.queue.put_nowait(OutputCapped(request.id, int(message["lines"]), int(message["bytes"])))
+        elif kind == "metrics":
+            points = tuple((step, dict(values)) for step, values in message["points"])
+            request.queue.put_nowait(MetricsLogged(request.id, points))
+        elif kind == "plot":
+            series = tuple(Series(label, tuple(xs), tuple(ys)) for label, xs, ys in message["series"])
+            request.queue.put_nowait(PlotUpdated(request.id, message["kind"], message.get("title"), series))
+        elif kind == "images":
+            request.queue.put_nowait(self._images(request.id, message, blob))
+        elif kind == "failed":
+            request.queue.put_nowait(self._failure(request, message))
+        elif kind == "finished":
+            self._on_finished(request, message)
+
+    def _on_ready(self, info: dict) -> None:
+        if self._start_timer:
+            self._start_timer.cancel()
+        self._failed_starts = 0
+        self.info = WorkerInfo(pid=int(info.get("pid") or 0), torch_version=info.get("torch_version"),
+                               device=info.get("device") or "cpu", device_name=info.get("device_name") or "",
+                               gpu_total=info.get("gpu_total"))
+        self._set_state(WorkerState.READY, info.get("note"))
+
+    @staticmethod
+    def _images(request_id: int, message: dict, blob: bytes) -> ImagesShown:
+        images, offset = [], 0
+        for width, height, mode, label in message["images"]:
+            size = width * height * (1 if mode == "L" else 3)
+            images.append(Image(width, height, mode, blob[offset:offset + size], label))
+            offset += size
+        return ImagesShown(request_id, message.get("title"), tuple(images), int(message.get("ncols") or 8))
+
+    def _failure(self, request: _Request, message: dict) -> CellFailed:
+        frames = tuple(Frame(f["filename"], f["lineno"], f["name"], f.get("source")) for f in message["frames"])
+        ename, text = message["ename"], message["message"]
+        if ename == "KeyboardInterrupt" and request.stopped_by == "timeout":
+            ename, text = "TimeoutError", f"the cell ran longer than its time limit ({reasons.seconds(request.timeout or 0)})"
+        return CellFailed(request.id, ename, text, frames, message.get("advice"), message.get("line"))
+
+    def _flush_sanitizers(self, request: _Request) -> None:
+        for name, sanitizer in request.sanitizers.items():
+            text = sanitizer.flush()
+            if text:
+                request.queue.put_nowait(OutputStreamed(request.id, name, text))
+
+    def _on_finished(self, request: _Request, message: dict) -> None:
+        status = message.get("status", "ok")
+        reason = None
+        if status == "interrupted":
+            if request.stopped_by == "timeout":
+                status, reason = "timeout", reasons.timed_out(request.timeout or 0, kept=True)
+            else:
+                reason = reasons.INTERRUPTED
+        self._finish(request, CellFinished(request.id, status, float(message.get("duration") or 0.0), reason,
+                                           False, tuple(message.get("threads") or ())))
+        if self.state in (WorkerState.RUNNING, WorkerState.INTERRUPTING):
+            self._set_state(WorkerState.READY)
+
+    def _finish(self, request: _Request, event: CellFinished) -> None:
+        if self._current is request:
+            self._current = None
+        if request.finished:
+            return
+        request.finished = True
+        request.cancel_timers()
+        if not request.abandoned:
+            self._flush_sanitizers(request)
+            request.queue.put_nowait(event)
+
+    def _finish_current(self, status: str, reason: str, *, state_lost: bool) -> None:
+        request = self._current
+        if request is not None:
+            self._finish(request, CellFinished(request.id, status, time.perf_counter() - request.sent_at,
+                                               reason, state_lost, ()))
+
+    # -- deaths --------------------------------------------------------------------------
+
+    def _on_broken(self, proc: WorkerProcess, error: str) -> None:
+        if proc is not self._proc:
+            return
+        self._pending_restart_reason = f"The worker sent an unreadable message ({error}): {reasons.LOST}"
+        proc.kill()
+
+    def _on_ended(self, proc: WorkerProcess, exit: reasons.Exit | None) -> None:
+        if proc is not self._proc:
+            return
+        self._proc = None
+        if self._start_timer:
+            self._start_timer.cancel()
+        was_starting = self.state is WorkerState.STARTING
+        request = self._current
+        status, reason = self._death_reason(proc, exit, request)
+        self.info = None
+        if request is not None:
+            self._finish(request, CellFinished(request.id, status, time.perf_counter() - request.sent_at,
+                                               reason, True, ()))
+        if was_starting:
+            self._failed_starts += 1
+            if self._failed_starts >= START_FAILURES_ALLOWED:
+                detail = self._log_detail(proc)
+                self._set_state(WorkerState.CRASHED, f"The worker could not start ({self._failed_starts} tries): "
+                                                     f"{reason}{detail} Restart it to try again.")
+                return
+        elif request is None:
+            now = time.monotonic()
+            self._idle_crashes = [t for t in self._idle_crashes if now - t < CRASH_WINDOW] + [now]
+            if len(self._idle_crashes) >= IDLE_CRASHES_ALLOWED:
+                self._set_state(WorkerState.CRASHED, f"{reason} The worker died {len(self._idle_crashes)} times in "
+                                                     f"a minute without a cell running; not restarting it. "
+                                                     "Restart it to try again.")
+                return
+        self._set_state(WorkerState.RESTARTING, reason)
+        self._pending_restart_reason = reason
+        delay = 0.0 if not was_starting else 0.5 * self._failed_starts
+        asyncio.get_running_loop().call_later(delay, self._restart_after_death)
+
+    def _restart_after_death(self) -> None:
+        if self.state is WorkerState.RESTARTING and self._proc is None and self._launching is None:
+            asyncio.get_running_loop().create_task(self.start())
+
+    def _death_reason(self, proc: WorkerProcess, exit: reasons.Exit | None,
+                      request: _Request | None) -> tuple[str, str]:
+        if self._pending_restart_reason is not None and (exit is None or exit.cause == "request"):
+            reason, self._pending_restart_reason = self._pending_restart_reason, None
+            return "crashed", reason
+        if exit is not None and exit.cause == "request" and request is not None:
+            if request.stopped_by == "timeout":
+                return "timeout", reasons.timed_out(request.timeout or 0, kept=False)
+            return "interrupted", reasons.NOT_STOPPED
+        place = None
+        if exit is not None and exit.signal is not None:
+            labels = {request.label} if request else set()
+            frames = tracebacks.crash_frames(proc.log_text(), labels) if labels else []
+            if frames:
+                place = frames[0][:2]
+        return reasons.death(exit, limit=self.memory_limit, place=place)
+
+    @staticmethod
+    def _log_detail(proc: WorkerProcess) -> str:
+        lines = [line for line in proc.log_text().splitlines() if line.strip()]
+        return f" Last output: {lines[-1].strip()[:300]}." if lines else ""
+
+    # -- execute, interrupt ------------------------------------------------------------
+
+    async def _wait_usable(self) -> bool:
+        """Wait for READY (starting the worker if needed); False when it is stopped for good."""
+        while True:
+            if self.state is WorkerState.READY and self._proc is not None:
+                return True
+            if self.state is WorkerState.CRASHED:
+                return False
+            if self.state is WorkerState.STOPPED and self._launching is None:
+                await self.start()
+                continue
+            await self._changed.wait()
+
+    async def execute(self, code: str, *, label: str = "<cell>", timeout: float | None = None
+                      ) -> AsyncIterator[Event]:
+        """Run ``code``; yields events, always ending with ``CellFinished``."""
+        async with self._queue_lock:
+            request_id = self._next_id
+            self._next_id += 1
+            if not await self._wait_usable():
+                yield CellFinished(request_id, "crashed", 0.0,
+                                   self.reason or "The worker is stopped: restart it.", True, ())
+                return
+            request = _Request(request_id, label, timeout)
+            self._current = request
+            self._set_state(WorkerState.RUNNING)
+            assert self._proc is not None
+            self._proc.send({"t": "execute", "id": request_id, "code": code, "label": label})
+            try:
+                while True:
+                    event = await request.queue.get()
+                    yield event
+                    if isinstance(event, CellFinished):
+                        return
+            finally:
+                if not request.finished:  # the caller stopped listening: stop the cell too
+                    request.stopped_by = request.stopped_by or "user"
+                    self._abandon(request)
+
+    def _abandon(self, request: _Request) -> None:
+        request.abandoned = True
+        request.cancel_timers()
+        if request is self._current and self._proc is not None:
+            self._proc.interrupt()
+            # not stopped by then: restart the worker (nobody waits for this cell any more)
+            asyncio.get_running_loop().call_later(self.interrupt_grace, self._kill_if_busy, request)
+
+    def _kill_if_busy(self, request: _Request) -> None:
+        if request is self._current and self._proc is not None:
+            self._pending_restart_reason = reasons.NOT_STOPPED
+            self._proc.kill()
+
+    async def interrupt(self) -> None:
+        """SIGINT the running cell; kill and restart after the grace period if it goes
+        on. A second call while interrupting kills at once."""
+        request = self._current
+        if request is None or request.abandoned or self._proc is None:
+            return
+        if self.state is WorkerState.INTERRUPTING:
+            self._escalate(request)
+            return
+        request.stopped_by = request.stopped_by or "user"
+        self._send_interrupt(request)
+
+    def _on_timeout(self, request: _Request) -> None:
+        if request is self._current:
+            request.stopped_by = "timeout"
+            self._send_interrupt(request)
+
+    def _send_interrupt(self, request: _Request) -> None:
+        assert self._proc is not None
+        self._proc.interrupt()
+        self._set_state(WorkerState.INTERRUPTING, "Interrupting (interrupt again to stop the worker now)…")
+        loop = asyncio.get_running_loop()
+        request.timers.append(loop.call_later(self.interrupt_grace, self._escalate, request))
+
+    def _escalate(self, request: _Request) -> None:
+        if request is not self._current or self._proc is None:
+            return
+        self._set_state(WorkerState.INTERRUPTING,
+                        "Still running after the interrupt (catching KeyboardInterrupt, or a long native "
+                        "operation): stopping the worker, variables will be lost.")
+        self._proc.kill()

@@ -1,0 +1,105 @@
+"""Worker side: choose the device and warm PyTorch up. torch is imported only when
+these functions run (in the worker, never in the client).
+
+Measured here: without a warm-up the first training cell of a fresh process pays
+about 1 s of lazy initialisation (0.99 s, against 0.066 s after it).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class DeviceChoice:
+    device: str  # "cuda:0", "mps", "cpu"
+    name: str
+    gpu_total: int | None
+    note: str | None  # e.g. why the asked-for device is not used
+
+
+def cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "CPU"
+
+
+def choose_device(setting: str) -> DeviceChoice:
+    """``auto``: CUDA, then MPS, then the CPU; ``cuda``/``mps`` fall back to the CPU
+    with a note when absent."""
+    import torch
+
+    note = None
+    if setting in ("auto", "cuda"):
+        if torch.cuda.is_available():
+            index = torch.cuda.current_device()
+            props = torch.cuda.get_device_properties(index)
+            return DeviceChoice(f"cuda:{index}", props.name, int(props.total_memory), None)
+        if setting == "cuda":
+            note = "CUDA was asked for but PyTorch sees no CUDA device: running on the CPU."
+    if setting in ("auto", "mps"):
+        mps = getattr(torch.backends, "mps", None)
+        if mps is not None and mps.is_available():
+            return DeviceChoice("mps", "Apple GPU (MPS)", None, None)
+        if setting == "mps":
+            note = "MPS was asked for but is not available: running on the CPU."
+    return DeviceChoice("cpu", cpu_name(), None, note)
+
+
+def hide_gpus_for(setting: str) -> dict[str, str]:
+    """Environment for a worker that must not use CUDA (``--device cpu``), so lesson
+    code that asks ``torch.cuda.is_available()`` gets the same answer."""
+    return {"CUDA_VISIBLE_DEVICES": ""} if setting in ("cpu", "mps") else {}
+
+
+def warm_up(device: str) -> None:
+    """A tiny forward, backward and optimizer step (SGD and Adam) on the device."""
+    import torch
+
+    dev = torch.device(device)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 1)).to(dev)
+    x = torch.randn(16, 4, device=dev)
+    y = torch.randn(16, 1, device=dev)
+    for optimizer_class in (torch.optim.SGD, torch.optim.Adam):
+        optimizer = optimizer_class(model.parameters(), lr=0.01)
+        for _ in range(2):
+            loss = torch.nn.functional.mse_loss(model(x), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    with torch.inference_mode():
+        model(x)
+    if dev.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def gpu_memory() -> tuple[int | None, int | None]:
+    """(allocated, reserved) on the current CUDA device, if CUDA is in use."""
+    import sys
+
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return None, None
+    try:
+        if not torch.cuda.is_initialized():
+            return None, None
+        return int(torch.cuda.memory_allocated()), int(torch.cuda.memory_reserved())
+    except Exception:
+        return None, None
+
+
+def torch_environment(setting: str) -> dict[str, str]:
+    env = hide_gpus_for(setting)
+    env.setdefault("MPLBACKEND", "Agg")  # plt.show() must not try to open a window
+    return env
+
+
+def set_chosen(choice: DeviceChoice) -> None:
+    os.environ["TUTOR_WORKER_DEVICE"] = choice.device.split(":")[0]

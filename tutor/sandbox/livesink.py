@@ -1,0 +1,103 @@
+"""Worker side of ``tutor.live``: charts and images as events, at most ~20 a second.
+
+``log`` only appends to a list (it is called every step of a training loop); the
+batches go out when 50 ms have passed, from the caller or from the capture's flusher
+thread, and at the end of the cell. A chart is keyed by (kind, title) and always sent
+whole; a series called again with the same label replaces the old one.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from tutor.sandbox import liveconvert
+from tutor.sandbox.protocol import FrameWriter
+
+INTERVAL = 0.05
+
+
+class LiveSink:
+    def __init__(self, channel: FrameWriter) -> None:
+        self.channel = channel
+        self.request_id: int | None = None
+        self._lock = threading.Lock()
+        self._points: list = []
+        self._charts: dict[tuple[str, str | None], dict[str | None, tuple[list, list]]] = {}
+        self._dirty: set[tuple[str, str | None]] = set()
+        self._images: dict[str | None, dict] = {}
+        self._last_sent = 0.0
+
+    # -- the cell bracket ------------------------------------------------------------
+
+    def begin(self, request_id: int) -> None:
+        with self._lock:
+            self.request_id = request_id
+            self._points, self._charts, self._dirty, self._images = [], {}, set(), {}
+
+    def end(self) -> None:
+        self.flush()
+        with self._lock:
+            self.request_id = None
+
+    # -- from learner code ------------------------------------------------------------
+
+    def log(self, step: Any, metrics: dict[str, Any]) -> None:
+        if self.request_id is None:
+            return
+        point = (None if step is None else liveconvert.to_number(step),
+                 {name: liveconvert.to_number(value) for name, value in metrics.items()})
+        with self._lock:
+            self._points.append(point)
+        if time.monotonic() - self._last_sent >= INTERVAL:
+            self.flush()
+
+    def series(self, kind: str, x: Any, y: Any, label: str | None, title: str | None) -> None:
+        if self.request_id is None:
+            return
+        xs, ys = liveconvert.series_data(x, y)
+        key = (kind, title)
+        with self._lock:
+            self._charts.setdefault(key, {})[label] = (xs, ys)
+            self._dirty.add(key)
+        if time.monotonic() - self._last_sent >= INTERVAL:
+            self.flush()
+
+    def images(self, batch: Any, labels: Any, ncols: int, title: str | None) -> None:
+        if self.request_id is None:
+            return
+        images = liveconvert.to_images(batch, labels)
+        with self._lock:
+            self._images[title] = {"ncols": max(int(ncols), 1), "images": images}
+        if time.monotonic() - self._last_sent >= INTERVAL:
+            self.flush()
+
+    # -- out ------------------------------------------------------------------------
+
+    def tick(self) -> None:
+        """From the flusher thread: send what waited longer than the interval."""
+        if time.monotonic() - self._last_sent >= INTERVAL:
+            self.flush()
+
+    def flush(self) -> None:
+        with self._lock:
+            request_id = self.request_id
+            points, self._points = self._points, []
+            charts = [(key, list(self._charts[key].items())) for key in self._dirty]
+            self._dirty = set()
+            images, self._images = self._images, {}
+        if request_id is None or not (points or charts or images):
+            return
+        self._last_sent = time.monotonic()
+        send = self.channel.send
+        if points:
+            send({"t": "metrics", "id": request_id, "points": points})
+        for (kind, title), series in charts:
+            send({"t": "plot", "id": request_id, "kind": kind, "title": title,
+                  "series": [[label, xs, ys] for label, (xs, ys) in series]})
+        for title, payload in images.items():
+            meta = [[w, h, mode, label] for (w, h, mode, _, label) in payload["images"]]
+            blob = b"".join(pixels for (_, _, _, pixels, _) in payload["images"])
+            send({"t": "images", "id": request_id, "title": title, "ncols": payload["ncols"],
+                  "images": meta}, blob)
