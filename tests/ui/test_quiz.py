@@ -1,0 +1,179 @@
+"""The quiz widget, keyboard only: choices, free answers, feedback, hints, the answer."""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Input
+
+from tutor.lessons.model import Hint, Quiz
+from tutor.progress import Attempt, QuizRecord
+from tutor.ui.widgets.quiz import ChoiceList, QuizView
+
+from screen_text import screen_text
+
+CHOICE = Quiz(id="dtype", question="Which of these makes a **float32** tensor?", answer="torch.rand(2)", line=1,
+              choices=("torch.tensor([1, 2])", "torch.arange(3)", "torch.rand(2)"),
+              explain="`torch.rand` draws floats; the others hold integers.")
+MULTI = Quiz(id="floats", question="Which make float tensors?", answer=("torch.rand(2)", "torch.zeros(2)"), line=1,
+             choices=("torch.arange(2)", "torch.rand(2)", "torch.zeros(2)"))
+SHAPE = Quiz(id="shape", question="What is the shape of `torch.zeros(2, 3).T`?", answer="(3, 2)", line=1,
+             explain="`.T` swaps the two dimensions.",
+             hints=(Hint("`.T` transposes.", 1), Hint("Rows become columns.", 2)))
+
+
+class QuizApp(App):
+    def __init__(self, quiz: Quiz, record: QuizRecord | None = None):
+        super().__init__()
+        self.quiz = quiz
+        self.record = record
+        self.answers: list[tuple[str, str, bool]] = []
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield QuizView(self.quiz, self.record)
+
+    def on_mount(self) -> None:
+        target = self.query(ChoiceList).first() if self.quiz.choices else self.query_one(Input)
+        target.focus()
+
+    def on_quiz_view_answered(self, message: QuizView.Answered) -> None:
+        self.answers.append((message.quiz_id, message.answer, message.correct))
+
+
+async def test_number_key_answers_and_a_wrong_try_offers_the_answer():
+    app = QuizApp(CHOICE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "✗ Not quite." in text and "press F10 to see the answer" in text
+        assert "The answer:" not in text
+        assert app.answers == [("dtype", "torch.tensor([1, 2])", False)]
+        assert app.query_one(QuizView).has_class("-wrong")
+
+        await pilot.press("f10")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "The answer: torch.rand(2)" in text and "draws floats" in text
+
+        await pilot.press("3")
+        await pilot.pause()
+        assert "✓ Right!" in screen_text(app)
+        assert app.answers[-1] == ("dtype", "torch.rand(2)", True)
+        assert app.query_one(QuizView).has_class("-right")
+
+
+async def test_arrows_and_enter_pick_a_choice():
+    app = QuizApp(CHOICE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("down", "down", "enter")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "✓ Right!" in text and "draws floats" in text  # explain comes with the feedback
+        assert "Quiz  ✓" in text
+        assert app.answers == [("dtype", "torch.rand(2)", True)]
+
+
+async def test_a_number_past_the_choices_is_ignored():
+    app = QuizApp(CHOICE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("7")
+        await pilot.pause()
+        assert app.answers == []
+
+
+async def test_multiple_choice_ticks_with_space_and_numbers_then_enter():
+    app = QuizApp(MULTI)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("down", "space", "enter")  # only torch.rand(2)
+        await pilot.pause()
+        assert app.answers == [("floats", "torch.rand(2)", False)]
+        assert "1 right, 1 missing" in screen_text(app)
+        assert "2. [x] torch.rand(2)" in screen_text(app)
+
+        await pilot.press("3", "enter")
+        await pilot.pause()
+        assert app.answers[-1] == ("floats", "torch.rand(2); torch.zeros(2)", True)
+        assert "3. [x] torch.zeros(2)" in screen_text(app)
+
+
+async def test_multiple_choice_with_nothing_ticked_is_not_an_attempt():
+    app = QuizApp(MULTI)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.answers == [] and "Pick a choice first." in screen_text(app)
+
+
+async def test_free_answer_wrong_then_right():
+    app = QuizApp(SHAPE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press(*"2x3", "enter")
+        await pilot.pause()
+        assert "The right sizes, in another order." in screen_text(app)
+        await pilot.press(*["backspace"] * 3, *"torch.Size([3, 2])", "enter")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "✓ Right!" in text and ".T swaps the two dimensions." in text
+        assert app.answers == [("shape", "2x3", False), ("shape", "torch.Size([3, 2])", True)]
+
+
+async def test_an_unreadable_answer_gets_a_note_and_is_not_counted():
+    app = QuizApp(SHAPE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press(*"three by two", "enter")
+        await pilot.pause()
+        assert "Write a shape, e.g. (2, 3)." in screen_text(app)
+        await pilot.press("ctrl+a", "enter")
+        await pilot.pause()
+        assert app.answers == []
+        assert not app.query_one(QuizView).wrong_tries
+
+
+async def test_hints_one_at_a_time():
+    app = QuizApp(SHAPE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert "F3 hint (0/2)" in screen_text(app)
+        await pilot.press("f3")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "Hint 1/2." in text and "Rows become" not in text and "F3 hint (1/2)" in text
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "Hint 2/2. Rows become columns." in text and "F3 hint" not in text
+        await pilot.press("f3")  # no more hints: nothing changes
+        await pilot.pause()
+        assert screen_text(app).count("Hint ") == 2
+
+
+async def test_the_answer_is_not_shown_before_a_try():
+    app = QuizApp(SHAPE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f10")
+        await pilot.pause()
+        assert "The answer" not in screen_text(app)
+        assert not app.query_one(QuizView).answer_shown
+
+
+async def test_a_right_answer_from_before_is_shown():
+    record = QuizRecord((Attempt("(3, 2)", True, 1.0),), True)
+    app = QuizApp(SHAPE, record)
+    async with app.run_test(size=(80, 24)) as pilot:
+        text = screen_text(app)
+        assert "Quiz  ✓" in text and "✓ Answered right: (3, 2)" in text
+
+
+async def test_a_wrong_answer_from_before_allows_the_answer_at_once():
+    record = QuizRecord((Attempt("(2, 3)", False, 1.0),), False)
+    app = QuizApp(SHAPE, record)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert "Last time you answered (2, 3), which was not right." in screen_text(app)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "The answer: (3, 2)" in screen_text(app)
+
+
+def test_quiz_snapshot_80x24(snap_compare):
+    assert snap_compare(QuizApp(CHOICE), terminal_size=(80, 24), press=["1", "f10"])
