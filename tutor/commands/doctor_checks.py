@@ -24,3 +24,54 @@ def lessons_check() -> list[tuple[str, str, bool]]:
 
 
 CHECKS.append(lessons_check)
+
+
+def sandbox_check() -> list[tuple[str, str, bool]]:
+    """Start a real worker (torch imported and warmed), run a trivial cell, stop it."""
+    import asyncio
+    import tempfile
+    import time
+
+    from tutor import config
+    from tutor.sandbox.client import SandboxClient
+    from tutor.sandbox.events import CellFinished, WorkerState, WorkerStateChanged
+
+    async def probe(workdir: str) -> tuple[str, bool]:
+        settled = asyncio.Event()
+        client = SandboxClient(workdir=workdir, device=config.device_setting(),
+                               memory_limit=config.memory_limit_setting(),
+                               on_event=lambda e: isinstance(e, WorkerStateChanged) and e.state in (
+                                   WorkerState.READY, WorkerState.CRASHED) and settled.set())
+        started = time.perf_counter()
+        try:
+            await client.start()
+            await asyncio.wait_for(settled.wait(), 180)
+            if client.state is not WorkerState.READY:
+                return f"does not start: {client.reason}", False
+            ready = time.perf_counter() - started
+            cell = time.perf_counter()
+            finished = None
+            async for event in client.execute("1 + 1", label="doctor", timeout=30):
+                if isinstance(event, CellFinished):
+                    finished = event
+            cell = time.perf_counter() - cell
+            info = client.info
+            where = "user+PID namespace" if client.in_namespace else "own session, nanny subreaper"
+            if finished is None or finished.status != "ok":
+                return f"starts, but a trivial cell failed: {finished and finished.reason}", False
+            torch = f"torch {info.torch_version}" if info and info.torch_version else "torch NOT loaded"
+            note = f"; {client.reason}" if client.reason else ""
+            return (f"starts in {ready:.1f} s on {info.device if info else '?'} "
+                    f"({info.device_name if info else '?'}), {torch}; a trivial cell takes "
+                    f"{cell * 1000:.1f} ms; isolation: {where}{note}"), bool(info and info.torch_version)
+        except asyncio.TimeoutError:
+            return "did not get ready within 180 s", False
+        finally:
+            await client.shutdown()
+
+    with tempfile.TemporaryDirectory(prefix="tutor-doctor-") as workdir:
+        finding, ok = asyncio.run(probe(workdir))
+    return [("sandbox", finding, ok)]
+
+
+CHECKS.append(sandbox_check)

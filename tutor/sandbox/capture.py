@@ -65,6 +65,12 @@ class OutputCapture:
         self.idle_tick = None  # called about once a second (GPU memory)
         self.pump = threading.Thread(target=self._pump, name="tutor-output-pump", daemon=True)
         self.flusher = threading.Thread(target=self._flush_loop, name="tutor-output-flusher", daemon=True)
+        # A fork must not copy unflushed output (the child would print it again) nor
+        # happen while the flusher holds a buffer's lock (the child's would stay held).
+        self.flush_lock = threading.Lock()
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(before=self._before_fork, after_in_parent=self.flush_lock.release,
+                                after_in_child=self.flush_lock.release)
         self.pump.start()
         self.flusher.start()
 
@@ -109,6 +115,10 @@ class OutputCapture:
             sys.stderr = self.stderr
         sys.__stdout__, sys.__stderr__ = self.stdout, self.stderr
 
+    def _before_fork(self) -> None:
+        self.flush_lock.acquire()
+        self.flush_python()
+
     def flush_python(self) -> None:
         for stream in (self.stdout, self.stderr, sys.stdout, sys.stderr):
             try:
@@ -130,7 +140,8 @@ class OutputCapture:
             active = self._active.wait(IDLE_SECONDS)
             if active:
                 time.sleep(BATCH_SECONDS)
-                self.flush_python()
+                with self.flush_lock:
+                    self.flush_python()
                 if self.extra_tick:
                     self.extra_tick()
             now = time.monotonic()

@@ -28,7 +28,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
-from tutor.sandbox import reasons, tracebacks
+from tutor.sandbox import proctree, reasons, tracebacks
 from tutor.sandbox.events import (
     CellFailed, CellFinished, CellStarted, Event, Frame, Image, ImagesShown, MetricsLogged,
     OutputCapped, OutputStreamed, PlotUpdated, ResourcesMeasured, Series, WorkerInfo, WorkerState,
@@ -275,7 +275,10 @@ class SandboxClient:
         if self._start_timer:
             self._start_timer.cancel()
         self._failed_starts = 0
-        self.info = WorkerInfo(pid=int(info.get("pid") or 0), torch_version=info.get("torch_version"),
+        pid = int(info.get("pid") or 0)
+        if self.in_namespace and self.supervisor_pid:
+            pid = proctree.outer_pid(self.supervisor_pid, pid) or pid
+        self.info = WorkerInfo(pid=pid, torch_version=info.get("torch_version"),
                                device=info.get("device") or "cpu", device_name=info.get("device_name") or "",
                                gpu_total=info.get("gpu_total"))
         self._set_state(WorkerState.READY, info.get("note"))

@@ -69,6 +69,22 @@ def in_session_or_group(ids: set[int]) -> list[int]:
     return found
 
 
+def outer_pid(root: int, inner: int) -> int | None:
+    """The pid, as we see it, of the descendant of ``root`` that calls itself
+    ``inner`` inside its PID namespace."""
+    for pid in descendants(root):
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                for line in f:
+                    if line.startswith("NSpid:"):
+                        if line.split()[-1] == str(inner):
+                            return pid
+                        break
+        except OSError:
+            continue
+    return None
+
+
 def anon_rss(pid: int) -> int:
     """Resident anonymous memory (resident minus file-backed and shared), cheap."""
     try:

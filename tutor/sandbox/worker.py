@@ -71,10 +71,30 @@ class Worker:
         self.capture.extra_tick = self.live.tick
         self.capture.idle_tick = self.report_gpu
         builtins.input = no_input
+        self.flush_before_children()
         sys.modules["__main__"] = self.main_module
         sys.argv = [""]
         signal.signal(signal.SIGINT, self.on_sigint)
         self.channel.send({"t": "ready", "info": self.prepare()})
+
+    def flush_before_children(self) -> None:
+        """``print("a"); os.system("echo b")`` shows a before b: buffered output is
+        flushed before a child process writes to the same pipe (forks are covered by
+        the capture's at-fork hook)."""
+        import functools
+        import subprocess
+
+        flush = self.capture.flush_python
+
+        def flushing(function):
+            @functools.wraps(function)
+            def wrapper(*args, **kwargs):
+                flush()
+                return function(*args, **kwargs)
+            return wrapper
+
+        os.system = flushing(os.system)
+        subprocess.Popen.__init__ = flushing(subprocess.Popen.__init__)
 
     def prepare(self) -> dict:
         """Import and warm torch (unless prewarm is off); the info for the UI."""
