@@ -1,10 +1,29 @@
-"""``tutor [LESSON]``: open the course in the terminal app."""
+"""``tutor [LESSON]``: open the course (home screen), or one lesson, in the terminal app.
+
+Everything that can go wrong with the arguments (an unknown lesson, a bad device or
+memory limit, no terminal) is one clear line before the app starts.
+"""
 
 from __future__ import annotations
 
-from tutor.commands import list as list_command
+import sys
+
+from tutor import config
+from tutor.commands.common import find_lesson, open_catalog
+from tutor.errors import UserError
 
 
 def run(args) -> int:
-    # Until the terminal app lands, the front door lists the course.
-    return list_command.run(args)
+    catalog = open_catalog(args.lessons)
+    lesson = find_lesson(catalog, args.lesson) if args.lesson else None
+    try:
+        device = config.device_setting(args.device)
+        memory_limit = config.memory_limit_setting(args.memory_limit)
+    except ValueError as err:
+        raise UserError(str(err)) from None
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UserError("the tutor needs a terminal (stdin and stdout are not one); "
+                        "try 'tutor list' or 'tutor run LESSON' instead")
+    from tutor.ui.app import run_app  # textual only now
+
+    return run_app(catalog, lesson=lesson, device=device, memory_limit=memory_limit)

@@ -1,0 +1,247 @@
+"""Every key path of the lesson screen, against the in-process fake worker."""
+
+from __future__ import annotations
+
+from tutor.ui.screens.confirm import ConfirmScreen
+from tutor.ui.screens.help import HelpScreen
+from tutor.ui.screens.home import HomeScreen
+from tutor.ui.screens.lesson import LessonScreen
+from tutor.ui.widgets.cell import RunnableCell
+from tutor.ui.widgets.status_line import StatusLine
+
+from screen_text import screen_text
+
+
+async def settle(pilot, app):
+    """Wait until queued runs finished and every message was handled."""
+    for _ in range(50):
+        await pilot.pause()
+        screen = app.screen
+        if not isinstance(screen, LessonScreen) or (screen._active is None and not screen._waiting):
+            await pilot.pause()
+            return
+    raise AssertionError("runs did not finish")
+
+
+def cells(app) -> list[RunnableCell]:
+    return list(app.screen.query(RunnableCell))
+
+
+async def focus(pilot, cell: RunnableCell) -> None:
+    cell.editor.focus()
+    await pilot.pause()
+
+
+async def test_home_lists_lessons_and_opens_one(make_app):
+    app, _ = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+        text = screen_text(app)
+        assert "Basics" in text and "Charts" in text
+        assert "0/3 steps" in text and "quiz 0/1" in text and "exercises 0/1" in text
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, LessonScreen)
+        assert app.screen.lesson.id == "basics"
+
+
+async def test_run_cell_shows_output_and_status(make_app):
+    app, clients = make_app("basics")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("f5")
+        await settle(pilot, app)
+        first = cells(app)[0]
+        assert first.output.buffer.text() == "the answer is 42"
+        assert "✓" in str(first.query_one(".cell-header").render())
+        assert "the answer is 42" in screen_text(app)
+        assert clients[0].executed[-1][0] == "cell 1"
+        assert "ready" in app.screen.query_one(StatusLine).plain
+
+
+async def test_ctrl_r_runs_too_and_ansi_colours_survive(make_app):
+    app, _ = make_app("basics")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        await focus(pilot, cells(app)[1])
+        await pilot.press("ctrl+r")
+        await settle(pilot, app)
+        line = cells(app)[1].output.buffer.line(0)
+        assert line.text == "red and plain"
+        assert line.spans[0].sgr == "31" and (line.spans[0].start, line.spans[0].end) == (0, 3)
+
+
+async def test_run_and_advance_moves_focus_to_next_cell(make_app):
+    app, _ = make_app("basics")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("f6")
+        await settle(pilot, app)
+        assert app.screen.current is cells(app)[1]
+        assert app.focused is cells(app)[1].editor
+        await pilot.press("ctrl+n")
+        await settle(pilot, app)
+        assert cells(app)[1].output.buffer.text() == "red and plain"
+        assert app.screen.current is cells(app)[2]
+
+
+async def test_error_marks_learner_line_and_setup_runs_once(make_app):
+    app, clients = make_app("basics")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        third = cells(app)[2]
+        await focus(pilot, third)
+        await pilot.press("f5")
+        await settle(pilot, app)
+        text = third.output.buffer.text()
+        assert "ZeroDivisionError: division by zero" in text
+        assert "cell 3, line 2: z = y / 0" in text
+        assert third.editor.error_line == 1
+        labels = [label for label, _, _ in clients[0].executed]
+        assert labels == ["setup", "cell 3"]
+        await pilot.press("f5")
+        await settle(pilot, app)
+        labels = [label for label, _, _ in clients[0].executed]
+        assert labels == ["setup", "cell 3", "cell 3"], "setup runs once per worker"
+        # editing the cell clears the error mark
+        await focus(pilot, third)
+        await pilot.press("end", "x")
+        assert third.editor.error_line is None
+
+
+async def test_setup_runs_again_after_a_restart(make_app):
+    app, clients = make_app("basics")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        await focus(pilot, cells(app)[2])
+        await pilot.press("f5")
+        await settle(pilot, app)
+        await pilot.press("f8")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await settle(pilot, app)
+        assert clients[0].restarts == 1
+        await pilot.press("f5")
+        await settle(pilot, app)
+        labels = [label for label, _, _ in clients[0].executed]
+        assert labels == ["setup", "cell 3", "setup", "cell 3"]
+
+
+async def test_restart_can_be_declined(make_app):
+    app, clients = make_app("basics")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("f8")
+        await pilot.pause()
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, LessonScreen)
+        assert clients[0].restarts == 0
+
+
+async def test_interrupt_stops_a_running_cell_and_drops_the_queue(make_app):
+    app, clients = make_app("charts")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        blocker, = [c for c in cells(app) if "block()" in c.code]
+        await focus(pilot, blocker)
+        await pilot.press("f5")
+        await pilot.pause()
+        await focus(pilot, cells(app)[0])
+        await pilot.press("f5")  # queued behind the blocked cell
+        await pilot.pause()
+        assert blocker.running
+        assert "running" in app.screen.query_one(StatusLine).plain
+        await pilot.press("ctrl+c")  # ctrl+c interrupts while something runs
+        await settle(pilot, app)
+        assert clients[0].interrupts == 1
+        assert "Interrupted, variables kept." in str(blocker.query_one(".cell-result").render())
+        assert "not run" in str(cells(app)[0].query_one(".cell-header").render())
+        assert [label for label, _, _ in clients[0].executed] == ["cell 4"]
+
+
+async def test_ctrl_c_copies_when_nothing_runs(make_app):
+    app, clients = make_app("basics")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        assert clients[0].interrupts == 0
+
+
+async def test_run_all_above(make_app):
+    app, clients = make_app("basics")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        await focus(pilot, cells(app)[2])
+        await pilot.press("f4")
+        await settle(pilot, app)
+        assert [label for label, _, _ in clients[0].executed] == ["cell 1", "cell 2"]
+
+
+async def test_failure_stops_the_cells_queued_after_it(make_app):
+    app, clients = make_app("basics")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        await focus(pilot, cells(app)[0])
+        await pilot.press("home", "1", "/", "0", "+")  # cell 1 now fails
+        await focus(pilot, cells(app)[3])  # the exercise
+        await pilot.press("f4")
+        await settle(pilot, app)
+        assert [label for label, _, _ in clients[0].executed] == ["cell 1"]
+        assert "not run" in str(cells(app)[1].query_one(".cell-header").render())
+        assert "not run" in str(cells(app)[2].query_one(".cell-header").render())
+
+
+async def test_reset_asks_then_restores_lesson_code(make_app):
+    app, _ = make_app("basics")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        first = cells(app)[0]
+        await focus(pilot, first)
+        await pilot.press("end", "!", "!")
+        assert first.code.endswith("!!") or "!!" in first.code
+        await pilot.press("f9")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        await pilot.pause()
+        assert "!!" in first.code
+        await pilot.press("f9")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        assert first.code == first.original_code
+
+
+async def test_help_and_back_home(make_app):
+    app, _ = make_app("basics")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("escape")  # leave the editor
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        assert "interrupt the running cell" in screen_text(app)
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+
+
+async def test_contents_jumps_to_a_step(make_app):
+    app, _ = make_app("basics")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        assert not app.screen.has_class("-toc"), "narrow screens hide the contents"
+        await pilot.press("f2")
+        await pilot.pause()
+        assert app.screen.has_class("-toc")
+        await pilot.press("down", "down", "enter")  # from step 1 to step 3
+        await pilot.pause()
+        assert app.screen.current_step == "exercise"
+        assert app.focused is cells(app)[3].editor
+        assert not app.screen.has_class("-toc")

@@ -1,0 +1,202 @@
+"""The app: owns the progress store and the lesson workers, and switches screens.
+
+Workers: one per open lesson. The one for the lesson the learner is most likely to
+open starts at launch, in the background, so start-up never waits for torch.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Iterable
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+
+from tutor.lessons.catalog import Catalog
+from tutor.lessons.model import Lesson
+from tutor.ui.session import SandboxSession
+
+ClientFactory = Callable[..., object]  # (lesson_id, on_event) -> SandboxClient-like
+
+
+class WorkerReported(Message):
+    """The sandbox reported a worker state or resource use."""
+
+    def __init__(self, session: SandboxSession, event) -> None:
+        super().__init__()
+        self.session = session
+        self.event = event
+
+
+def default_client_factory(*, device: str = "auto", memory_limit: int | None = None,
+                           prewarm: bool = True) -> ClientFactory:
+    def make(lesson_id: str, on_event):
+        from tutor import config
+        from tutor.sandbox.client import SandboxClient
+
+        workdir = config.workspace_dir(lesson_id)
+        workdir.mkdir(parents=True, exist_ok=True)
+        return SandboxClient(workdir=workdir, device=device, memory_limit=memory_limit,
+                             prewarm=prewarm, on_event=on_event)
+
+    return make
+
+
+class TutorApp(App):
+    TITLE = "tutor"
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True, show=False)]
+
+    def __init__(self, catalog: Catalog, store, *, lesson: Lesson | None = None, step_id: str | None = None,
+                 client_factory: ClientFactory | None = None):
+        super().__init__()
+        self.catalog = catalog
+        self.store = store
+        self.start_lesson = lesson
+        self.start_step = step_id
+        self.client_factory = client_factory or default_client_factory()
+        self.sessions: dict[str, SandboxSession] = {}
+        self.prewarm_session: SandboxSession | None = None
+
+    # -- screens ------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        from tutor.ui.screens.home import HomeScreen
+
+        self.push_screen(HomeScreen(self.catalog, self.store, self.store.problem))
+        if self.start_lesson is not None:
+            self.open_lesson(self.start_lesson, self.start_step)
+        else:
+            likely = self._likely_lesson()
+            if likely is not None:
+                self.prewarm_session = self.session_for(likely)
+        if self.store.problem:
+            self.notify(self.store.problem, title="Progress file", severity="warning", timeout=15)
+
+    def _likely_lesson(self) -> Lesson | None:
+        position = self.store.last_position()
+        lessons = self.catalog.lessons
+        if position is not None:
+            for lesson in lessons:
+                if lesson.id == position[0]:
+                    return lesson
+        return lessons[0] if lessons else None
+
+    def open_lesson(self, lesson: Lesson, step_id: str | None = None) -> None:
+        """Show ``lesson`` (replacing another open lesson), at ``step_id`` if given."""
+        from tutor.ui.screens.lesson import LessonScreen
+
+        session = self.session_for(lesson)
+        self.prewarm_session = session
+        while isinstance(self.screen, LessonScreen) or len(self.screen_stack) > 2:
+            self.pop_screen()
+        self.push_screen(LessonScreen(lesson, session, self.store, step_id=step_id))
+        self._stop_other_workers(keep=lesson.id)
+
+    def action_go_home(self) -> None:
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+
+    def action_help(self) -> None:
+        from tutor.ui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    # -- workers ------------------------------------------------------------------------
+
+    def session_for(self, lesson: Lesson) -> SandboxSession:
+        """The worker session of ``lesson``, started now if there is none."""
+        session = self.sessions.get(lesson.id)
+        if session is None:
+            holder: list[SandboxSession] = []
+
+            def on_event(event) -> None:
+                # Called on the event loop: keep the session's facts current at once
+                # (the run task reads them), and let a handler update the widgets.
+                holder[0].observe(event)
+                self.post_message(WorkerReported(holder[0], event))
+
+            session = SandboxSession(lesson.id, None)
+            holder.append(session)
+            session.client = self.client_factory(lesson.id, on_event)
+            self.sessions[lesson.id] = session
+            self.run_worker(session.client.start(), group="sandbox", exit_on_error=False)
+        return session
+
+    def _stop_other_workers(self, keep: str) -> None:
+        for lesson_id in [lid for lid in self.sessions if lid != keep]:
+            session = self.sessions.pop(lesson_id)
+            self.run_worker(session.client.shutdown(), group="sandbox", exit_on_error=False)
+
+    def on_worker_reported(self, message: WorkerReported) -> None:
+        from tutor.ui.widgets.status_line import StatusLine
+
+        for line in self.screen.query(StatusLine):
+            if line.session is None or line.session is message.session:
+                line.show(message.session)
+
+    async def shutdown_workers(self) -> None:
+        for session in list(self.sessions.values()):
+            try:
+                await session.client.shutdown()
+            except Exception:  # leaving anyway; the nanny cleans up a stuck worker
+                pass
+        self.sessions.clear()
+
+    async def action_quit(self) -> None:
+        for screen in self.screen_stack:
+            save = getattr(screen, "save_edits", None)
+            if save is not None:
+                save()
+        await self.shutdown_workers()
+        self.exit()
+
+    async def on_unmount(self) -> None:
+        await self.shutdown_workers()
+        self.store.close()
+
+    # -- command palette ----------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        from tutor.ui.screens.lesson import LessonScreen
+
+        for lesson in self.catalog.lessons:
+            number = f"{lesson.number} " if lesson.number else ""
+            yield SystemCommand(f"Lesson {number}{lesson.title}", lesson.summary or "Open this lesson",
+                                lambda lesson=lesson: self.open_lesson(lesson))
+        for lesson in self.catalog.lessons:
+            for n, step in enumerate(lesson.steps, 1):
+                yield SystemCommand(f"Step {lesson.number or lesson.id}.{n} {step.title}",
+                                    f"in {lesson.title}", lambda lesson=lesson, step=step: self._go_to(lesson, step.id))
+        if isinstance(screen, LessonScreen):
+            yield SystemCommand("Restart worker", "Fresh Python: every variable of this lesson is lost",
+                                screen.restart_worker)
+            yield SystemCommand("Run all cells above", "Run every cell before the current one",
+                                screen.action_run_above)
+        yield SystemCommand("Home", "The list of lessons", self.action_go_home)
+        yield SystemCommand("Keys", "Every key of the tutor", self.action_help)
+        for command in super().get_system_commands(screen):
+            if command.title in ("Theme", "Quit", "Screenshot"):
+                yield command
+
+    def _go_to(self, lesson: Lesson, step_id: str) -> None:
+        from tutor.ui.screens.lesson import LessonScreen
+
+        screen = self.screen
+        if isinstance(screen, LessonScreen) and screen.lesson.id == lesson.id:
+            screen.go_to_step(step_id)
+        else:
+            self.open_lesson(lesson, step_id)
+
+
+def run_app(catalog: Catalog, *, lesson: Lesson | None = None, device: str = "auto",
+            memory_limit: int | None = None, progress_path: Path | None = None) -> int:
+    from tutor.ui.store import BackgroundStore
+
+    store = BackgroundStore.open(progress_path)
+    app = TutorApp(catalog, store, lesson=lesson,
+                   client_factory=default_client_factory(device=device, memory_limit=memory_limit))
+    app.run()
+    return app.return_code or 0

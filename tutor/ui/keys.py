@@ -1,0 +1,57 @@
+"""Every key of the app in one place: the bindings use these, the help screen lists them.
+
+Each action has a key that survives tmux and SSH: function keys and plain ctrl+letter
+combinations, never ctrl+enter or shift+enter alone.
+"""
+
+from __future__ import annotations
+
+RUN = "f5,ctrl+r"
+RUN_NEXT = "f6,ctrl+n"
+INTERRUPT = "f7"
+INTERRUPT_CTRL_C = "ctrl+c"  # only while a cell runs; otherwise it copies, as usual
+RESTART = "f8"
+RESET = "f9"
+RUN_ABOVE = "f4,ctrl+o"
+CONTENTS = "f2"
+NEXT_STEP = "ctrl+down"
+PREV_STEP = "ctrl+up"
+HELP = "question_mark,f1"
+BACK = "escape"
+HINT = "f3,ctrl+t"
+SOLUTION = "f10,ctrl+s"
+FOLD = "o"
+PALETTE = "ctrl+p"
+QUIT = "ctrl+q"
+
+HELP_SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    ("Cells", (
+        ("F5  or  Ctrl+R", "run the cell (an exercise: check it)"),
+        ("F6  or  Ctrl+N", "run the cell and go to the next one"),
+        ("F4  or  Ctrl+O", "run every cell above this one"),
+        ("F7  or  Ctrl+C", "interrupt the running cell (Ctrl+C copies when nothing runs)"),
+        ("F8", "restart the worker (variables are lost)"),
+        ("F9", "reset the cell to the lesson's code"),
+        ("Esc", "leave the editor (then arrows scroll the page)"),
+        ("Tab / Shift+Tab", "next / previous cell, output, button"),
+    )),
+    ("Output", (
+        ("o", "fold or unfold long output (when the output has focus)"),
+        ("↑ ↓ PgUp PgDn Home End", "scroll folded output"),
+        ("← →", "pan long lines"),
+    )),
+    ("Exercises and quizzes", (
+        ("F5", "check the exercise"),
+        ("F3  or  Ctrl+T", "next hint"),
+        ("F10 or  Ctrl+S", "show the solution (after one try)"),
+        ("1-9, ↑ ↓ Enter", "pick a quiz answer"),
+    )),
+    ("Moving around", (
+        ("F2", "table of contents"),
+        ("Ctrl+↓ / Ctrl+↑", "next / previous step"),
+        ("Ctrl+P", "command palette: any lesson or step, restart, theme"),
+        ("Esc", "back to the lessons (from the page)"),
+        ("? or F1", "this help"),
+        ("Ctrl+Q", "quit (your code and progress are saved)"),
+    )),
+)

@@ -1,0 +1,1 @@
+"""Screens: home, lesson (the coordinator), help, confirmations."""

@@ -1,0 +1,204 @@
+"""The home screen: the lessons with progress, "continue where you left off", reviews."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, OptionList, Static
+from textual.widgets.option_list import Option
+
+from tutor.lessons.catalog import Catalog
+from tutor.lessons.model import Lesson
+from tutor.ui import keys
+from tutor.ui.widgets.status_line import StatusLine
+
+CONTINUE = "continue"
+BAR_WIDTH = 16
+
+
+def progress_bar(done: int, total: int, width: int = BAR_WIDTH) -> Text:
+    """``██████░░░░`` for done/total (empty when there is nothing to do)."""
+    filled = round(width * done / total) if total else 0
+    bar = Text("█" * filled, style="green")
+    bar.append("░" * (width - filled), style="dim")
+    return bar
+
+
+def lesson_scores(lesson: Lesson, progress) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
+    """(steps seen, quiz right, exercises passed), each as (done, total)."""
+    return (progress.steps_score(s.id for s in lesson.steps),
+            progress.quiz_score(q.id for q in lesson.quizzes()),
+            progress.exercise_score(e.id for e in lesson.exercises()))
+
+
+def lesson_card(lesson: Lesson, progress, width: int) -> Table:
+    """The lesson's entry: number and title, minutes, summary, progress and scores."""
+    (seen, steps), (right, quizzes), (passed, exercises) = lesson_scores(lesson, progress)
+    grid = Table.grid(expand=True, padding=(0, 1))
+    grid.add_column(width=3, no_wrap=True)
+    grid.add_column(ratio=1)
+    grid.add_column(justify="right", no_wrap=True)
+    title = Text(lesson.title, style="bold")
+    grid.add_row(Text(lesson.number or "··", style="bold"), title,
+                 Text(f"{lesson.minutes} min" if lesson.minutes else "", style="dim"))
+    if lesson.summary:
+        grid.add_row("", Text(lesson.summary, style="dim", overflow="ellipsis", no_wrap=width < 60), "")
+    line = progress_bar(seen, steps)
+    line.append(f" {seen}/{steps} steps")
+    if quizzes:
+        line.append(f" · quiz {right}/{quizzes}")
+    if exercises:
+        line.append(f" · exercises {passed}/{exercises}")
+    if seen == steps and steps and right == quizzes and passed == exercises:
+        line.append("  done ✓", style="bold green")
+    grid.add_row("", line, "")
+    return grid
+
+
+def _review_screen_class():
+    try:
+        from tutor.ui.screens.review import ReviewScreen
+    except ImportError:
+        return None
+    return ReviewScreen
+
+
+class HomeScreen(Screen):
+    DEFAULT_CSS = """
+    HomeScreen { layout: vertical; }
+    HomeScreen > .home-title {
+        height: auto;
+        padding: 1 2 0 2;
+        text-style: bold;
+        color: $accent;
+    }
+    HomeScreen > .home-note { height: auto; padding: 0 2; color: $text-muted; }
+    HomeScreen > .home-note.-warning { color: $warning; }
+    HomeScreen > OptionList {
+        height: 1fr;
+        margin: 1 1 0 1;
+        border: none;
+        background: transparent;
+    }
+    HomeScreen > OptionList > .option-list--option { padding: 0 1; }
+    """
+
+    BINDINGS = [
+        Binding("enter", "open", "Open", show=True),
+        Binding("c", "continue", "Continue"),
+        Binding("r", "review", "Review"),
+        Binding(keys.HELP, "app.help", "Help"),
+        Binding("q", "app.quit", "Quit", show=False),
+    ]
+
+    def __init__(self, catalog: Catalog, store, problem: str | None = None):
+        super().__init__()
+        self.catalog = catalog
+        self.store = store
+        self.problem = problem
+
+    def compose(self) -> ComposeResult:
+        yield Static("tutor · deep learning with PyTorch, in your terminal", classes="home-title")
+        yield Static("", id="home-note", classes="home-note")
+        yield OptionList(id="lessons")
+        yield StatusLine()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.fill()
+        self.query_one(StatusLine).show(getattr(self.app, "prewarm_session", None))
+        self.query_one(OptionList).focus()
+
+    def on_screen_resume(self) -> None:
+        self.fill()  # progress may have changed in a lesson
+
+    def on_resize(self) -> None:
+        self.fill()
+
+    def continue_target(self) -> tuple[Lesson, str] | None:
+        position = self.store.last_position()
+        if position is None:
+            return None
+        lesson_id, step_id = position
+        for lesson in self.catalog.lessons:
+            if lesson.id == lesson_id:
+                return lesson, step_id
+        return None
+
+    def fill(self) -> None:
+        """(Re)build the list with the latest progress, keeping the highlight."""
+        options = self.query_one(OptionList)
+        highlighted = options.highlighted
+        width = max(20, self.size.width - 6)
+        options.clear_options()
+        target = self.continue_target()
+        if target is not None:
+            lesson, step_id = target
+            step = next((s for s in lesson.steps if s.id == step_id), None)
+            words = Text("▶ Continue: ", style="bold")
+            words.append(f"{lesson.number + ' ' if lesson.number else ''}{lesson.title}")
+            if step is not None:
+                words.append(f" › {step.title}", style="dim")
+            options.add_option(Option(words, id=CONTINUE))
+        for lesson in self.catalog.lessons:
+            options.add_option(Option(lesson_card(lesson, self.store.lesson(lesson.id), width), id=lesson.id))
+        for broken in self.catalog.broken:
+            first = broken.errors[0] if broken.errors else "unreadable"
+            options.add_option(Option(Text(f"!! {broken.path.name} cannot be opened: {first}", style="red"),
+                                      disabled=True))
+        if not self.catalog.lessons:
+            options.add_option(Option(f"No lessons in {self.catalog.root}.", disabled=True))
+        if highlighted is not None and highlighted < options.option_count:
+            options.highlighted = highlighted
+        elif options.option_count:
+            options.highlighted = 0
+        self._note()
+
+    def _note(self) -> None:
+        note = self.query_one("#home-note", Static)
+        parts = []
+        if self.problem:
+            parts.append(f"⚠ {self.problem}")
+        due = len(self.store.due_reviews()) if _review_screen_class() else 0
+        if due:
+            parts.append(f"{due} to review · press r")
+        note.update("\n".join(parts) or "Enter opens a lesson · c continues · ? shows every key")
+        note.set_class(bool(self.problem), "-warning")
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self._open(event.option.id)
+
+    def action_open(self) -> None:
+        options = self.query_one(OptionList)
+        if options.highlighted is not None:
+            self._open(options.get_option_at_index(options.highlighted).id)
+
+    def _open(self, option_id: str | None) -> None:
+        if option_id == CONTINUE:
+            self.action_continue()
+        elif option_id:
+            lesson = next((l for l in self.catalog.lessons if l.id == option_id), None)
+            if lesson is not None:
+                self.app.open_lesson(lesson)
+
+    def action_continue(self) -> None:
+        target = self.continue_target()
+        if target is None:
+            if self.catalog.lessons:
+                self.app.open_lesson(self.catalog.lessons[0])
+            return
+        self.app.open_lesson(target[0], target[1])
+
+    def action_review(self) -> None:
+        screen_class = _review_screen_class()
+        if screen_class is None:
+            self.app.notify("Reviews are not available yet.", timeout=3)
+            return
+        if not self.store.due_reviews():
+            self.app.notify("Nothing to review now. Wrong answers come back a day later.", timeout=4)
+            return
+        self.app.push_screen(screen_class())

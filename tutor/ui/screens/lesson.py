@@ -1,0 +1,579 @@
+"""The lesson screen, and the coordinator of everything on it.
+
+It lays the lesson out (contents at the side; prose, cells, exercises and quizzes on
+one scrolling page), owns the queue of runs, and turns sandbox events into messages:
+one background task runs the queued requests in order and only posts messages
+(``RunStarted``, ``RunReported``, ``RunEnded``); their handlers update the widgets and
+the progress store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.events import DescendantFocus
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Static, TextArea
+
+from tutor.lessons.model import CodeCell, Exercise, Lesson, Prose as ProseBlock, Quiz, Step
+from tutor.sandbox.events import CellFailed, CellFinished, CellStarted
+from tutor.ui import keys
+from tutor.ui.runs import CHECK, CODE, SETUP, RunOutcome, RunRequest, perform_run
+from tutor.ui.session import SandboxSession
+from tutor.ui.widgets.cell import CodeCellView, RunnableCell
+from tutor.ui.widgets.editor import CodeEditor
+from tutor.ui.widgets.exercise import ExerciseView
+from tutor.ui.widgets.prose import Prose
+from tutor.ui.widgets.status_line import StatusLine
+from tutor.ui.widgets.toc import StepList
+
+SAVE_DELAY = 0.8  # seconds after the last keystroke before edited code is saved
+WIDE = 100  # from this width up, the contents stay beside the page
+
+
+# -- messages from the run task (facts) ----------------------------------------------------
+
+
+class RunStarted(Message):
+    def __init__(self, request: RunRequest) -> None:
+        super().__init__()
+        self.request = request
+
+
+class RunReported(Message):
+    def __init__(self, request: RunRequest, phase: str, event) -> None:
+        super().__init__()
+        self.request = request
+        self.phase = phase
+        self.event = event
+
+
+class RunsDropped(Message):
+    """Queued runs that will not happen (an earlier one failed, an interrupt, a restart)."""
+
+    def __init__(self, dropped: list, why: str) -> None:
+        super().__init__()
+        self.dropped = dropped
+        self.why = why
+
+
+class RunEnded(Message):
+    def __init__(self, request: RunRequest, outcome: RunOutcome) -> None:
+        super().__init__()
+        self.request = request
+        self.outcome = outcome
+
+
+@dataclass(eq=False)
+class _Pending:
+    request: RunRequest
+    cell: RunnableCell
+
+
+class StepView(Vertical):
+    DEFAULT_CSS = """
+    StepView { height: auto; padding: 0 1 1 1; }
+    StepView > .step-title {
+        text-style: bold;
+        color: $accent;
+        border-bottom: solid $primary 50%;
+        margin-bottom: 1;
+    }
+    """
+
+    def __init__(self, step: Step, number: int, **kwargs):
+        super().__init__(id=f"step-{step.id}", **kwargs)
+        self.step = step
+        self.number = number
+
+
+def _quiz_widget(quiz: Quiz, record):
+    """The quiz widget of the progress feature; a plain rendering until it exists."""
+    try:
+        from tutor.ui.widgets.quiz import QuizView
+    except ImportError:
+        return Prose(f"**Quiz.** {quiz.question}")
+    return QuizView(quiz, record)
+
+
+class LessonScreen(Screen):
+    DEFAULT_CSS = """
+    LessonScreen { layout: vertical; }
+    LessonScreen > .lesson-title {
+        height: 1;
+        background: $primary 30%;
+        text-style: bold;
+        padding: 0 1;
+    }
+    LessonScreen #body { height: 1fr; }
+    LessonScreen StepList { display: none; }
+    LessonScreen.-toc StepList { display: block; }
+    LessonScreen #page { height: 1fr; }
+    LessonScreen #page > .lesson-intro { padding: 1 1 0 1; }
+    """
+
+    BINDINGS = [
+        Binding(keys.RUN, "run", "Run", priority=True),
+        Binding(keys.RUN_NEXT, "run_next", "Run+next", priority=True),
+        Binding(keys.INTERRUPT, "interrupt", "Stop", priority=True),
+        Binding(keys.INTERRUPT_CTRL_C, "interrupt_running", "Stop", show=False, priority=True),
+        Binding(keys.RESTART, "restart", "Restart", priority=True),
+        Binding(keys.RESET, "reset", "Reset", priority=True),
+        Binding(keys.RUN_ABOVE, "run_above", "Run above", show=False, priority=True),
+        Binding(keys.CONTENTS, "toggle_toc", "Contents", show=False, priority=True),
+        Binding(keys.NEXT_STEP, "step(1)", "Next step", show=False),
+        Binding(keys.PREV_STEP, "step(-1)", "Previous step", show=False),
+        Binding(keys.HELP, "app.help", "Help"),
+        Binding(keys.BACK, "back", "Lessons", show=False),
+    ]
+
+    def __init__(self, lesson: Lesson, session: SandboxSession, store, *, step_id: str | None = None):
+        super().__init__()
+        self.lesson = lesson
+        self.session = session
+        self.store = store
+        self.start_step = step_id
+        self.cells: list[RunnableCell] = []
+        self.current: RunnableCell | None = None
+        self.current_step: str | None = None
+        self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        self._waiting: list[_Pending] = []  # queued, not started (to drop on failure)
+        self._active: _Pending | None = None
+        self._unsaved: dict[str, tuple[str, str]] = {}  # cell id -> (code, the lesson's code)
+        self._save_timer = None
+        self._toc_pinned: bool | None = None  # None: by width
+
+    # -- layout -------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        lesson = self.lesson
+        progress = self.store.lesson(lesson.id)
+        number = f"{lesson.number} · " if lesson.number else ""
+        yield Static(f"{number}{lesson.title}", classes="lesson-title")
+        with Horizontal(id="body"):
+            yield StepList(lesson.steps, self._done_steps(progress), id="toc")
+            with VerticalScroll(id="page"):
+                if lesson.intro.strip():
+                    yield Prose(lesson.intro, classes="lesson-intro")
+                counter = 0
+                for step_number, step in enumerate(lesson.steps, 1):
+                    with StepView(step, step_number):
+                        yield Static(f"{step_number}. {step.title}", classes="step-title")
+                        for block in step.blocks:
+                            if isinstance(block, (CodeCell, Exercise)):
+                                counter += 1
+                                cell = self._make_cell(block, counter, progress)
+                                self.cells.append(cell)
+                                yield cell
+                            elif isinstance(block, Quiz):
+                                yield _quiz_widget(block, progress.quizzes.get(block.id))
+                            elif isinstance(block, ProseBlock):
+                                yield Prose(block.text)
+        yield StatusLine()
+        yield Footer()
+
+    def _make_cell(self, block, number: int, progress) -> RunnableCell:
+        saved = self.store.code_for(self.lesson.id, block.id)
+        if isinstance(block, Exercise):
+            record = progress.exercises.get(block.id)
+            return ExerciseView(block, number, saved if saved is not None else block.starter,
+                                attempts=record.attempts if record else 0,
+                                passed=bool(record and record.passed),
+                                solution_revealed=bool(record and record.solution_revealed),
+                                id=f"cell-{block.id}")
+        return CodeCellView(block, number, saved if saved is not None else block.code, id=f"cell-{block.id}")
+
+    def on_mount(self) -> None:
+        self.query_one(StatusLine).show(self.session)
+        self._fit_toc(self.size.width)
+        self._run_loop()
+        target = self.start_step or self.store.lesson(self.lesson.id).position
+        if target and any(s.id == target for s in self.lesson.steps) and target != self.lesson.steps[0].id:
+            self.call_after_refresh(self.go_to_step, target, False)
+        elif self.cells:
+            self.cells[0].editor.focus()
+            self._set_current(self.cells[0])
+        if self.lesson.steps:
+            self._enter_step(target if target in {s.id for s in self.lesson.steps} else self.lesson.steps[0].id)
+        self.watch(self.query_one("#page"), "scroll_y", self._page_scrolled, init=False)
+
+    def on_resize(self, event) -> None:
+        self._fit_toc(event.size.width)
+
+    def _fit_toc(self, width: int) -> None:
+        show = self._toc_pinned if self._toc_pinned is not None else width >= WIDE
+        self.set_class(show, "-toc")
+
+    def on_screen_resume(self) -> None:
+        self.query_one(StatusLine).show(self.session)
+
+    # -- where the learner is -------------------------------------------------------------
+
+    def on_descendant_focus(self, event: DescendantFocus) -> None:
+        node = event.widget
+        while node is not None and not isinstance(node, RunnableCell):
+            node = node.parent
+        if isinstance(node, RunnableCell):
+            self._set_current(node)
+
+    def _set_current(self, cell: RunnableCell) -> None:
+        if cell is self.current:
+            return
+        if self.current is not None:
+            self.current.remove_class("-current")
+        self.current = cell
+        cell.add_class("-current")
+        step = self._step_of(cell)
+        if step is not None:
+            self._enter_step(step.step.id)
+
+    def _step_of(self, widget) -> StepView | None:
+        node = widget
+        while node is not None and not isinstance(node, StepView):
+            node = node.parent
+        return node
+
+    def _page_scrolled(self, scroll_y: float) -> None:
+        """When the learner scrolls the page itself, the step at its top is where they are
+        (the last step once the end is reached). Otherwise the focused cell decides."""
+        page = self.query_one("#page", VerticalScroll)
+        if self.focused is not page:
+            return
+        views = list(self.query(StepView))
+        if views and scroll_y >= page.max_scroll_y:
+            self._enter_step(views[-1].step.id)
+            return
+        for view in views:
+            if view.virtual_region.bottom > scroll_y + 2:
+                self._enter_step(view.step.id)
+                return
+
+    def _enter_step(self, step_id: str) -> None:
+        if step_id == self.current_step:
+            return
+        self.current_step = step_id
+        self.store.mark_step_seen(self.lesson.id, step_id)
+        self.store.set_position(self.lesson.id, step_id)
+        self.query_one(StepList).mark(current=step_id)
+        self._refresh_done_marks()
+
+    def _done_steps(self, progress) -> set[str]:
+        """Steps seen whose cells ran, exercises passed and quizzes were answered."""
+        done = set()
+        for step in self.lesson.steps:
+            if step.id not in progress.steps_seen:
+                continue
+            if all((b.id in progress.cells_run) if isinstance(b, CodeCell)
+                   else (b.id in progress.exercises and progress.exercises[b.id].passed) if isinstance(b, Exercise)
+                   else (b.id in progress.quizzes) if isinstance(b, Quiz) else True
+                   for b in step.blocks):
+                done.add(step.id)
+        return done
+
+    def _refresh_done_marks(self) -> None:
+        self.query_one(StepList).mark(done=self._done_steps(self.store.lesson(self.lesson.id)))
+
+    def go_to_step(self, step_id: str, focus: bool = True) -> None:
+        """Scroll the step to the top of the page; focus its first cell."""
+        try:
+            view = self.query_one(f"#step-{step_id}", StepView)
+        except Exception:
+            return
+        self.query_one("#page", VerticalScroll).scroll_to_widget(view, top=True, animate=False)
+        cells = list(view.query(RunnableCell))
+        if cells:
+            cells[0].editor.focus(scroll_visible=False)
+            self._set_current(cells[0])
+        elif focus:
+            self.query_one("#page").focus()
+        self._enter_step(step_id)
+
+    def on_step_list_step_chosen(self, message: StepList.StepChosen) -> None:
+        self.go_to_step(message.step_id)
+        if self._toc_pinned is None and self.size.width < WIDE:
+            self.remove_class("-toc")
+
+    def action_step(self, delta: int) -> None:
+        ids = [s.id for s in self.lesson.steps]
+        if not ids:
+            return
+        index = ids.index(self.current_step) if self.current_step in ids else 0
+        self.go_to_step(ids[max(0, min(len(ids) - 1, index + delta))])
+
+    def action_toggle_toc(self) -> None:
+        toc = self.query_one(StepList)
+        if self.has_class("-toc") and toc.has_focus:
+            self._toc_pinned = False if self.size.width < WIDE else self._toc_pinned
+            self.remove_class("-toc")
+            (self.current.editor if self.current else self.query_one("#page")).focus()
+        else:
+            self.add_class("-toc")
+            ids = [s.id for s in self.lesson.steps]
+            if self.current_step in ids:
+                toc.highlighted = ids.index(self.current_step)
+            toc.focus()
+
+    def action_back(self) -> None:
+        self.app.action_go_home()
+
+    # -- edited code ------------------------------------------------------------------------
+
+    @on(TextArea.Changed)
+    def _code_edited(self, event: TextArea.Changed) -> None:
+        editor = event.text_area
+        if not isinstance(editor, CodeEditor) or editor.read_only:
+            return
+        cell = editor.parent
+        if not isinstance(cell, RunnableCell):
+            return
+        if editor.error_line is not None:
+            editor.show_error_line(None)  # the code changed: the old mark may be wrong
+        self._unsaved[cell.cell_id] = (editor.text, cell.original_code)
+        if self._save_timer is not None:
+            self._save_timer.stop()
+        self._save_timer = self.set_timer(SAVE_DELAY, self.save_edits)
+        cell.set_header()
+
+    def save_edits(self) -> None:
+        """Write pending edits to the progress store (unedited code is stored as None)."""
+        if self._save_timer is not None:
+            self._save_timer.stop()
+            self._save_timer = None
+        for cell_id, (code, original) in self._unsaved.items():
+            self.store.save_code(self.lesson.id, cell_id, None if code == original else code)
+        self._unsaved.clear()
+
+    def on_unmount(self) -> None:
+        self.save_edits()
+
+    # -- running ----------------------------------------------------------------------------
+
+    def _cell_for_action(self) -> RunnableCell | None:
+        if self.current is None and self.cells:
+            self._set_current(self.cells[0])
+        return self.current
+
+    def action_run(self) -> None:
+        cell = self._cell_for_action()
+        if cell is not None:
+            self.enqueue(cell)
+
+    def action_run_next(self) -> None:
+        cell = self._cell_for_action()
+        if cell is None:
+            return
+        self.enqueue(cell)
+        index = self.cells.index(cell)
+        if index + 1 < len(self.cells):
+            following = self.cells[index + 1]
+            following.editor.focus()
+            self._set_current(following)
+            following.scroll_visible()
+
+    def action_run_above(self) -> None:
+        cell = self._cell_for_action()
+        if cell is None:
+            return
+        above = self.cells[:self.cells.index(cell)]
+        if not above:
+            self.app.notify("There are no cells above this one.", timeout=3)
+        for other in above:
+            self.enqueue(other, as_check=False)
+
+    def on_runnable_cell_run_requested(self, message: RunnableCell.RunRequested) -> None:
+        message.stop()
+        self._set_current(message.cell)
+        self.enqueue(message.cell)
+
+    def enqueue(self, cell: RunnableCell, *, as_check: bool | None = None) -> None:
+        """Queue a run of ``cell``; an exercise is checked unless ``as_check`` is False."""
+        if cell.running or any(p.cell is cell for p in self._waiting):
+            return  # already queued or running: a second press changes nothing
+        if isinstance(cell, ExerciseView) and cell.checking:
+            return
+        block = cell.block
+        check = block.check if isinstance(block, Exercise) and as_check is not False else None
+        request = RunRequest(cell.cell_id, cell.label, cell.code, tuple(getattr(block, "setup", ())), check)
+        pending = _Pending(request, cell)
+        self._waiting.append(pending)
+        if self._active is not None or len(self._waiting) > 1:
+            cell.mark_queued()
+        if check is not None and isinstance(cell, ExerciseView):
+            cell.begin_check()  # the editor is read-only from now on
+        self._queue.put_nowait(pending)
+
+    @work(group="runs", exit_on_error=False)
+    async def _run_loop(self) -> None:
+        """Run queued requests one by one; only posts messages."""
+        while True:
+            pending = await self._queue.get()
+            if pending not in self._waiting:
+                continue  # dropped after an earlier failure
+            self._waiting.remove(pending)
+            self._active = pending
+            request = pending.request
+            self.post_message(RunStarted(request))
+
+            def report(phase: str, event, request=request) -> None:
+                self.post_message(RunReported(request, phase, event))
+
+            try:
+                outcome = await perform_run(request, self.session, report)
+            except Exception as err:  # a sandbox failure must not end the loop
+                outcome = RunOutcome("crashed", None, passed=False if request.is_check else None,
+                                     feedback=f"The sandbox failed: {err}")
+            self._active = None
+            self.post_message(RunEnded(request, outcome))
+            if not outcome.ok:  # like a notebook's "run all": stop at the first failure
+                self._drop_waiting("not run: an earlier cell did not finish")
+
+    def _cell(self, cell_id: str) -> RunnableCell | None:
+        for cell in self.cells:
+            if cell.cell_id == cell_id:
+                return cell
+        return None
+
+    def on_run_started(self, message: RunStarted) -> None:
+        cell = self._cell(message.request.cell_id)
+        if cell is None:
+            return
+        cell.begin_run()
+        if isinstance(cell, ExerciseView) and message.request.is_check:
+            cell.set_header("checking…")
+        self.session.running_label = cell.label
+        self._status()
+
+    def on_run_reported(self, message: RunReported) -> None:
+        cell = self._cell(message.request.cell_id)
+        if cell is None:
+            return
+        event, phase = message.event, message.phase
+        if isinstance(event, (CellStarted, CellFinished)):
+            if isinstance(event, CellStarted):
+                self.session.running_label = cell.label
+                self._status()
+            return
+        if phase == SETUP and isinstance(event, CellFailed):
+            cell.show_note(["The lesson's hidden setup code failed:"], "error")
+            cell.show_failure(event, mark_line=False)
+        elif phase in (CODE, SETUP):
+            cell.show_event(event)
+        # CHECK: what the check prints stays hidden; its verdict arrives with RunEnded.
+
+    def on_run_ended(self, message: RunEnded) -> None:
+        request, outcome = message.request, message.outcome
+        cell = self._cell(request.cell_id)
+        self.session.running_label = None
+        self._status()
+        if cell is None:
+            return
+        if outcome.finished is not None:
+            cell.finish_run(outcome.finished)
+        else:
+            cell.skip_run(outcome.feedback or "did not run")
+        if isinstance(cell, ExerciseView) and request.is_check:
+            cell.end_check(outcome.passed, outcome.feedback)
+            self.store.record_exercise_attempt(self.lesson.id, cell.cell_id, bool(outcome.passed))
+        elif outcome.finished is not None:
+            self.store.record_cell_run(self.lesson.id, cell.cell_id, outcome.status == "ok")
+        self._refresh_done_marks()
+
+    def _drop_waiting(self, why: str) -> None:
+        """Forget the queued runs now; a handler tells their cells."""
+        dropped, self._waiting = self._waiting, []
+        if dropped:
+            self.post_message(RunsDropped(dropped, why))
+
+    def on_runs_dropped(self, message: RunsDropped) -> None:
+        why = message.why
+        for pending in message.dropped:
+            if isinstance(pending.cell, ExerciseView) and pending.request.is_check:
+                pending.cell.cancel_check("Not checked: " + why.removeprefix("not run: ") + ".")
+            pending.cell.skip_run(why)
+
+    def _status(self) -> None:
+        self.query_one(StatusLine).show(self.session)
+
+    # -- interrupt, restart, reset ------------------------------------------------------------
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        if action == "interrupt_running":
+            return self._active is not None  # otherwise ctrl+c copies, as everywhere
+        return True
+
+    def action_interrupt_running(self) -> None:
+        self.action_interrupt()
+
+    def action_interrupt(self) -> None:
+        if self._active is None and not self._waiting:
+            self.app.notify("Nothing is running.", timeout=2)
+            return
+        self._drop_waiting("not run: interrupted")
+        if self._active is not None:
+            self._interrupt()
+
+    @work(group="control", exit_on_error=False)
+    async def _interrupt(self) -> None:
+        await self.session.client.interrupt()
+
+    def action_restart(self) -> None:
+        from tutor.ui.screens.confirm import ConfirmScreen
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.restart_worker()
+
+        self.app.push_screen(ConfirmScreen("Restart the worker? Every variable is lost; the cells "
+                                           "have to run again (F4 runs those above).", yes="Restart"), answered)
+
+    def restart_worker(self) -> None:
+        self._drop_waiting("not run: the worker restarted")
+        self._restart()
+
+    @work(group="control", exit_on_error=False)
+    async def _restart(self) -> None:
+        await self.session.client.restart()
+
+    def action_reset(self) -> None:
+        cell = self._cell_for_action()
+        if cell is not None:
+            self.reset_cell(cell)
+
+    def on_runnable_cell_reset_requested(self, message: RunnableCell.ResetRequested) -> None:
+        message.stop()
+        self.reset_cell(message.cell)
+
+    def reset_cell(self, cell: RunnableCell) -> None:
+        if cell.running:
+            self.app.notify("The cell is running: stop it first (F7).", timeout=3)
+            return
+        if cell.code == cell.original_code:
+            self.app.notify("This cell already has the lesson's code.", timeout=3)
+            return
+        from tutor.ui.screens.confirm import ConfirmScreen
+
+        what = "the starter code" if isinstance(cell, ExerciseView) else "the lesson's code"
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                cell.replace_code(cell.original_code)
+                self._unsaved.pop(cell.cell_id, None)
+                self.store.save_code(self.lesson.id, cell.cell_id, None)
+
+        self.app.push_screen(ConfirmScreen(f"Put {what} back into {cell.label}? Your edits are lost.",
+                                           yes="Reset"), answered)
+
+    def on_exercise_view_solution_revealed(self, message: ExerciseView.SolutionRevealed) -> None:
+        self.store.reveal_solution(self.lesson.id, message.cell.cell_id)
+
+    # -- quizzes (widget from the progress feature) ----------------------------------------------
+
+    def on_quiz_view_answered(self, message) -> None:
+        self.store.record_quiz_attempt(self.lesson.id, message.quiz_id, message.answer, message.correct)
+        self._refresh_done_marks()

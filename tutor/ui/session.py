@@ -1,0 +1,123 @@
+"""One lesson's worker as the UI sees it: the client, its last reported state, and which
+hidden setup cells already ran in the current worker (no Textual here).
+
+A *generation* is one life of the worker process: it changes when the worker starts
+again (restart, crash, a kill after an interrupt). Setup cells run once per generation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tutor.sandbox.events import (
+    CellFinished,
+    ResourcesMeasured,
+    WorkerInfo,
+    WorkerState,
+    WorkerStateChanged,
+)
+
+_FRESH_STATES = (WorkerState.STARTING, WorkerState.RESTARTING, WorkerState.CRASHED, WorkerState.STOPPED)
+
+
+@dataclass
+class SandboxSession:
+    lesson_id: str
+    client: object  # tutor.sandbox.client.SandboxClient (or a test double of it)
+    state: WorkerState = WorkerState.STARTING
+    reason: str | None = None
+    info: WorkerInfo | None = None
+    resources: ResourcesMeasured | None = None
+    generation: int = 0
+    running_label: str | None = None  # e.g. "cell 3", set by the lesson screen
+    _setup_done: set = field(default_factory=set)
+
+    def observe(self, event) -> None:
+        """Take in a worker event (state, resources) or a finished cell."""
+        if isinstance(event, WorkerStateChanged):
+            if event.state in _FRESH_STATES and self.state not in _FRESH_STATES:
+                self._new_generation()
+            self.state = event.state
+            self.reason = event.reason
+            if event.info is not None:
+                self.info = event.info
+            if event.state not in (WorkerState.RUNNING, WorkerState.INTERRUPTING):
+                self.running_label = None
+        elif isinstance(event, ResourcesMeasured):
+            self.resources = event
+        elif isinstance(event, CellFinished) and event.state_lost:
+            self._new_generation()
+
+    def _new_generation(self) -> None:
+        self.generation += 1
+        self._setup_done.clear()
+        self.resources = None
+
+    def setup_needed(self, key) -> bool:
+        return key not in self._setup_done
+
+    def setup_ran(self, key) -> None:
+        self._setup_done.add(key)
+
+
+# -- words for the status line --------------------------------------------------------
+
+
+def format_bytes(count: int | None) -> str:
+    """``3.1 GB``, ``412 MB`` (decimal units, as GPU tools print them)."""
+    if count is None:
+        return "?"
+    if count >= 10**9:
+        return f"{count / 10**9:.1f} GB"
+    return f"{count / 10**6:.0f} MB"
+
+
+def device_text(session: SandboxSession | None) -> str:
+    """``CUDA 0 · NVIDIA H100 · 3.1/80 GB``, ``MPS · Apple M2``, ``CPU``, or ``device: …``."""
+    info = session.info if session else None
+    if info is None:
+        return "device: …"
+    device = info.device or "cpu"
+    if device.startswith("cuda"):
+        index = device.partition(":")[2] or "0"
+        parts = [f"CUDA {index}"]
+        if info.device_name:
+            parts.append(info.device_name)
+        res = session.resources if session else None
+        if info.gpu_total:
+            used = res.gpu_reserved if res and res.gpu_reserved is not None else (res.gpu_allocated if res else None)
+            total_gb = info.gpu_total / 10**9
+            used_gb = (used or 0) / 10**9
+            parts.append(f"{used_gb:.1f}/{total_gb:.0f} GB")
+        return " · ".join(parts)
+    if device.startswith("mps"):
+        return "MPS" + (f" · {info.device_name}" if info.device_name else "")
+    return "CPU"
+
+
+def state_text(session: SandboxSession | None) -> str:
+    """The worker's state in a few words, e.g. ``running cell 3``."""
+    if session is None:
+        return "no worker"
+    state = session.state
+    if state is WorkerState.RUNNING:
+        return f"running {session.running_label}" if session.running_label else "running"
+    if state is WorkerState.CRASHED:
+        return f"crashed: {session.reason}" if session.reason else "crashed"
+    if state is WorkerState.STARTING:
+        return "starting…"
+    if state is WorkerState.INTERRUPTING:
+        return "interrupting…"
+    if state is WorkerState.RESTARTING:
+        return "restarting…"
+    if state is WorkerState.STOPPED:
+        return "stopped"
+    return "ready"
+
+
+def memory_text(session: SandboxSession | None) -> str:
+    res = session.resources if session else None
+    if res is None:
+        return ""
+    limit = f" / {format_bytes(res.limit)}" if res.limit else ""
+    return f"RAM {format_bytes(res.rss)}{limit}"

@@ -1,0 +1,1 @@
+"""Widgets: prose, code cells, output, charts, images, status line."""

@@ -1,0 +1,75 @@
+"""The code editor of a cell: Python highlighting (tree-sitter), line numbers, sized to
+its content, and the line where the last run failed marked in red."""
+
+from __future__ import annotations
+
+from rich.style import Style
+from rich.text import Text
+from textual.binding import Binding
+from textual.widgets import TextArea
+
+
+class CodeEditor(TextArea, inherit_bindings=False):
+    DEFAULT_CSS = """
+    CodeEditor {
+        height: auto;
+        max-height: 40;
+        border: none;
+        padding: 0;
+        background: $surface;
+    }
+    CodeEditor:focus {
+        border: none;
+        background: $surface-lighten-1;
+    }
+    CodeEditor > .code-editor--error-line {
+        background: $error 35%;
+    }
+    """
+    COMPONENT_CLASSES = TextArea.COMPONENT_CLASSES | {"code-editor--error-line"}
+
+    # TextArea's keys, less F6/F7 (select line/all): the lesson uses those to run and stop.
+    BINDINGS = [b for b in TextArea.BINDINGS if getattr(b, "key", "") not in ("f6", "f7")] + [
+        # Leave the editor without a mouse: the cell keeps the keys (run, reset, ...).
+        Binding("escape", "leave", "Leave editor", show=False),
+    ]
+
+    blink = True  # tests switch it off for stable snapshots
+
+    def __init__(self, code: str, *, read_only: bool = False, id: str | None = None):
+        super().__init__(
+            code,
+            language="python",
+            show_line_numbers=True,
+            read_only=read_only,
+            soft_wrap=False,
+            tab_behavior="focus",  # tab moves on, as in a form; indent with spaces
+            id=id,
+        )
+        self.error_line: int | None = None  # 0-based
+        self.cursor_blink = self.blink
+
+    def show_error_line(self, line: int | None) -> None:
+        """Mark ``line`` (0-based) as where the last run failed; None clears the mark."""
+        if line is not None and not 0 <= line < self.document.line_count:
+            line = None
+        if line != self.error_line:
+            self.error_line = line
+            self.notify_style_update()  # drops the line cache, redraws
+
+    def get_line(self, line_index: int) -> Text:
+        line = super().get_line(line_index)
+        if line_index == self.error_line:
+            style = self.get_component_rich_style("code-editor--error-line", partial=True)
+            line.stylize(style or Style(bgcolor="red"))
+        return line
+
+    def action_leave(self) -> None:
+        """Focus the cell around the editor (its keys still work there)."""
+        parent = self.parent
+        while parent is not None and not getattr(parent, "can_focus", False):
+            parent = parent.parent
+        if parent is not None:
+            parent.focus()  # type: ignore[union-attr]
+        else:
+            self.screen.set_focus(None)

@@ -1,0 +1,179 @@
+"""An exercise: the starter in an editor, Check (learner code, then the hidden check, in
+the sandbox), feedback from the check's assertion, hints one at a time, the solution
+after a pass or on request after a try, and reset to the starter. Keys and buttons
+both work; the editor is read-only while a check runs."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Button, Markdown, Static
+
+from tutor.lessons.model import Exercise
+from tutor.ui.widgets.cell import RunnableCell, editor_code
+from tutor.ui.widgets.editor import CodeEditor
+
+
+class ExerciseView(RunnableCell):
+    DEFAULT_CSS = """
+    ExerciseView { border-left: tall $secondary 60%; }
+    ExerciseView.-passed { border-left: tall $success; }
+    ExerciseView .exercise-buttons { height: auto; margin-top: 1; }
+    ExerciseView .exercise-buttons Button { margin-right: 1; min-width: 0; height: 1; border: none; }
+    ExerciseView .exercise-feedback { height: auto; margin-top: 1; }
+    ExerciseView .exercise-feedback.-pass { color: $success; text-style: bold; }
+    ExerciseView .exercise-feedback.-fail { color: $error; }
+    ExerciseView .exercise-hints { height: auto; }
+    ExerciseView .exercise-hints Markdown { margin: 0; padding: 0 1; background: $boost; }
+    ExerciseView .exercise-solution { height: auto; display: none; }
+    ExerciseView .exercise-solution.-shown { display: block; }
+    ExerciseView .exercise-solution Static { color: $success; }
+    """
+    BINDINGS = [
+        Binding("f3,ctrl+t", "hint", "Hint"),
+        Binding("f10,ctrl+s", "solution", "Solution"),
+    ]
+    kind = "exercise"
+
+    class SolutionRevealed(Message):
+        def __init__(self, cell: "ExerciseView") -> None:
+            super().__init__()
+            self.cell = cell
+
+    def __init__(self, block: Exercise, number: int, code: str, *, attempts: int = 0,
+                 passed: bool = False, solution_revealed: bool = False, **kwargs):
+        super().__init__(block, number, code, **kwargs)
+        self.attempts = attempts
+        self.passed = passed
+        self.solution_revealed = solution_revealed or passed
+        self.hints_shown = 0
+        self.checking = False
+
+    @property
+    def original_code(self) -> str:
+        return editor_code(self.block.starter)
+
+    @property
+    def label(self) -> str:
+        return f"exercise {self.number}"
+
+    def compose_below_editor(self) -> ComposeResult:
+        with Horizontal(classes="exercise-buttons"):
+            yield Button("Check F5", id="check", variant="primary", compact=True)
+            if self.block.hints:
+                yield Button(f"Hint F3 (0/{len(self.block.hints)})", id="hint", compact=True)
+            yield Button("Solution F10", id="solution", compact=True)
+            yield Button("Reset F9", id="reset", compact=True)
+        yield Static(self._status_words(), classes="exercise-feedback")
+        yield Vertical(classes="exercise-hints")
+        with Vertical(classes="exercise-solution" + (" -shown" if self.solution_revealed else "")):
+            yield Static("Solution:")
+            yield CodeEditor(editor_code(self.block.solution), read_only=True, id=f"solution-{self.cell_id}")
+
+    def on_mount(self) -> None:
+        self.set_class(self.passed, "-passed")
+
+    def header_text(self, state: str = ""):
+        text = super().header_text(state)
+        if self.passed and not state:
+            text.append(" · passed ✓", "bold")
+        return text
+
+    def _status_words(self) -> str:
+        if self.passed:
+            return "✓ Passed."
+        if self.attempts:
+            return f"Not passed yet ({self.attempts} tr{'y' if self.attempts == 1 else 'ies'})."
+        return "Complete the code, then Check (F5)."
+
+    # -- buttons and keys ---------------------------------------------------------------
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        action = {"check": self.request_check, "hint": self.action_hint,
+                  "solution": self.action_solution, "reset": self.request_reset}.get(event.button.id or "")
+        if action:
+            action()
+
+    def request_check(self) -> None:
+        if not self.checking:
+            self.post_message(RunnableCell.RunRequested(self))
+
+    def request_reset(self) -> None:
+        if not self.checking:
+            self.post_message(RunnableCell.ResetRequested(self))
+
+    def action_hint(self) -> None:
+        hints = self.block.hints
+        if not hints:
+            self.app.notify("This exercise has no hints.", timeout=3)
+            return
+        if self.hints_shown >= len(hints):
+            self.app.notify("That was the last hint.", timeout=3)
+            return
+        hint = hints[self.hints_shown]
+        self.hints_shown += 1
+        self.query_one(".exercise-hints").mount(Markdown(f"**Hint {self.hints_shown}/{len(hints)}.** {hint.text}"))
+        button = self.query_one("#hint", Button)
+        button.label = f"Hint F3 ({self.hints_shown}/{len(hints)})"
+
+    def action_solution(self) -> None:
+        if self.solution_revealed:
+            self._show_solution()
+            return
+        if not self.attempts:
+            self.app.notify("Try a Check (F5) first: the solution opens after one try.", timeout=4)
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.solution_revealed = True
+                self._show_solution()
+                self.post_message(self.SolutionRevealed(self))
+
+        from tutor.ui.screens.confirm import ConfirmScreen
+
+        self.app.push_screen(ConfirmScreen("Show the solution? Trying a little longer teaches more.",
+                                           yes="Show it"), answered)
+
+    def _show_solution(self) -> None:
+        solution = self.query_one(".exercise-solution")
+        solution.add_class("-shown")
+        self.call_after_refresh(solution.scroll_visible)
+
+    # -- a check (called by the lesson screen) ---------------------------------------------
+
+    def begin_check(self) -> None:
+        """A check is queued: input is ignored until it ends."""
+        self._set_checking(True)
+        self._feedback("Checking…", "")
+
+    def _set_checking(self, checking: bool) -> None:
+        self.checking = checking
+        self.editor.read_only = checking
+        for button in self.query(".exercise-buttons Button").results(Button):
+            button.disabled = checking
+
+    def cancel_check(self, why: str) -> None:
+        """The queued check will not run (no try is counted)."""
+        self._set_checking(False)
+        self._feedback(why, "fail")
+
+    def end_check(self, passed: bool, feedback: str) -> None:
+        """A try ended: ``passed``, with the check's feedback."""
+        self._set_checking(False)
+        self.attempts += 1
+        if passed:
+            self.passed = True
+            self.add_class("-passed")
+            self.solution_revealed = True
+            self._show_solution()
+        self._feedback(feedback, "pass" if passed else "fail")
+        self.set_header("passed ✓" if passed else "not passed")
+
+    def _feedback(self, text: str, tone: str) -> None:
+        feedback = self.query_one(".exercise-feedback", Static)
+        feedback.set_classes(f"exercise-feedback {'-' + tone if tone else ''}".strip())
+        feedback.update(text)

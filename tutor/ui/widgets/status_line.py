@@ -1,0 +1,65 @@
+"""The status line: the device, the worker's state, its memory use."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widget import Widget
+
+from tutor.sandbox.events import WorkerState
+from tutor.ui.session import SandboxSession, device_text, memory_text, state_text
+
+_STATE_STYLE = {
+    WorkerState.READY: "status-line--ready",
+    WorkerState.RUNNING: "status-line--busy",
+    WorkerState.INTERRUPTING: "status-line--busy",
+    WorkerState.STARTING: "status-line--busy",
+    WorkerState.RESTARTING: "status-line--busy",
+    WorkerState.CRASHED: "status-line--bad",
+    WorkerState.STOPPED: "status-line--bad",
+}
+
+
+class StatusLine(Widget):
+    DEFAULT_CSS = """
+    StatusLine {
+        height: 1;
+        background: $panel;
+        color: $text-muted;
+        padding: 0 1;
+    }
+    StatusLine > .status-line--ready { color: $success; }
+    StatusLine > .status-line--busy { color: $warning; }
+    StatusLine > .status-line--bad { color: $error; text-style: bold; }
+    StatusLine > .status-line--device { color: $foreground; }
+    """
+    COMPONENT_CLASSES = {"status-line--ready", "status-line--busy", "status-line--bad", "status-line--device"}
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.session: SandboxSession | None = None
+        self.note = ""  # e.g. "3 to review", a progress-file problem
+
+    def show(self, session: SandboxSession | None, note: str | None = None) -> None:
+        self.session = session
+        if note is not None:
+            self.note = note
+        self.refresh()
+
+    @property
+    def plain(self) -> str:
+        return self.render().plain
+
+    def render(self) -> Text:
+        session = self.session
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(device_text(session), self.get_component_rich_style("status-line--device", partial=True))
+        text.append(" │ ")
+        style = _STATE_STYLE.get(session.state) if session else None
+        text.append("worker " + state_text(session),
+                    self.get_component_rich_style(style, partial=True) if style else "")
+        memory = memory_text(session)
+        if memory:
+            text.append(" │ " + memory)
+        if self.note:
+            text.append(" │ " + self.note)
+        return text
