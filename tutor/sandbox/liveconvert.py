@@ -83,19 +83,23 @@ def _as_array(item: Any):
     return np.asarray(item)
 
 
-def _split_batch(batch: Any) -> list:
-    """A batch as a list of single images (each an array H x W, C x H x W or H x W x C)."""
+def _split_batch(batch: Any, count: int | None) -> list:
+    """A batch as a list of single images (each an array H x W, C x H x W or H x W x C).
+
+    A 3-D array is a batch N x H x W, unless it is one H x W x 3 (or 4) image; with
+    labels, their number decides. Pass one C x H x W image as ``[image]``.
+    """
     if isinstance(batch, (list, tuple)):
         return [_as_array(item) for item in batch]
     array = _as_array(batch)
     if array.ndim == 2:
         return [array]
     if array.ndim == 3:
-        if array.shape[0] in (1, 3, 4) and array.shape[-1] not in (3, 4):
-            return [array]  # one C x H x W image
-        if array.shape[-1] in (3, 4) and array.shape[0] not in (1, 3, 4):
-            return [array]  # one H x W x C image
-        return list(array)  # N x H x W
+        if count is not None:
+            return list(array) if count == array.shape[0] else [array]
+        if array.shape[-1] in (3, 4) and array.shape[0] not in (3, 4):
+            return [array]
+        return list(array)
     if array.ndim == 4:
         return list(array)
     raise ValueError(f"live.images: cannot read an array of shape {tuple(array.shape)} as images "
@@ -144,12 +148,12 @@ def _label_text(label: Any) -> str:
 
 def to_images(batch: Any, labels: Any = None) -> list[tuple[int, int, str, bytes, str | None]]:
     """At most MAX_IMAGES images of at most MAX_SIDE pixels a side, as uint8 pixels."""
-    items = _split_batch(batch)[:MAX_IMAGES]
-    names: list[str | None] = [None] * len(items)
+    flat = None
     if labels is not None:
         flat = _plain(labels)
-        if isinstance(flat, (str, int, float)):
-            flat = [flat]
-        for i, label in enumerate(list(flat)[:len(items)]):
-            names[i] = _label_text(label)
+        flat = [flat] if isinstance(flat, (str, int, float)) else list(flat)
+    items = _split_batch(batch, None if flat is None else len(flat))[:MAX_IMAGES]
+    names: list[str | None] = [None] * len(items)
+    for i, label in enumerate((flat or [])[:len(items)]):
+        names[i] = _label_text(label)
     return [(*_to_pixels(item), names[i]) for i, item in enumerate(items)]

@@ -1,0 +1,71 @@
+"""A misbehaving worker for client tests, in the spirit of jupyter_client's
+problemkernel: it speaks the real protocol (tutor.sandbox.protocol) and misbehaves as
+``FAKE_WORKER_MODE`` says. Never imports torch.
+
+Modes:
+  ok              answers every request: echoes the code to stdout, finishes ok
+  slow_start      sleeps FAKE_WORKER_DELAY seconds (default 1) before hello/ready
+  crash_at_start  writes a line to stderr and exits with code 3 at once
+  never_ready     says hello, never ready
+  bad_protocol    says hello with protocol 999
+  hang            on execute: started, then ignores SIGINT and sleeps forever
+  garbage         on execute: writes bytes that are not a frame to the event pipe
+  die_idle        ready, then exits with code 7 after FAKE_WORKER_DELAY seconds
+  late_output     finishes each request, then sends output for it after 50 ms
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+
+from tutor.sandbox.protocol import ENV_WORKER_FDS, PROTOCOL_VERSION, FrameReader, FrameWriter, read_frames
+
+MODE = os.environ.get("FAKE_WORKER_MODE", "ok")
+DELAY = float(os.environ.get("FAKE_WORKER_DELAY", "1"))
+
+
+def main() -> int:
+    if MODE == "crash_at_start":
+        sys.stderr.write("fake worker: cannot start (crash_at_start)\n")
+        sys.stderr.flush()
+        return 3
+    requests_fd, events_fd = (int(fd) for fd in os.environ[ENV_WORKER_FDS].split(","))
+    out = FrameWriter(events_fd)
+    if MODE == "slow_start":
+        time.sleep(DELAY)
+    out.send({"t": "hello", "protocol": 999 if MODE == "bad_protocol" else PROTOCOL_VERSION, "pid": os.getpid()})
+    if MODE == "never_ready":
+        time.sleep(3600)
+    out.send({"t": "ready", "info": {"pid": os.getpid(), "torch_version": None, "device": "cpu",
+                                     "device_name": "fake", "gpu_total": None}})
+    if MODE == "die_idle":
+        time.sleep(DELAY)
+        return 7
+    reader = FrameReader()
+    while True:
+        frames = read_frames(requests_fd, reader)
+        if frames is None:
+            return 0
+        for message, _ in frames:
+            if message["t"] != "execute":
+                continue
+            request_id = message["id"]
+            out.send({"t": "started", "id": request_id})
+            if MODE == "hang":
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+                time.sleep(3600)
+            if MODE == "garbage":
+                os.write(events_fd, b"\xff\xff\xff\xffnot a frame at all" * 4)
+                time.sleep(3600)
+            out.send({"t": "out", "id": request_id, "name": "stdout"}, message["code"].encode() + b"\n")
+            out.send({"t": "finished", "id": request_id, "status": "ok", "duration": 0.0, "threads": []})
+            if MODE == "late_output":
+                time.sleep(0.05)
+                out.send({"t": "out", "id": request_id, "name": "stdout"}, b"LATE\n")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,190 @@
+"""The client against misbehaving fake workers (tests/fakes/fake_worker.py): no torch,
+no real worker. Each test checks what the user is told, that the client survives,
+and (through the make_client fixture) that no process is left behind."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from sandbox_helpers import FAKE_WORKER, StateLog, assert_gone, family, run, wait_state
+
+from tutor.sandbox.events import CellStarted, OutputStreamed, WorkerState
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def fake(mode: str, **env: str) -> dict:
+    return {"worker_command": FAKE_WORKER, "env": {"FAKE_WORKER_MODE": mode, **env}}
+
+
+async def test_echo_round_trip(make_client):
+    client = await make_client(**fake("ok"))
+    cell = await run(client, "hello")
+    assert cell.status == "ok" and cell.stdout == "hello\n"
+    assert client.state is WorkerState.READY
+
+
+async def test_slow_start_is_waited_for(make_client):
+    log = StateLog()
+    client = await make_client(on_event=log, **fake("slow_start", FAKE_WORKER_DELAY="0.8"))
+    assert client.state is WorkerState.STARTING and not client.ready.is_set()
+    started = time.monotonic()
+    cell = await run(client, "after the wait")  # execute waits for READY itself
+    assert time.monotonic() - started >= 0.5
+    assert cell.stdout == "after the wait\n"
+    assert log.states[:2] == [WorkerState.STARTING, WorkerState.READY]
+
+
+async def test_crash_at_start_stops_after_three_tries(make_client):
+    log = StateLog()
+    client = await make_client(on_event=log, **fake("crash_at_start"))
+    await wait_state(client, WorkerState.CRASHED)
+    assert log.states.count(WorkerState.STARTING) == 3
+    assert "could not start (3 tries)" in client.reason
+    assert "code 3" in client.reason and "cannot start (crash_at_start)" in client.reason
+    cell = await run(client, "anything")  # answered at once, never hangs
+    assert cell.status == "crashed" and cell.reason == client.reason
+    # restart() tries again from scratch
+    await client.restart()
+    await wait_state(client, WorkerState.CRASHED)
+    assert log.states.count(WorkerState.STARTING) == 6
+
+
+async def test_hang_interrupt_escalates_to_kill_and_restart(make_client):
+    log = StateLog()
+    client = await make_client(on_event=log, interrupt_grace=0.5, **fake("hang"))
+    await client.ready.wait()
+    before = family(client)
+    task = asyncio.ensure_future(run(client, "spin"))
+    await wait_state(client, WorkerState.RUNNING)
+    await asyncio.sleep(0.2)
+    await client.interrupt()
+    started = time.monotonic()
+    cell = await task
+    assert 0.4 <= time.monotonic() - started < 5
+    assert cell.status == "interrupted" and cell.finished.state_lost
+    assert "Didn't stop after interrupt" in cell.reason and "variables lost" in cell.reason
+    assert any("Still running after the interrupt" in (r or "") for r in log.reasons(WorkerState.INTERRUPTING))
+    await wait_state(client, WorkerState.READY)  # a fresh worker, which hangs too
+    assert not (family(client) & before)
+    assert_gone(before)
+
+
+async def test_second_interrupt_kills_at_once(make_client):
+    client = await make_client(interrupt_grace=30.0, **fake("hang"))
+    task = asyncio.ensure_future(run(client, "spin"))
+    await wait_state(client, WorkerState.RUNNING)
+    await asyncio.sleep(0.2)
+    await client.interrupt()
+    await asyncio.sleep(0.1)
+    started = time.monotonic()
+    await client.interrupt()
+    cell = await task
+    assert time.monotonic() - started < 5  # not the 30 s grace
+    assert cell.status == "interrupted" and cell.finished.state_lost
+
+
+async def test_timeout_on_a_hang(make_client):
+    client = await make_client(interrupt_grace=0.3, **fake("hang"))
+    cell = await run(client, "spin", timeout=0.3)
+    assert cell.status == "timeout" and cell.finished.state_lost
+    assert cell.reason.startswith("Didn't stop at the time limit (0.3 s)")
+
+
+async def test_garbage_frames_restart_the_worker(make_client):
+    log = StateLog()
+    client = await make_client(on_event=log, **fake("garbage"))
+    cell = await run(client, "x")
+    assert cell.status == "crashed" and cell.finished.state_lost
+    assert "unreadable message" in cell.reason
+    assert WorkerState.RESTARTING in log.states
+    await wait_state(client, WorkerState.READY)
+
+
+async def test_never_ready_hits_the_start_timeout(make_client):
+    client = await make_client(start_timeout=0.5, **fake("never_ready"))
+    await wait_state(client, WorkerState.CRASHED)
+    assert "did not start within 0.5 s" in client.reason
+
+
+async def test_protocol_mismatch_is_reported(make_client):
+    client = await make_client(**fake("bad_protocol"))
+    await wait_state(client, WorkerState.CRASHED)
+    assert "protocol 999" in client.reason
+
+
+async def test_idle_crash_loop_stops_restarts(make_client):
+    log = StateLog()
+    client = await make_client(on_event=log, **fake("die_idle", FAKE_WORKER_DELAY="0.1"))
+    await wait_state(client, WorkerState.CRASHED, timeout=30)
+    assert log.states.count(WorkerState.READY) == 3
+    assert "code 7" in client.reason and "3 times in a minute" in client.reason
+
+
+async def test_output_of_a_finished_request_is_dropped(make_client):
+    client = await make_client(**fake("late_output"))
+    first = await run(client, "one")
+    await asyncio.sleep(0.02)
+    second = await run(client, "two")
+    await asyncio.sleep(0.1)
+    assert first.stdout == "one\n"
+    assert "LATE" not in second.stdout and second.stdout.startswith("two\n")
+
+
+async def test_requests_queue_in_order(make_client):
+    client = await make_client(**fake("ok"))
+    order = []
+
+    async def collect(code):
+        async for event in client.execute(code):
+            order.append((code, type(event).__name__))
+
+    await asyncio.gather(collect("a"), collect("b"), collect("c"))
+    codes = [code for code, _ in order]
+    assert codes == sorted(codes)  # a's events, then b's, then c's
+    assert [name for code, name in order if code == "b"] == ["CellStarted", "OutputStreamed", "CellFinished"]
+
+
+async def test_abandoned_request_does_not_block_the_next(make_client):
+    client = await make_client(**fake("ok"))
+    events = client.execute("first")
+    assert isinstance(await events.__anext__(), CellStarted)
+    await events.aclose()  # the caller stops listening
+    cell = await run(client, "second")
+    assert cell.stdout == "second\n"
+    assert all(isinstance(e, (CellStarted, OutputStreamed)) or e is cell.finished for e in cell.events)
+
+
+async def test_restart_gives_a_new_worker_and_shutdown_stops(make_client):
+    log = StateLog()
+    client = await make_client(on_event=log, **fake("ok"))
+    await client.ready.wait()
+    first = family(client)
+    await client.restart()
+    assert client.state is WorkerState.STARTING
+    await client.ready.wait()
+    assert not (family(client) & first)
+    await client.shutdown()
+    assert client.state is WorkerState.STOPPED
+    assert log.states[-1] is WorkerState.STOPPED
+    # a stopped client starts again when asked to run something
+    assert (await run(client, "back")).stdout == "back\n"
+
+
+async def test_on_event_runs_on_the_loop_thread(make_client):
+    import threading
+
+    threads = set()
+    client = await make_client(on_event=lambda e: threads.add(threading.get_ident()), **fake("ok"))
+    await run(client, "x")
+    assert threads == {threading.get_ident()}
+
+
+async def test_a_failing_listener_does_not_break_the_client(make_client, capsys):
+    def broken(event):
+        raise RuntimeError("listener bug")
+
+    client = await make_client(on_event=broken, **fake("ok"))
+    assert (await run(client, "still works")).stdout == "still works\n"
