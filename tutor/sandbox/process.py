@@ -202,10 +202,26 @@ class WorkerProcess:
             return
         if self.launched.events in self._readers:
             self._read_events(drain=True)  # the worker's last words come first
+        if exit is None:
+            self._kill_orphans()
         self.ended = True
         self.exit = exit
         self.on_ended(exit)
         self.close()
+
+    def _kill_orphans(self) -> None:
+        """The nanny vanished (killed from outside, or by learner code without a PID
+        namespace): take down the worker's session ourselves."""
+        if self.launched.namespace or not self.worker_pid:
+            return  # in a namespace the kernel already killed everything with the nanny
+        from tutor.sandbox import proctree
+
+        session = self.worker_pid
+        try:
+            os.killpg(session, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        proctree.kill_all(lambda: proctree.in_session_or_group({session}), timeout=2.0, reap=False)
 
     # -- the end -----------------------------------------------------------------------
 

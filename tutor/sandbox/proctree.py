@@ -129,9 +129,11 @@ def reap_children() -> list[tuple[int, int]]:
     return reaped
 
 
-def kill_all(find, *, timeout: float = 5.0, on_reaped=None) -> bool:
+def kill_all(find, *, timeout: float = 5.0, reap: bool = True, on_reaped=None) -> bool:
     """SIGKILL whatever ``find()`` returns until it returns nothing (new children of
-    a fork bomb included). Reaps our own children meanwhile. True when all are gone."""
+    a fork bomb included). With ``reap`` (the nanny: they are all ours), reap our
+    children meanwhile; never in the client, whose other children are not ours to
+    reap. True when all are gone."""
     deadline = time.monotonic() + timeout
     while True:
         pids = find()
@@ -142,7 +144,7 @@ def kill_all(find, *, timeout: float = 5.0, on_reaped=None) -> bool:
                 os.kill(pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
-        for reaped in reap_children():
+        for reaped in (reap_children() if reap else ()):
             if on_reaped:
                 on_reaped(*reaped)
         if time.monotonic() > deadline:

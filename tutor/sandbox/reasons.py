@@ -62,7 +62,7 @@ def death(exit: Exit | None, *, limit: int | None, place: tuple[str, int] | None
         if exit.signal in _SIGNALS:
             return "crashed", f"Python crashed in native code ({_SIGNALS[exit.signal]}){where(place)}: {LOST}"
         if exit.signal == signal.SIGKILL:
-            return "killed", f"Killed by the system, likely out of memory{where(place)}: {LOST}"
+            return "killed", f"Killed (SIGKILL: by the system, likely out of memory, or by your code){where(place)}: {LOST}"
         try:
             name = signal.Signals(exit.signal).name
         except ValueError:
