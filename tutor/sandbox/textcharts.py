@@ -72,7 +72,8 @@ def _describe_images(shown: ImagesShown) -> str:
     title = f"{shown.title}: " if shown.title else ""
     sizes = {f"{i.width}x{i.height} {i.mode}" for i in shown.images}
     labels = [i.label for i in shown.images if i.label is not None]
-    text = f"[{title}{len(shown.images)} image{'s' * (len(shown.images) != 1)}, {', '.join(sorted(sizes))}]"
+    count = f"{len(shown.images)} image{'s' * (len(shown.images) != 1)}"
+    text = f"[{title}{', '.join([count, *sorted(sizes)])}]"
     if labels:
         text += " labels: " + ", ".join(labels[:16]) + (" …" if len(labels) > 16 else "")
     return text

@@ -1,0 +1,170 @@
+"""The headless runner (tutor.runner) and ``tutor run``, on a small lesson written
+here. The runner tests share one worker without torch (prewarm off)."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tutor.cli import main
+from tutor.lessons.catalog import load_lesson
+from tutor.runner import BlockFinished, BlockStarted, describe_failure, run_lesson
+from tutor.sandbox.client import SandboxClient
+
+pytestmark = pytest.mark.timeout(120)
+
+LESSON = """\
+---
+id: runner-demo
+title: Runner demo
+---
+
+## Cells
+
+```python setup
+base = 10
+```
+
+```python
+value = base + 1
+print(value)
+from tutor import live
+for i in range(3):
+    live.log(step=i, loss=1 / (i + 1))
+```
+
+```python raises=ZeroDivisionError
+1 / 0
+```
+
+## Exercise
+
+```python exercise id=double
+doubled = ...
+```
+
+```python check
+assert doubled == 22, "doubled should be 22"
+```
+
+```python solution
+doubled = value * 2
+```
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "01-demo.md") -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def line_of(path: Path, text: str) -> int:
+    return next(n for n, line in enumerate(path.read_text().splitlines(), 1) if text in line)
+
+
+@pytest.fixture
+async def client(tmp_path):
+    client = SandboxClient(workdir=tmp_path / "ws", prewarm=False, interrupt_grace=0.5)
+    yield client
+    await client.shutdown()
+
+
+async def test_solutions_pass_with_output_and_charts(tmp_path, client):
+    path = write(tmp_path, LESSON)
+    events = []
+    run = await run_lesson(load_lesson(path), mode="solutions", client=client, on_event=events.append)
+    assert run.ok, [describe_failure(r) for r in run.failures]
+    assert [(r.block_id, r.kind) for r in run.results] == [
+        ("cells-cell1", "cell"), ("cells-cell2", "cell"), ("double", "exercise")]
+    first = run.results[0]
+    assert first.output == "11\n" and "loss" in first.charts[0]
+    assert run.results[1].message == "raised ZeroDivisionError, as it should"
+    assert [e.kind for e in events if isinstance(e, BlockStarted)] == ["setup", "cell", "cell", "exercise"]
+    assert sum(isinstance(e, BlockFinished) for e in events) == 3
+
+
+async def test_starters_fail_at_the_check_line(tmp_path, client):
+    path = write(tmp_path, LESSON)
+    run = await run_lesson(load_lesson(path), mode="starters", client=client)
+    (failure,) = run.failures
+    assert failure.block_id == "double" and failure.status == "error"
+    assert failure.location == f"{path}:{line_of(path, 'assert doubled == 22')}"
+    assert describe_failure(failure) == (f"{path}:{line_of(path, 'assert doubled')}: exercise double: "
+                                         "AssertionError: doubled should be 22")
+
+
+async def test_selftest_proves_the_exercise(tmp_path, client):
+    path = write(tmp_path, LESSON)
+    run = await run_lesson(load_lesson(path), mode="selftest", client=client)
+    assert run.ok
+    starter, solution = run.results[-2:]
+    assert (starter.kind, solution.kind) == ("starter", "solution")
+    assert starter.message == "fails as it should: AssertionError: doubled should be 22"
+
+
+async def test_selftest_catches_dishonest_exercises(tmp_path, client):
+    broken = LESSON.replace("doubled = ...", "doubled = 22").replace("doubled = value * 2", "doubled = value * 3")
+    path = write(tmp_path, broken)
+    run = await run_lesson(load_lesson(path), mode="selftest", client=client)
+    starter, solution = run.failures
+    assert starter.message == "the starter passes its check: the exercise is already solved"
+    assert solution.kind == "solution" and solution.message == "AssertionError: doubled should be 22"
+    assert solution.location.endswith(f":{line_of(path, 'assert doubled')}")
+
+
+async def test_errors_and_wrong_raises_name_the_line(tmp_path, client):
+    text = LESSON.replace("print(value)", "print(value)\nprint(missing)").replace("raises=ZeroDivisionError", "raises=KeyError")
+    path = write(tmp_path, text)
+    run = await run_lesson(load_lesson(path), mode="solutions", client=client)
+    first, second = run.failures[:2]
+    assert first.location == f"{path}:{line_of(path, 'print(missing)')}"
+    assert first.message.startswith("NameError: name 'missing' is not defined")
+    assert second.message.startswith("expected KeyError, but it raised ZeroDivisionError")
+
+
+async def test_a_crash_skips_what_follows(tmp_path, client):
+    path = write(tmp_path, LESSON.replace("print(value)", "import os; os._exit(4)"))
+    run = await run_lesson(load_lesson(path), mode="solutions", client=client)
+    crash, *rest = run.failures
+    assert crash.status == "crashed" and "code 4" in crash.message
+    assert [r.status for r in rest] == ["skipped", "skipped"]
+
+
+async def test_timeout_per_cell(tmp_path, client):
+    path = write(tmp_path, LESSON.replace("print(value)", "import time; time.sleep(30)"))
+    run = await run_lesson(load_lesson(path), mode="solutions", client=client, timeout=0.5)
+    failure = run.failures[0]
+    assert failure.status == "timeout" and failure.location.endswith(f":{line_of(path, 'time.sleep(30)')}")
+    assert "Stopped after 0.5 s" in failure.message
+
+
+async def test_unknown_mode_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="unknown mode"):
+        await run_lesson(load_lesson(write(tmp_path, LESSON)), mode="everything")
+
+
+@pytest.mark.slow  # two workers that import torch
+def test_tutor_run_command(tmp_path, capsys):
+    path = write(tmp_path, LESSON)
+    assert main(["run", str(path), "--solutions"]) == 0
+    out = capsys.readouterr().out
+    assert "── cell cells-cell1" in out and "11\n" in out and "loss" in out
+    assert out.rstrip().endswith("runner-demo: all 3 passed (solutions)")
+    assert main(["run", str(path), "--quiet"]) == 1
+    out = capsys.readouterr().out
+    assert f"{path}:{line_of(path, 'assert doubled')}: exercise double: AssertionError: doubled should be 22" in out
+    assert "── cell" not in out
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--solutions", "--selftest"], "choose one of --solutions and --selftest"),
+    (["--memory-limit", "lots"], "cannot read 'lots' as a size"),
+    (["--timeout", "-1"], "--timeout must be 0"),
+])
+def test_tutor_run_bad_arguments(tmp_path, capsys, args, message):
+    assert main(["run", str(write(tmp_path, LESSON)), *args]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("tutor: ") and message in err and "Traceback" not in err
