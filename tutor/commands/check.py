@@ -1,7 +1,13 @@
-"""``tutor check [PATH ...]``: validate lesson files; exit 1 with ``path:line:`` errors."""
+"""``tutor check [PATH ...]``: validate lesson files; exit 1 with ``path:line:`` errors.
+
+Every quiz is also graded against itself: its answer must be accepted and some other
+answer rejected. ``--run`` (the lesson self-test, for authors) also runs each lesson in
+the sandbox: every exercise's starter must fail its check and its solution pass.
+"""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from tutor import config
@@ -9,10 +15,19 @@ from tutor.errors import UserError
 from tutor.lessons.catalog import check_paths, lesson_files
 
 
+DEFAULT_TIMEOUT = 300.0
+
+
 def add_arguments(parser) -> None:
     parser.add_argument("paths", nargs="*", metavar="PATH",
                         help="lesson files or folders (default: the course in use)")
     parser.add_argument("--lessons", metavar="DIR", help="the course to check when no PATH is given")
+    parser.add_argument("--run", action="store_true",
+                        help="also run each lesson: every starter must fail its check, every solution pass")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="S",
+                        help=f"with --run: stop a cell after S seconds (default {DEFAULT_TIMEOUT:g})")
+    parser.add_argument("--device", choices=config.DEVICES, default=None,
+                        help="with --run: where the code runs (default: auto)")
 
 
 def collect(paths: list[str], lessons_option: str | None) -> list[Path]:
@@ -33,17 +48,65 @@ def collect(paths: list[str], lessons_option: str | None) -> list[Path]:
     return files
 
 
+def quiz_errors(lesson) -> list[str]:
+    """``path:line: quiz ...`` for each quiz the grader would treat wrongly."""
+    from tutor.grading import quiz_problems
+
+    return [f"{lesson.path}:{quiz.line}: {problem}" for quiz in lesson.quizzes() for problem in quiz_problems(quiz)]
+
+
+def selftest_errors(lesson, timeout: float, device: str) -> list[str]:
+    """Run the lesson in the sandbox (selftest mode); ``path:line: why`` per failure."""
+    import asyncio
+
+    from tutor.runner import describe_failure, run_lesson
+
+    started = time.monotonic()
+    try:
+        lesson_run = asyncio.run(run_lesson(lesson, mode="selftest", timeout=timeout or None, device=device))
+    except Exception as err:  # the sandbox itself failed: report it, go on with the others
+        return [f"{lesson.path}:1: the sandbox could not run this lesson: {type(err).__name__}: {err}"]
+    seconds = time.monotonic() - started
+    failures = lesson_run.failures
+    exercises = len(lesson.exercises())
+    verdict = "ok" if not failures else f"{len(failures)} failed"
+    print(f"ran {lesson.path.name}: {len(lesson_run.results)} blocks, {exercises} exercise"
+          f"{'s' * (exercises != 1)}, {verdict} ({seconds:.1f} s)", flush=True)
+    return [describe_failure(result) for result in failures]
+
+
 def run(args) -> int:
+    if args.timeout < 0:
+        raise UserError("--timeout must be 0 (no limit) or a number of seconds")
+    try:
+        device = config.device_setting(args.device)
+    except ValueError as err:
+        raise UserError(str(err)) from None
     files = collect(args.paths, args.lessons)
     results = check_paths(files)
+    bad: set[Path] = set()
     problems = 0
+
+    def report(path: Path, lines: list) -> None:
+        nonlocal problems
+        for line in lines:
+            print(line, flush=True)
+        problems += len(lines)
+        if lines:
+            bad.add(path)
+
     for result in results:
-        for error in result.errors:
-            print(error)
-            problems += 1
-    bad = sum(1 for r in results if r.errors)
+        report(result.path, list(result.errors))
+        if result.ok:
+            report(result.path, quiz_errors(result.lesson))
+    if args.run:
+        for result in results:
+            if result.ok:
+                report(result.path, selftest_errors(result.lesson, args.timeout, device))
+    count = f"{len(results)} lesson file{'s' * (len(results) != 1)}"
     if problems:
-        print(f"{problems} problem{'s' * (problems != 1)} in {bad} of {len(results)} lesson file{'s' * (len(results) != 1)}")
+        print(f"{problems} problem{'s' * (problems != 1)} in {len(bad)} of {count}")
         return 1
-    print(f"{len(results)} lesson file{'s' * (len(results) != 1)} OK")
+    proven = " (every starter fails its check, every solution passes)" if args.run else ""
+    print(f"{count} OK{proven}")
     return 0
