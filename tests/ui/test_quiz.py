@@ -177,3 +177,17 @@ async def test_a_wrong_answer_from_before_allows_the_answer_at_once():
 
 def test_quiz_snapshot_80x24(snap_compare):
     assert snap_compare(QuizApp(CHOICE), terminal_size=(80, 24), press=["1", "f10"])
+
+
+def test_quiz_and_review_import_neither_torch_nor_checks_nor_the_sandbox():
+    import json
+    import subprocess
+    import sys
+
+    code = ("import json, sys\nimport tutor.ui.widgets.quiz, tutor.ui.screens.review\n"
+            "print(json.dumps(sorted(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    loaded = set(json.loads(out.stdout))
+    assert not {m for m in loaded if m == "torch" or m.startswith(("torch.", "tutor.sandbox"))}
+    assert "tutor.checks" not in loaded
