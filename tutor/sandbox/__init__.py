@@ -1,0 +1,20 @@
+"""Execution of learner code in a supervised worker process (see DESIGN.md §4).
+
+client.py (the asyncio API the UI and the runner use) -> spawn.py/process.py (one
+nanny + worker and its pipes) -> nanny.py (supervision, memory watchdog) ->
+worker.py (the namespace, capture.py, livesink.py). events.py is what users see;
+protocol.py is the wire format. Nothing here imports textual or rich, and the
+client side never imports torch.
+"""
+
+from __future__ import annotations
+
+__all__ = ["SandboxClient"]
+
+
+def __getattr__(name: str):
+    if name == "SandboxClient":
+        from tutor.sandbox.client import SandboxClient
+
+        return SandboxClient
+    raise AttributeError(name)
