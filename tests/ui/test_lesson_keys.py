@@ -14,10 +14,11 @@ from screen_text import screen_text
 
 async def settle(pilot, app):
     """Wait until queued runs finished and every message was handled."""
-    for _ in range(50):
+    for _ in range(100):
         await pilot.pause()
         screen = app.screen
-        if not isinstance(screen, LessonScreen) or (screen._active is None and not screen._waiting):
+        if not isinstance(screen, LessonScreen) or (screen.loaded and screen._active is None
+                                                     and not screen._waiting):
             await pilot.pause()
             return
     raise AssertionError("runs did not finish")
@@ -236,12 +237,12 @@ async def test_contents_jumps_to_a_step(make_app):
     app, _ = make_app("basics")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
-        assert not app.screen.has_class("-toc"), "narrow screens hide the contents"
+        assert not app.screen.toc_shown, "narrow screens hide the contents"
         await pilot.press("f2")
         await pilot.pause()
-        assert app.screen.has_class("-toc")
+        assert app.screen.toc_shown
         await pilot.press("down", "down", "enter")  # from step 1 to step 3
         await pilot.pause()
         assert app.screen.current_step == "exercise"
         assert app.focused is cells(app)[3].editor
-        assert not app.screen.has_class("-toc")
+        assert not app.screen.toc_shown

@@ -83,7 +83,7 @@ class TutorApp(App):
                     return lesson
         return lessons[0] if lessons else None
 
-    def open_lesson(self, lesson: Lesson, step_id: str | None = None) -> None:
+    def open_lesson(self, lesson: Lesson, step_id: str | None = None, focus_cell: str | None = None) -> None:
         """Show ``lesson`` (replacing another open lesson), at ``step_id`` if given."""
         from tutor.ui.screens.lesson import LessonScreen
 
@@ -91,8 +91,14 @@ class TutorApp(App):
         self.prewarm_session = session
         while isinstance(self.screen, LessonScreen) or len(self.screen_stack) > 2:
             self.pop_screen()
-        self.push_screen(LessonScreen(lesson, session, self.store, step_id=step_id))
+        self.push_screen(LessonScreen(lesson, session, self.store, step_id=step_id, focus_cell=focus_cell))
         self._stop_other_workers(keep=lesson.id)
+
+    def on_review_screen_open_exercise(self, message) -> None:
+        """The review screen asks to redo an exercise: open its lesson at that step."""
+        lesson = next((l for l in self.catalog.lessons if l.id == message.lesson_id), None)
+        if lesson is not None:
+            self.open_lesson(lesson, message.step_id, focus_cell=message.exercise_id)
 
     def action_go_home(self) -> None:
         while len(self.screen_stack) > 2:

@@ -87,10 +87,35 @@ class StepView(Vertical):
     }
     """
 
-    def __init__(self, step: Step, number: int, **kwargs):
-        super().__init__(id=f"step-{step.id}", **kwargs)
+    def __init__(self, step: Step, number: int, make_blocks, *, filled: bool = False):
+        super().__init__(id=f"step-{step.id}")
         self.step = step
         self.number = number
+        self._make_blocks = make_blocks  # () -> the widgets of the step's blocks
+        self.filled = filled
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"{self.number}. {self.step.title}", classes="step-title")
+        if self.filled:
+            yield from self._make_blocks()
+
+    def fill(self):
+        """Mount the step's blocks (awaitable); a no-op when they are there."""
+        if self.filled:
+            return asyncio.sleep(0)
+        self.filled = True
+        return self.mount_all(self._make_blocks())
+
+
+class StepsFilled(Message):
+    """Every step of the lesson is mounted."""
+
+
+class JumpRequested(Message):
+    def __init__(self, step_id: str | None, cell_id: str | None = None) -> None:
+        super().__init__()
+        self.step_id = step_id
+        self.cell_id = cell_id
 
 
 def _quiz_widget(quiz: Quiz, record):
@@ -112,8 +137,6 @@ class LessonScreen(Screen):
         padding: 0 1;
     }
     LessonScreen #body { height: 1fr; }
-    LessonScreen StepList { display: none; }
-    LessonScreen.-toc StepList { display: block; }
     LessonScreen #page { height: 1fr; }
     LessonScreen #page > .lesson-intro { padding: 1 1 0 1; }
     """
@@ -133,13 +156,29 @@ class LessonScreen(Screen):
         Binding(keys.BACK, "back", "Lessons", show=False),
     ]
 
-    def __init__(self, lesson: Lesson, session: SandboxSession, store, *, step_id: str | None = None):
+    def __init__(self, lesson: Lesson, session: SandboxSession, store, *, step_id: str | None = None,
+                 focus_cell: str | None = None):
         super().__init__()
+        self.focus_cell = focus_cell
         self.lesson = lesson
         self.session = session
         self.store = store
         self.start_step = step_id
+        progress = store.lesson(lesson.id)
+        self.progress = progress
+        # Cell widgets exist from the start (cheap until mounted): runs, "run above" and
+        # numbering need them all; the steps mount them progressively, one per frame.
         self.cells: list[RunnableCell] = []
+        self._cells_by_id: dict[str, RunnableCell] = {}
+        self._step_cells: dict[str, list[RunnableCell]] = {}
+        for step in lesson.steps:
+            for block in step.blocks:
+                if isinstance(block, (CodeCell, Exercise)):
+                    cell = self._make_cell(block, len(self.cells) + 1, progress)
+                    self.cells.append(cell)
+                    self._cells_by_id[block.id] = cell
+                    self._step_cells.setdefault(step.id, []).append(cell)
+        self.loaded = False  # every step mounted
         self.current: RunnableCell | None = None
         self.current_step: str | None = None
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
@@ -153,30 +192,29 @@ class LessonScreen(Screen):
 
     def compose(self) -> ComposeResult:
         lesson = self.lesson
-        progress = self.store.lesson(lesson.id)
         number = f"{lesson.number} · " if lesson.number else ""
         yield Static(f"{number}{lesson.title}", classes="lesson-title")
         with Horizontal(id="body"):
-            yield StepList(lesson.steps, self._done_steps(progress), id="toc")
+            yield StepList(lesson.steps, self._done_steps(self.progress), id="toc")
             with VerticalScroll(id="page"):
                 if lesson.intro.strip():
                     yield Prose(lesson.intro, classes="lesson-intro")
-                counter = 0
-                for step_number, step in enumerate(lesson.steps, 1):
-                    with StepView(step, step_number):
-                        yield Static(f"{step_number}. {step.title}", classes="step-title")
-                        for block in step.blocks:
-                            if isinstance(block, (CodeCell, Exercise)):
-                                counter += 1
-                                cell = self._make_cell(block, counter, progress)
-                                self.cells.append(cell)
-                                yield cell
-                            elif isinstance(block, Quiz):
-                                yield _quiz_widget(block, progress.quizzes.get(block.id))
-                            elif isinstance(block, ProseBlock):
-                                yield Prose(block.text)
+                for index, step in enumerate(lesson.steps):
+                    yield StepView(step, index + 1, lambda step=step: self._step_widgets(step), filled=index == 0)
         yield StatusLine()
         yield Footer()
+
+    def _step_widgets(self, step: Step) -> list:
+        cells = iter(self._step_cells.get(step.id, ()))
+        widgets = []
+        for block in step.blocks:
+            if isinstance(block, (CodeCell, Exercise)):
+                widgets.append(next(cells))
+            elif isinstance(block, Quiz):
+                widgets.append(_quiz_widget(block, self.progress.quizzes.get(block.id)))
+            elif isinstance(block, ProseBlock):
+                widgets.append(Prose(block.text))
+        return widgets
 
     def _make_cell(self, block, number: int, progress) -> RunnableCell:
         saved = self.store.code_for(self.lesson.id, block.id)
@@ -193,22 +231,46 @@ class LessonScreen(Screen):
         self.query_one(StatusLine).show(self.session)
         self._fit_toc(self.size.width)
         self._run_loop()
-        target = self.start_step or self.store.lesson(self.lesson.id).position
-        if target and any(s.id == target for s in self.lesson.steps) and target != self.lesson.steps[0].id:
-            self.call_after_refresh(self.go_to_step, target, False)
-        elif self.cells:
+        target = self.start_step or self.progress.position
+        step_ids = [s.id for s in self.lesson.steps]
+        if self.focus_cell is not None:
+            self.post_message(JumpRequested(None, self.focus_cell))
+        elif target in step_ids[1:]:
+            self.post_message(JumpRequested(target))
+        elif self.cells and self.cells[0] in self._step_cells.get(step_ids[0], ()):
             self.cells[0].editor.focus()
             self._set_current(self.cells[0])
-        if self.lesson.steps:
-            self._enter_step(target if target in {s.id for s in self.lesson.steps} else self.lesson.steps[0].id)
+        if step_ids:
+            self._enter_step(target if target in step_ids else step_ids[0])
         self.watch(self.query_one("#page"), "scroll_y", self._page_scrolled, init=False)
+        self.call_after_refresh(self._fill_next_step)
+
+    def _fill_next_step(self) -> None:
+        """Mount the next empty step, one per frame, so the first one shows at once."""
+        view = next((v for v in self.query(StepView) if not v.filled), None)
+        if view is None:
+            self.loaded = True
+            self.post_message(StepsFilled())
+            return
+        view.fill()
+        self.call_after_refresh(self._fill_next_step)
 
     def on_resize(self, event) -> None:
         self._fit_toc(event.size.width)
 
     def _fit_toc(self, width: int) -> None:
         show = self._toc_pinned if self._toc_pinned is not None else width >= WIDE
-        self.set_class(show, "-toc")
+        self.show_toc(show)
+
+    @property
+    def toc_shown(self) -> bool:
+        return self.query_one(StepList).display
+
+    def show_toc(self, show: bool) -> None:
+        # display on the one widget: a class on the screen would restyle every widget
+        toc = self.query_one(StepList)
+        if toc.display != show:
+            toc.display = show
 
     def on_screen_resume(self) -> None:
         self.query_one(StatusLine).show(self.session)
@@ -279,25 +341,38 @@ class LessonScreen(Screen):
     def _refresh_done_marks(self) -> None:
         self.query_one(StepList).mark(done=self._done_steps(self.store.lesson(self.lesson.id)))
 
-    def go_to_step(self, step_id: str, focus: bool = True) -> None:
+    def go_to_step(self, step_id: str) -> None:
         """Scroll the step to the top of the page; focus its first cell."""
-        try:
-            view = self.query_one(f"#step-{step_id}", StepView)
-        except Exception:
+        self.post_message(JumpRequested(step_id))
+
+    def go_to_cell(self, cell_id: str) -> None:
+        self.post_message(JumpRequested(None, cell_id))
+
+    async def on_jump_requested(self, message: JumpRequested) -> None:
+        cell = self._cells_by_id.get(message.cell_id or "")
+        step_id = message.step_id or (self.lesson.step_of(message.cell_id).id if cell else None)
+        views = list(self.query(StepView))
+        index = next((i for i, v in enumerate(views) if v.step.id == step_id), None)
+        if index is None:
             return
-        self.query_one("#page", VerticalScroll).scroll_to_widget(view, top=True, animate=False)
-        cells = list(view.query(RunnableCell))
-        if cells:
-            cells[0].editor.focus(scroll_visible=False)
-            self._set_current(cells[0])
-        elif focus:
+        await asyncio.gather(*(v.fill() for v in views[:index + 1]))  # steps above too: order
+        cells = self._step_cells.get(step_id, [])
+        if cell is None and cells:
+            cell = cells[0]
+        if cell is not None:
+            cell.editor.focus(scroll_visible=False)
+            self._set_current(cell)
+        else:
             self.query_one("#page").focus()
         self._enter_step(step_id)
+        target = cell if message.cell_id else views[index]
+        self.call_after_refresh(lambda: self.query_one("#page", VerticalScroll).scroll_to_widget(
+            target, top=True, animate=False))
 
     def on_step_list_step_chosen(self, message: StepList.StepChosen) -> None:
         self.go_to_step(message.step_id)
         if self._toc_pinned is None and self.size.width < WIDE:
-            self.remove_class("-toc")
+            self.show_toc(False)
 
     def action_step(self, delta: int) -> None:
         ids = [s.id for s in self.lesson.steps]
@@ -308,12 +383,12 @@ class LessonScreen(Screen):
 
     def action_toggle_toc(self) -> None:
         toc = self.query_one(StepList)
-        if self.has_class("-toc") and toc.has_focus:
+        if self.toc_shown and toc.has_focus:
             self._toc_pinned = False if self.size.width < WIDE else self._toc_pinned
-            self.remove_class("-toc")
+            self.show_toc(False)
             (self.current.editor if self.current else self.query_one("#page")).focus()
         else:
-            self.add_class("-toc")
+            self.show_toc(True)
             ids = [s.id for s in self.lesson.steps]
             if self.current_step in ids:
                 toc.highlighted = ids.index(self.current_step)
@@ -372,6 +447,9 @@ class LessonScreen(Screen):
         index = self.cells.index(cell)
         if index + 1 < len(self.cells):
             following = self.cells[index + 1]
+            if not following.is_mounted:
+                self.go_to_cell(following.cell_id)
+                return
             following.editor.focus()
             self._set_current(following)
             following.scroll_visible()
@@ -434,10 +512,7 @@ class LessonScreen(Screen):
                 self._drop_waiting("not run: an earlier cell did not finish")
 
     def _cell(self, cell_id: str) -> RunnableCell | None:
-        for cell in self.cells:
-            if cell.cell_id == cell_id:
-                return cell
-        return None
+        return self._cells_by_id.get(cell_id)
 
     def on_run_started(self, message: RunStarted) -> None:
         cell = self._cell(message.request.cell_id)

@@ -107,6 +107,12 @@ class RunnableCell(Vertical):
         self.last_status: str | None = None
         self._charts: dict[str, ChartView] = {}
         self._images: dict[str | None, ImageGrid] = {}
+        self._editor: CodeEditor | None = None
+        # What a run shows is mounted on the first run: a lesson has a hundred cells,
+        # and every widget costs time when the lesson opens.
+        self._output: OutputView | None = None
+        self._extras: Vertical | None = None
+        self._result: Static | None = None
 
     @property
     def cell_id(self) -> str:
@@ -123,11 +129,28 @@ class RunnableCell(Vertical):
 
     @property
     def editor(self) -> CodeEditor:
-        return self.query_one(CodeEditor)
+        if self._editor is None:
+            self._editor = CodeEditor(self.initial_code, id=f"editor-{self.cell_id}")
+        return self._editor
 
     @property
     def output(self) -> OutputView:
-        return self.query_one(OutputView)
+        if self._output is None:
+            self._output = OutputView()
+            self._extras = Vertical(classes="cell-extras")
+            self._result = Static("", classes="cell-result")
+            self.mount(self._output, self._extras, self._result, after=self.editor)
+        return self._output
+
+    @property
+    def extras(self) -> Vertical:
+        self.output  # noqa: B018 - mounts the run's parts
+        assert self._extras is not None
+        return self._extras
+
+    @property
+    def has_run_parts(self) -> bool:
+        return self._output is not None
 
     @property
     def code(self) -> str:
@@ -135,11 +158,8 @@ class RunnableCell(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(self.header_text(), classes="cell-header")
-        yield CodeEditor(self.initial_code, id=f"editor-{self.cell_id}")
+        yield self.editor
         yield from self.compose_below_editor()
-        yield OutputView()
-        yield Vertical(classes="cell-extras")
-        yield Static("", classes="cell-result")
 
     def compose_below_editor(self) -> ComposeResult:
         yield from ()
@@ -162,7 +182,11 @@ class RunnableCell(Vertical):
         self.query_one(".cell-header", Static).update(self.header_text(state))
 
     def set_result(self, text: str, tone: str = "") -> None:
-        result = self.query_one(".cell-result", Static)
+        if self._result is None and not text:
+            return
+        self.output  # noqa: B018 - mounts the run's parts
+        result = self._result
+        assert result is not None
         result.set_classes(f"cell-result{' -' + tone if tone else ''}{' -shown' if text else ''}")
         result.update(text)
 
@@ -181,8 +205,7 @@ class RunnableCell(Vertical):
         self.editor.show_error_line(None)
         self.output.reset()
         self.output.remove_class("-shown")
-        extras = self.query_one(".cell-extras")
-        extras.remove_children()
+        self.extras.remove_children()
         self._charts.clear()
         self._images.clear()
 
@@ -256,7 +279,7 @@ class RunnableCell(Vertical):
         if view is None:
             view = ChartView(ChartData(key, title=title))
             self._charts[key] = view
-            self.query_one(".cell-extras").mount(view)
+            self.extras.mount(view)
         return view
 
     def _show_images(self, event: ImagesShown) -> None:
@@ -264,7 +287,7 @@ class RunnableCell(Vertical):
         if grid is None:
             grid = ImageGrid(event.title, event.images, event.ncols)
             self._images[event.title] = grid
-            self.query_one(".cell-extras").mount(grid)
+            self.extras.mount(grid)
         else:
             grid.show(event.title, event.images, event.ncols)
 

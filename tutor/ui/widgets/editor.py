@@ -8,6 +8,28 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import TextArea
 
+try:
+    from textual.document._syntax_aware_document import SyntaxAwareDocument
+except ImportError:  # pragma: no cover - textual without tree-sitter: plain editors
+    SyntaxAwareDocument = None
+
+# TextArea compiles the tree-sitter highlight query for every editor, twice (about 20 ms
+# each on a quiet machine), and a lesson has up to a hundred editors. A compiled query
+# belongs to the language, not to a document, so one serves them all. (Textual is
+# pinned exactly; this is the one place that reaches into it.)
+_QUERIES: dict[tuple[int, str], tuple[object, object]] = {}
+if SyntaxAwareDocument is not None and not getattr(SyntaxAwareDocument.prepare_query, "_tutor_cached", False):
+    _compile_query = SyntaxAwareDocument.prepare_query
+
+    def _prepare_query_once(self, query: str):
+        key = (id(self.language), query)
+        if key not in _QUERIES:
+            _QUERIES[key] = (self.language, _compile_query(self, query))  # the language kept alive
+        return _QUERIES[key][1]
+
+    _prepare_query_once._tutor_cached = True  # type: ignore[attr-defined]
+    SyntaxAwareDocument.prepare_query = _prepare_query_once
+
 
 class CodeEditor(TextArea, inherit_bindings=False):
     DEFAULT_CSS = """

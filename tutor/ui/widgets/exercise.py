@@ -68,12 +68,12 @@ class ExerciseView(RunnableCell):
             yield Button("Reset F9", id="reset", compact=True)
         yield Static(self._status_words(), classes="exercise-feedback")
         yield Vertical(classes="exercise-hints")
-        with Vertical(classes="exercise-solution" + (" -shown" if self.solution_revealed else "")):
-            yield Static("Solution:")
-            yield CodeEditor(editor_code(self.block.solution), read_only=True, id=f"solution-{self.cell_id}")
+        yield Vertical(classes="exercise-solution")
 
     def on_mount(self) -> None:
         self.set_class(self.passed, "-passed")
+        if self.solution_revealed:
+            self._show_solution(scroll=False)
 
     def header_text(self, state: str = ""):
         text = super().header_text(state)
@@ -138,10 +138,14 @@ class ExerciseView(RunnableCell):
         self.app.push_screen(ConfirmScreen("Show the solution? Trying a little longer teaches more.",
                                            yes="Show it"), answered)
 
-    def _show_solution(self) -> None:
+    def _show_solution(self, scroll: bool = True) -> None:
         solution = self.query_one(".exercise-solution")
+        if not solution.children:  # made when first shown: most learners never ask
+            solution.mount(Static("Solution:"),
+                           CodeEditor(editor_code(self.block.solution), read_only=True, id=f"solution-{self.cell_id}"))
         solution.add_class("-shown")
-        self.call_after_refresh(solution.scroll_visible)
+        if scroll:
+            self.call_after_refresh(solution.scroll_visible)
 
     # -- a check (called by the lesson screen) ---------------------------------------------
 

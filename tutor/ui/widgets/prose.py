@@ -1,21 +1,28 @@
-"""Lesson prose as Markdown: headings, lists, tables, inline code, links."""
+"""Lesson prose as Markdown: headings, lists, tables, inline code, links.
+
+One widget per prose block, rendered by Rich's Markdown: Textual's Markdown widget
+builds a widget for every paragraph and list item, which made a long lesson (some
+6,000 widgets) take seconds to open. Links show their address after the text, since
+a terminal over SSH has no browser to open them in.
+"""
 
 from __future__ import annotations
 
-from textual.widgets import Markdown
+from rich.markdown import Markdown
+from textual.widgets import Static
 
 
-class Prose(Markdown):
+class Prose(Static):
     DEFAULT_CSS = """
     Prose {
-        margin: 0;
+        height: auto;
+        margin: 0 0 1 0;
         padding: 0 1;
         background: transparent;
     }
-    Prose MarkdownTable { width: auto; }
     """
 
-    def on_markdown_link_clicked(self, event: Markdown.LinkClicked) -> None:
-        # Over SSH there is no browser to open: show the address instead.
-        event.stop()
-        self.app.notify(event.href, title="Link", timeout=8)
+    def __init__(self, text: str, **kwargs):
+        super().__init__(Markdown(text, code_theme="ansi_dark", inline_code_lexer="python",
+                                  hyperlinks=False), **kwargs)
+        self.markdown = text
