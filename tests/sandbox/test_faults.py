@@ -79,6 +79,18 @@ async def test_timeout_interrupts_and_keeps_variables(make_client):
     await assert_state(client, kept=True)
 
 
+async def test_interrupt_before_the_cell_begins_still_stops_it_gently(make_client):
+    client = await make_client(interrupt_grace=10.0)
+    await run(client, "marker = 'kept'")
+    task = asyncio.ensure_future(run(client, "import time\ntime.sleep(30)"))
+    while client._current is None:  # sent, but the worker may not have begun
+        await asyncio.sleep(0)
+    await client.interrupt()
+    cell = await asyncio.wait_for(task, 5)  # long before the 10 s grace would kill
+    assert cell.status == "interrupted" and not cell.finished.state_lost
+    await assert_state(client, kept=True)
+
+
 async def test_interrupt_between_cells_does_nothing(make_client):
     client = await make_client()
     await run(client, "marker = 'kept'")
@@ -397,4 +409,29 @@ async def test_dataloader_workers_go_with_the_worker(make_client):
     await client.interrupt()
     cell = await task
     assert cell.status == "interrupted" and cell.finished.state_lost
+    assert_gone(tree)
+
+
+@pytest.mark.skipif(os.getuid() == 0, reason="root is not limited by RLIMIT_NPROC")
+async def test_fork_bomb_hits_the_process_limit(make_client):
+    client = await make_client()
+    await run(client, "marker = 'kept'")
+    code = textwrap.dedent("""
+        import os, time
+        kids = 0
+        try:
+            for _ in range(2000):
+                if os.fork() == 0:
+                    time.sleep(60)
+                    os._exit(0)
+                kids += 1
+        except BlockingIOError as err:
+            print('stopped after', kids, type(err).__name__)
+    """)
+    cell = await run(client, code)
+    assert cell.stdout.startswith("stopped after") and cell.stdout.endswith("BlockingIOError\n"), cell.events
+    assert int(cell.stdout.split()[2]) < 2000
+    tree = family(client)
+    await assert_state(client, kept=True)
+    await client.restart()
     assert_gone(tree)

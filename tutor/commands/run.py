@@ -10,7 +10,7 @@ import asyncio
 import sys
 
 from tutor import config
-from tutor.commands.common import find_lesson, open_catalog
+from tutor.commands.common import add_course_option, find_lesson, open_catalog
 from tutor.errors import UserError
 
 DEFAULT_TIMEOUT = 300.0
@@ -27,7 +27,7 @@ def add_arguments(parser) -> None:
                         help="where the code runs (default: auto = CUDA, then MPS, then CPU)")
     parser.add_argument("--memory-limit", metavar="SIZE", default=None,
                         help="stop code that uses more memory than this, e.g. 4G (default: from RAM)")
-    parser.add_argument("--lessons", metavar="DIR", help="the course to find LESSON in")
+    add_course_option(parser)
     parser.add_argument("--quiet", action="store_true", help="print only failures and the summary")
 
 

@@ -225,9 +225,10 @@ class SandboxClient:
         kind = message["t"]
         if kind == "hello":
             if message.get("protocol") != PROTOCOL_VERSION:
-                self._pending_restart_reason = None
-                self._on_broken(proc, f"the worker speaks protocol {message.get('protocol')}, "
-                                      f"this tutor {PROTOCOL_VERSION}")
+                self._pending_restart_reason = (
+                    f"The worker speaks protocol {message.get('protocol')} and this tutor {PROTOCOL_VERSION}: "
+                    "reinstall tutor so that both come from the same version.")
+                proc.kill()
             return
         if kind == "ready":
             self._on_ready(message.get("info") or {})
@@ -245,6 +246,8 @@ class SandboxClient:
             return
         if kind == "started":
             request.started = True
+            if request.stopped_by is not None:  # interrupted before it began
+                proc.interrupt()
             if request.timeout is not None:
                 loop = asyncio.get_running_loop()
                 request.timers.append(loop.call_later(request.timeout, self._on_timeout, request))

@@ -51,7 +51,9 @@ class Worker:
         self.config = config
         self.memory_limit = config.get("memory_limit")
         self.labels: set[str] = set()
-        self.executing = False
+        self.executing = False  # learner code is running: SIGINT raises KeyboardInterrupt
+        self.in_request = False  # between "started" and "finished"
+        self.interrupt_pending = False  # a SIGINT came in a request before its code ran
         self.main_module = types.ModuleType("__main__")
         self.main_module.__dict__["__builtins__"] = builtins
         self.namespace = self.main_module.__dict__
@@ -130,6 +132,8 @@ class Worker:
     def on_sigint(self, signum, frame) -> None:
         if self.executing:
             raise KeyboardInterrupt
+        if self.in_request:
+            self.interrupt_pending = True
         # between cells: nothing to interrupt
 
     # -- the request loop --------------------------------------------------------------
@@ -149,6 +153,7 @@ class Worker:
 
     def execute(self, request_id: int, code: str, label: str) -> None:
         assert self.capture is not None and self.live is not None
+        self.in_request, self.interrupt_pending = True, False
         self.channel.send({"t": "started", "id": request_id})
         self.capture.begin(request_id)
         self.live.begin(request_id)
@@ -158,6 +163,7 @@ class Worker:
         self.live.end()
         self.capture.end()
         self.capture.repair()
+        self.in_request = False
         self.channel.send({"t": "finished", "id": request_id, "status": status,
                            "duration": duration, "threads": self.background_threads()})
 
@@ -172,6 +178,8 @@ class Worker:
         try:
             self.executing = True
             try:
+                if self.interrupt_pending:
+                    raise KeyboardInterrupt
                 exec(body, self.namespace)
                 if last is not None:
                     value = eval(last, self.namespace)
