@@ -14,8 +14,14 @@ the CLI::
     store.save_code(lesson, cell, code)     # code=None: back to the lesson's code
     store.code_for(lesson, cell)            # the learner's edit, or None
     store.set_position(lesson, step); store.last_position()
-    store.due_reviews(); store.record_review(item, correct, answer=None)
-    store.reset(lesson=None); store.export(path); store.import_file(path)
+    store.due_reviews(now=None); store.reviews()        # tutor.review.ReviewItem lists
+    store.record_review(item, correct, answer=None); store.drop_review(item)
+    store.lessons()                         # {lesson id: LessonProgress} with any progress
+    store.reset(lesson_id=None); store.export(path); store.import_file(path)
+
+    progress.score(lesson) -> Score(steps_seen, steps, quizzes_right, quizzes,
+                                    exercises_passed, exercises); .fraction for a bar
+    progress.quizzes[id] -> QuizRecord(attempts, correct); .exercises[id] -> ExerciseRecord
 
 How it stays safe:
 - Every mutation takes an advisory lock (``fcntl.flock`` on ``progress.json.lock``; where
