@@ -532,3 +532,17 @@ def test_temp_files_left_by_a_crash_are_cleaned_up_later(path):
     os.utime(stale, (old, old))
     ProgressStore.open(path)
     assert not stale.exists() and fresh.exists()  # a fresh one may be another tutor's write
+
+
+def test_score_against_a_lesson(store):
+    from tutor.lessons import parse_text
+
+    lesson = parse_text("---\nid: l\ntitle: L\n---\n## A\n\n```quiz\nid: q\nquestion: ?\nanswer: x\n```\n"
+                        "## B\n\ntext\n").lesson
+    assert store.lesson("l").score(lesson).fraction == 0.0
+    store.mark_step_seen("l", "a")
+    store.record_quiz_attempt("l", "q", "x", correct=True)
+    score = store.lesson("l").score(lesson)
+    assert (score.steps_seen, score.steps, score.quizzes_right, score.quizzes) == (1, 2, 1, 1)
+    assert (score.exercises_passed, score.exercises) == (0, 0)
+    assert score.fraction == pytest.approx(2 / 3)
