@@ -537,8 +537,10 @@ def test_temp_files_left_by_a_crash_are_cleaned_up_later(path):
 def test_score_against_a_lesson(store):
     from tutor.lessons import parse_text
 
-    lesson = parse_text("---\nid: l\ntitle: L\n---\n## A\n\n```quiz\nid: q\nquestion: ?\nanswer: x\n```\n"
-                        "## B\n\ntext\n").lesson
+    result = parse_text("---\nid: l\ntitle: L\n---\n## A\n\n```quiz\nid: q\nquestion: Which?\nanswer: x\n```\n"
+                        "## B\n\ntext\n")
+    assert result.ok, result.errors
+    lesson = result.lesson
     assert store.lesson("l").score(lesson).fraction == 0.0
     store.mark_step_seen("l", "a")
     store.record_quiz_attempt("l", "q", "x", correct=True)
