@@ -39,6 +39,9 @@ def _flatten(value: Any) -> list:
 
 
 def to_number(value: Any) -> float:
+    kind = type(value)
+    if kind is float or kind is int:  # the common case, called every training step
+        return float(value)
     if hasattr(value, "item"):
         value = value.item()
     return float(value)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from time import monotonic
 from typing import Any
 
 from tutor.sandbox import liveconvert
@@ -46,11 +47,11 @@ class LiveSink:
     def log(self, step: Any, metrics: dict[str, Any]) -> None:
         if self.request_id is None:
             return
-        point = (None if step is None else liveconvert.to_number(step),
-                 {name: liveconvert.to_number(value) for name, value in metrics.items()})
+        number = liveconvert.to_number
+        point = (None if step is None else number(step), {name: number(value) for name, value in metrics.items()})
         with self._lock:
             self._points.append(point)
-        if time.monotonic() - self._last_sent >= INTERVAL:
+        if monotonic() - self._last_sent >= INTERVAL:
             self.flush()
 
     def series(self, kind: str, x: Any, y: Any, label: str | None, title: str | None) -> None:
