@@ -24,6 +24,7 @@ BATCH_BYTES = 64 << 10
 BATCH_SECONDS = 0.02
 IDLE_SECONDS = 0.25
 READ_SIZE = 1 << 20
+DRAIN_TIMEOUT = 10.0
 STREAMS = (("stdout", 1), ("stderr", 2))
 
 
@@ -91,7 +92,7 @@ class OutputCapture:
         self._drained.clear()
         self._drain_requested = True
         self._wake()
-        self._drained.wait()
+        self._drained.wait(DRAIN_TIMEOUT)  # never hang the worker on its own plumbing
         self._active.clear()
         self.request_id = None
         self.budget = None
@@ -135,6 +136,13 @@ class OutputCapture:
             pass
 
     def _flush_loop(self) -> None:
+        while True:
+            try:
+                self._flush_forever()
+            except BaseException:  # MemoryError under the data limit, say: keep going
+                time.sleep(BATCH_SECONDS)
+
+    def _flush_forever(self) -> None:
         last_idle_tick = 0.0
         while True:
             active = self._active.wait(IDLE_SECONDS)
@@ -150,6 +158,17 @@ class OutputCapture:
                 self.idle_tick()
 
     def _pump(self) -> None:
+        while True:
+            try:
+                self._pump_forever()
+            except BaseException:  # MemoryError under the data limit, say: keep going
+                self._pending, self._pending_bytes = [], 0
+                if self._drain_requested:
+                    self._drain_requested = False
+                    self._drained.set()
+                time.sleep(BATCH_SECONDS)
+
+    def _pump_forever(self) -> None:
         fds = list(self.readers) + [self._wake_r]
         while True:
             timeout = BATCH_SECONDS if self._pending else None

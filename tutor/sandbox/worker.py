@@ -27,7 +27,7 @@ import types
 
 from tutor.sandbox import advice, tracebacks
 from tutor.sandbox.capture import OutputCapture
-from tutor.sandbox.limits import apply_worker_limits, cuda_device_present
+from tutor.sandbox.limits import apply_worker_limits, cuda_device_present, format_size
 from tutor.sandbox.livesink import LiveSink
 from tutor.sandbox.outputcap import CapLimits
 from tutor.sandbox.protocol import (ENV_WORKER_FDS, PROTOCOL_VERSION, FrameReader, FrameWriter,
@@ -50,6 +50,7 @@ class Worker:
         self.channel = FrameWriter(events_fd)
         self.config = config
         self.memory_limit = config.get("memory_limit")
+        self.data_limited = bool(config.get("limit_data") and self.memory_limit)
         self.labels: set[str] = set()
         self.executing = False  # learner code is running: SIGINT raises KeyboardInterrupt
         self.in_request = False  # between "started" and "finished"
@@ -115,6 +116,9 @@ class Worker:
             device.warm_up(choice.device)
         except BaseException as err:  # a broken install must not stop the worker
             info["note"] = f"PyTorch could not be loaded: {type(err).__name__}: {err}"
+            if self.data_limited:
+                info["note"] += (f" (the memory limit of {format_size(self.memory_limit)} may be too small "
+                                 "for PyTorch: try --memory-limit 2G or more)")
             return info
         info.update(torch_version=torch.__version__, device=choice.device, device_name=choice.name,
                     gpu_total=choice.gpu_total, note=choice.note)
@@ -160,9 +164,11 @@ class Worker:
         started = time.perf_counter()
         status = self.run_code(request_id, code, label)
         duration = time.perf_counter() - started
-        self.live.end()
-        self.capture.end()
-        self.capture.repair()
+        for step in (self.live.end, self.capture.end, self.capture.repair):
+            try:
+                step()
+            except Exception:  # e.g. MemoryError right at the limit: the cell's result matters more
+                pass
         self.in_request = False
         self.channel.send({"t": "finished", "id": request_id, "status": status,
                            "duration": duration, "threads": self.background_threads()})
@@ -240,8 +246,8 @@ class Worker:
 def main() -> int:
     requests_fd, events_fd = (int(fd) for fd in os.environ[ENV_WORKER_FDS].split(","))
     config = json.loads(os.environ.get(ENV_CONFIG) or "{}")
-    limit_data = config.get("device", "auto") == "cpu" or not cuda_device_present()
-    apply_worker_limits(memory_limit=config.get("memory_limit"), limit_data=limit_data,
+    config["limit_data"] = config.get("device", "auto") == "cpu" or not cuda_device_present()
+    apply_worker_limits(memory_limit=config.get("memory_limit"), limit_data=config["limit_data"],
                         nproc=config.get("nproc"))
     for name in (ENV_WORKER_FDS, ENV_CONFIG):
         os.environ.pop(name, None)
