@@ -94,8 +94,10 @@ class OutputBuffer:
         self._partial = ""  # the unfinished last line (raw, may hold SGR codes)
         self._col = 0  # where the next character of the open line goes
         self._partial_kind = "stdout"
+        self._partial_extra = 0  # characters of the open line beyond MAX_LINE, not kept
         self._sgr_state: dict[str, list[str]] = {"stdout": [], "stderr": []}
         self.version = 0  # bumped on every change, so views know when to redraw
+        self._head_closed = False
 
     # -- reading -------------------------------------------------------------------
 
@@ -168,8 +170,17 @@ class OutputBuffer:
         self._keep([StyledLine(l, (), kind) for l in lines])
 
     def note_dropped(self, count: int) -> None:
-        """The sandbox dropped ``count`` lines of this cell (its own output cap)."""
+        """The sandbox dropped ``count`` lines of this cell (its own cap): it streamed the
+        head, says this, then sends the tail. What follows goes after the gap."""
         self.version += 1
+        if self._partial:
+            self._commit_partial()
+        if self.dropped:
+            self.dropped += len(self._tail)  # the end of the head is now middle too
+        else:
+            self._head.extend(self._tail)
+        self._tail = []
+        self._head_closed = True
         self.dropped += count
 
     def clear(self) -> None:
@@ -181,6 +192,9 @@ class OutputBuffer:
 
     def _extend_partial(self, chunk: str) -> None:
         if not chunk:
+            return
+        if self._partial_extra and "\r" not in chunk:
+            self._partial_extra += len(chunk)  # a huge line: only its start is kept
             return
         if "\r" not in chunk:
             if self._col >= len(self._partial):
@@ -199,13 +213,19 @@ class OutputBuffer:
                             self._partial + segment, len(self._partial) + len(segment))
                     else:
                         self._partial, self._col = _overwrite(self._partial, self._col, segment)
-        if len(self._partial) > MAX_LINE * 2:
-            self._partial = self._partial[-MAX_LINE:]
-            self._col = min(self._col, len(self._partial))
+        if len(self._partial) > MAX_LINE:
+            self._partial_extra += len(self._partial) - MAX_LINE
+            self._partial = self._partial[:MAX_LINE]
+            self._col = min(self._col, MAX_LINE)
 
     def _commit_partial(self) -> None:
         line, self._partial, self._col = self._partial, "", 0
-        self._keep([self._make_line(line, self._partial_kind)])
+        made = self._make_line(line, self._partial_kind)
+        if self._partial_extra:
+            note = f"… ({self._partial_extra:,} more characters)"
+            made = made + note if isinstance(made, str) else made._replace(text=made.text + note)
+            self._partial_extra = 0
+        self._keep([made])
 
     def _resolve_cr(self, raw: str) -> str:
         if "\r" not in raw:
@@ -240,7 +260,7 @@ class OutputBuffer:
         return StyledLine(text, spans, kind)
 
     def _keep(self, lines: list) -> None:
-        room = self.head_cap - len(self._head)
+        room = 0 if self._head_closed else self.head_cap - len(self._head)
         if room > 0:
             self._head.extend(lines[:room])
             lines = lines[room:]

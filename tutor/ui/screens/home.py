@@ -77,7 +77,7 @@ class HomeScreen(Screen):
     }
     HomeScreen > .home-note { height: auto; padding: 0 2; color: $text-muted; }
     HomeScreen > .home-note.-warning { color: $warning; }
-    HomeScreen > OptionList {
+    HomeScreen > OptionList, HomeScreen > OptionList:focus {
         height: 1fr;
         margin: 1 1 0 1;
         border: none;

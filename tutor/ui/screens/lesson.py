@@ -279,10 +279,12 @@ class LessonScreen(Screen):
 
     def on_descendant_focus(self, event: DescendantFocus) -> None:
         node = event.widget
-        while node is not None and not isinstance(node, RunnableCell):
+        while node is not None and not isinstance(node, (RunnableCell, StepView)):
             node = node.parent
         if isinstance(node, RunnableCell):
             self._set_current(node)
+        elif isinstance(node, StepView):  # a quiz, say: the learner is in that step
+            self._enter_step(node.step.id)
 
     def _set_current(self, cell: RunnableCell) -> None:
         if cell is self.current:

@@ -77,7 +77,8 @@ class CodeEditor(TextArea, inherit_bindings=False):
             line = None
         if line != self.error_line:
             self.error_line = line
-            self.notify_style_update()  # drops the line cache, redraws
+            self.notify_style_update()  # drops TextArea's line cache
+            self.refresh()
 
     def get_line(self, line_index: int) -> Text:
         line = super().get_line(line_index)

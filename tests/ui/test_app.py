@@ -1,0 +1,163 @@
+"""The app around the screens: start-up, the worker status, saved code, the palette,
+small terminals, and the command line's errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from tutor.sandbox.events import ResourcesMeasured, WorkerInfo, WorkerState, WorkerStateChanged
+from tutor.ui.screens.home import HomeScreen
+from tutor.ui.screens.lesson import LessonScreen
+from tutor.ui.session import SandboxSession, device_text, memory_text, state_text
+from tutor.ui.widgets.status_line import StatusLine
+
+from screen_text import screen_text
+from test_lesson_keys import cells, focus, settle
+
+
+def session_with(info=None, resources=None, state=WorkerState.READY) -> SandboxSession:
+    session = SandboxSession("x", None)
+    session.observe(WorkerStateChanged(state, "worker died: segmentation fault" if state is WorkerState.CRASHED
+                                       else None, info))
+    if resources:
+        session.observe(resources)
+    return session
+
+
+def test_status_words_for_cuda_cpu_and_states():
+    cuda = WorkerInfo(1, "2.14", "cuda:0", "NVIDIA H100", 80 * 10**9)
+    session = session_with(cuda, ResourcesMeasured(2 * 10**9, 8 * 10**9, 3_000_000_000, 3_100_000_000))
+    assert device_text(session) == "CUDA 0 · NVIDIA H100 · 3.1/80 GB"
+    assert memory_text(session) == "RAM 2.0 GB / 8.0 GB"
+    assert device_text(session_with(WorkerInfo(1, None, "cpu", "", None))) == "CPU"
+    assert device_text(SandboxSession("x", None)) == "device: …"
+    crashed = session_with(state=WorkerState.CRASHED)
+    assert state_text(crashed) == "crashed: worker died: segmentation fault"
+    running = session_with()
+    running.observe(WorkerStateChanged(WorkerState.RUNNING, None, None))
+    running.running_label = "cell 3"
+    assert state_text(running) == "running cell 3"
+
+
+def test_a_new_worker_generation_forgets_setup_cells():
+    session = session_with()
+    session.setup_ran("s")
+    assert not session.setup_needed("s")
+    session.observe(WorkerStateChanged(WorkerState.RESTARTING, None, None))
+    session.observe(WorkerStateChanged(WorkerState.READY, None, None))
+    assert session.setup_needed("s") and session.generation == 1
+
+
+async def test_the_worker_starts_at_launch_and_its_state_shows(make_app):
+    app, clients = make_app(device="cuda:0", device_name="NVIDIA H100", gpu_total=80 * 10**9)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+        assert len(clients) == 1, "the likely lesson's worker starts before it is opened"
+        await pilot.pause()
+        status = app.screen.query_one(StatusLine).plain
+        assert "CUDA 0 · NVIDIA H100 · 3.1/80 GB" in status and "ready" in status
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert len(clients) == 1, "opening that lesson reuses its worker"
+
+
+async def test_a_slow_worker_does_not_hold_up_the_screen(make_app):
+    app, clients = make_app("basics", start_delay=60)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, LessonScreen)
+        assert "starting" in app.screen.query_one(StatusLine).plain
+        await pilot.press("f5")  # queued until the worker is ready
+        await pilot.pause()
+        assert "queued" in str(cells(app)[0].query_one(".cell-header").render()) or cells(app)[0].running
+
+
+async def test_edited_code_survives_a_restart_of_the_tutor(make_app):
+    app, _ = make_app("basics")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        await focus(pilot, cells(app)[0])
+        await pilot.press("end", "#", "!")
+        await pilot.pause()
+    app, _ = make_app("basics")  # a new tutor, the same TUTOR_HOME
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        assert cells(app)[0].code.startswith("x = 6 * 7#!")
+        assert "edited" in str(cells(app)[0].query_one(".cell-header").render())
+
+
+async def test_continue_returns_to_the_last_step(make_app):
+    app, _ = make_app("basics")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        app.screen.go_to_step("exercise")
+        await settle(pilot, app)
+    app, _ = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert "Continue: 00 Basics › Exercise" in screen_text(app)
+        await pilot.press("c")
+        await settle(pilot, app)
+        assert app.screen.current_step == "exercise"
+
+
+async def test_palette_jumps_to_a_lesson_and_to_a_step(make_app):
+    app, _ = make_app("basics")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"lesson 01 charts")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert isinstance(app.screen, LessonScreen) and app.screen.lesson.id == "charts"
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"step 00.3 exercise")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert app.screen.lesson.id == "basics" and app.screen.current_step == "exercise"
+
+
+async def test_palette_restarts_the_worker(make_app):
+    app, clients = make_app("basics")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"restart worker")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert clients[0].restarts == 1
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20), (40, 12), (20, 6), (10, 3)])
+async def test_small_terminals_do_not_crash(make_app, size):
+    app, _ = make_app("basics")
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot, app)
+        await pilot.press("f5")
+        await settle(pilot, app)
+        await pilot.press("f2", "escape", "f1")
+        await pilot.pause()
+        screen_text(app)
+
+
+async def test_resizing_keeps_working(make_app):
+    app, _ = make_app("charts")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("f5")
+        await settle(pilot, app)
+        for size in [(80, 24), (30, 10), (150, 50), (80, 24)]:
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
+        assert app.screen.toc_shown is False
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause()
+        assert app.screen.toc_shown is True
+        assert "loss" in screen_text(app)

@@ -1,0 +1,89 @@
+"""SVG snapshots at 80x24 and 120x40 (cursor blink off, fake worker): the home screen,
+a lesson with output, a live chart, a quiz, and an error. Update with
+``pytest tests/ui/test_snapshots.py --snapshot-update`` after a deliberate change, and
+look at the SVGs before committing them."""
+
+from __future__ import annotations
+
+import pytest
+
+from tutor.ui.screens.lesson import LessonScreen
+
+from test_charts_images import drawn
+from test_lesson_keys import cells, settle
+
+SIZES = [(80, 24), (120, 40)]
+
+
+async def _ready(pilot):
+    await settle(pilot, pilot.app)
+
+
+def _running(*cell_numbers: int, then=None):
+    """run_before: run these cells (1-based), wait, then optionally more."""
+    async def run_before(pilot):
+        app = pilot.app
+        await settle(pilot, app)
+        for number in cell_numbers:
+            cell = cells(app)[number - 1]
+            cell.editor.focus()
+            await pilot.pause()
+            await pilot.press("f5")
+            await settle(pilot, app)
+        await drawn(pilot, app)
+        if then is not None:
+            await then(pilot)
+        await pilot.pause()
+    return run_before
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_home(snap_compare, make_app, size):
+    app, _ = make_app()
+    assert snap_compare(app, terminal_size=size, run_before=_ready)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_lesson_with_output(snap_compare, make_app, size):
+    app, _ = make_app("basics")
+
+    async def back_to_top(pilot):
+        pilot.app.screen.query_one("#page").scroll_to(y=3, animate=False)
+        cells(pilot.app)[1].editor.focus()
+
+    assert snap_compare(app, terminal_size=size, run_before=_running(1, 2, then=back_to_top))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_live_chart(snap_compare, make_app, size):
+    app, _ = make_app("charts")
+    assert snap_compare(app, terminal_size=size, run_before=_running(1))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_quiz(snap_compare, make_app, size):
+    app, _ = make_app("basics")
+
+    async def answer_wrong(pilot):
+        screen = pilot.app.screen
+        assert isinstance(screen, LessonScreen)
+        quiz = screen.query_one("QuizView")
+        quiz.query_one("Input").focus()
+        await pilot.pause()
+        screen.query_one("#page").scroll_to_widget(quiz, top=True, animate=False)
+        await pilot.press(*"41", "enter")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=_running(then=answer_wrong))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_error(snap_compare, make_app, size):
+    app, _ = make_app("basics")
+
+    async def show_it(pilot):
+        cell = cells(pilot.app)[2]
+        pilot.app.screen.query_one("#page").scroll_to_widget(cell, top=True, animate=False)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=_running(3, then=show_it))
