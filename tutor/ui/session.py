@@ -107,7 +107,7 @@ def state_text(session: SandboxSession | None) -> str:
     if state is WorkerState.STARTING:
         return "starting…"
     if state is WorkerState.INTERRUPTING:
-        return "interrupting…"
+        return session.reason or "interrupting… (again: stop the worker now)"
     if state is WorkerState.RESTARTING:
         return "restarting…"
     if state is WorkerState.STOPPED:

@@ -540,8 +540,17 @@ class LessonScreen(Screen):
             cell.show_note(["The lesson's hidden setup code failed:"], "error")
             cell.show_failure(event, mark_line=False)
         elif phase in (CODE, SETUP):
+            before = cell.shown_parts()
             cell.show_event(event)
+            if cell.shown_parts() != before:
+                self._reveal(cell)
         # CHECK: what the check prints stays hidden; its verdict arrives with RunEnded.
+
+    def _reveal(self, cell: RunnableCell) -> None:
+        """Scroll what the learner's own run shows into view (not for "run all above")."""
+        if cell is self.current:
+            part = cell.last_part()
+            self.call_after_refresh(part.scroll_visible, animate=False)
 
     def on_run_ended(self, message: RunEnded) -> None:
         request, outcome = message.request, message.outcome
@@ -559,6 +568,7 @@ class LessonScreen(Screen):
             self.store.record_exercise_attempt(self.lesson.id, cell.cell_id, bool(outcome.passed))
         elif outcome.finished is not None:
             self.store.record_cell_run(self.lesson.id, cell.cell_id, outcome.status == "ok")
+        self._reveal(cell)
         self._refresh_done_marks()
 
     def _drop_waiting(self, why: str) -> None:

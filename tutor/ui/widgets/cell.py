@@ -190,6 +190,22 @@ class RunnableCell(Vertical):
         result.set_classes(f"cell-result{' -' + tone if tone else ''}{' -shown' if text else ''}")
         result.update(text)
 
+    def shown_parts(self) -> tuple[bool, int]:
+        """(output shown, charts and images shown): changes when a run shows something new."""
+        if self._output is None or self._extras is None:
+            return (False, 0)
+        return (self._output.has_class("-shown"), len(self._extras.children))
+
+    def last_part(self):
+        """The lowest widget showing what the last run did (to scroll into view)."""
+        if self._result is not None and self._result.has_class("-shown"):
+            return self._result
+        if self._extras is not None and self._extras.children:
+            return self._extras.children[-1]
+        if self._output is not None and self._output.has_class("-shown"):
+            return self._output
+        return self.editor
+
     # -- a run ------------------------------------------------------------------------
 
     def mark_queued(self) -> None:

@@ -147,6 +147,11 @@ class ExerciseView(RunnableCell):
         if scroll:
             self.call_after_refresh(solution.scroll_visible)
 
+    def last_part(self):
+        if self.checking or self.attempts:
+            return self.query_one(".exercise-feedback")
+        return super().last_part()
+
     # -- a check (called by the lesson screen) ---------------------------------------------
 
     def begin_check(self) -> None:
