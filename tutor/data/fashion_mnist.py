@@ -259,8 +259,8 @@ def locate(
 
     ``data_dir`` (default ``config.data_dir()``) is where the full dataset is written;
     ``search`` the roots checked for an existing copy after ``data_dir`` (default
-    ``./data``). ``say`` receives the
-    notes about sources that failed; the caller prints ``describe()`` of the result.
+    ``./data``). ``say`` receives notes about sources that failed; the caller prints
+    ``describe()`` of the result (``fashion_mnist_root`` does both).
     """
     data_dir = Path(data_dir) if data_dir is not None else config.data_dir()
     roots = default_search_roots(data_dir) if search is None else [data_dir, *map(Path, search)]
