@@ -427,46 +427,55 @@ def _review_entry(item: ReviewItem, now: float) -> dict:
 
 @contextlib.contextmanager
 def file_lock(lock_path: Path, timeout: float | None = None) -> Iterator[bool]:
-    """Hold an advisory lock on ``lock_path``; yields whether it was obtained in time."""
+    """Hold an advisory lock on ``lock_path``; yields whether it was obtained in time
+    (if not, the caller goes on unlocked rather than hang)."""
     deadline = time.monotonic() + (LOCK_TIMEOUT if timeout is None else timeout)
-    if fcntl is not None:
-        try:
-            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-        except OSError:
-            yield False
-            return
-        try:
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    locked = True
-                    break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        locked = False
-                        break
-                    time.sleep(0.005)
-                except OSError:  # a file system without flock: go on unlocked
-                    locked = False
-                    break
-            yield locked
-        finally:
-            os.close(fd)  # closing releases the flock
+    with contextlib.suppress(OSError):
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+    locker = _flock if fcntl is not None else _exclusive_file_lock
+    with locker(lock_path, deadline) as locked:
+        yield locked
+
+
+@contextlib.contextmanager
+def _flock(lock_path: Path, deadline: float) -> Iterator[bool]:
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:
+        yield False
         return
-    # Fallback: whoever creates the file holds the lock. A lock left by a killed process
-    # is taken over once it is older than STALE_LOCK_AGE.
-    exclusive = lock_path.with_name(lock_path.name + ".held")
+    try:
+        locked = False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                locked = True
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.005)
+            except OSError:  # a file system without flock
+                break
+        yield locked
+    finally:
+        os.close(fd)  # closing releases the flock
+
+
+@contextlib.contextmanager
+def _exclusive_file_lock(lock_path: Path, deadline: float) -> Iterator[bool]:
+    """Where fcntl is missing: whoever creates ``<lock>.held`` holds the lock. One left
+    by a killed process is taken over once it is older than STALE_LOCK_AGE."""
+    held = lock_path.with_name(lock_path.name + ".held")
     locked = False
     while not locked:
         try:
-            fd = os.open(exclusive, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            fd = os.open(held, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
-            try:
-                if time.time() - exclusive.stat().st_mtime > STALE_LOCK_AGE:
-                    exclusive.unlink()
+            with contextlib.suppress(OSError):
+                if time.time() - held.stat().st_mtime > STALE_LOCK_AGE:
+                    held.unlink()
                     continue
-            except OSError:
-                continue
             if time.monotonic() > deadline:
                 break
             time.sleep(0.005)
@@ -481,7 +490,7 @@ def file_lock(lock_path: Path, timeout: float | None = None) -> Iterator[bool]:
     finally:
         if locked:
             with contextlib.suppress(OSError):
-                exclusive.unlink()
+                held.unlink()
 
 
 def write_atomically(path: Path, text: str) -> None:
