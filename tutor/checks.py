@@ -271,7 +271,8 @@ def expect_below(value: Any, limit: float, *, name: str = "your value", advice: 
     label = _label(name)
     number = _number(value, label)
     if not number < limit:  # NaN fails too
-        raise AssertionError(f"expected {label} below {limit:.6g}, got {number:.6g}" + (f": {advice}" if advice else ""))
+        advice = f": {advice}" if advice else ""
+        raise AssertionError(f"expected {label} below {limit:.6g}, got {number:.6g}{advice}")
 
 
 def expect_equal(value: Any, expected: Any, *, name: str = "your value") -> None:

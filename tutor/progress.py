@@ -526,7 +526,13 @@ def _backup_name(path: Path, tag: str, now: float) -> Path:
 
 
 def _dump(doc: dict) -> str:
-    return json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    # Compact: without indent, json uses its C encoder (several times faster on big files).
+    return json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def _copy(doc: dict) -> dict:
+    """A deep copy of a JSON document (a C-speed round trip, faster than copy.deepcopy)."""
+    return json.loads(json.dumps(doc))
 
 
 # -- the store -------------------------------------------------------------------------
@@ -557,7 +563,7 @@ class ProgressStore:
         store._remove_stale_temps()
         base = store._read_disk(on_corrupt=None)
         if base is not None:
-            store._saved, store._doc = base, copy.deepcopy(base)
+            store._saved, store._doc = base, _copy(base)
         return store
 
     # -- reading ------------------------------------------------------------------
@@ -596,7 +602,7 @@ class ProgressStore:
     def document(self) -> dict:
         """A deep copy of the whole document (for export and tests)."""
         self._refresh()
-        return copy.deepcopy(self._doc)
+        return _copy(self._doc)
 
     # -- mutations (each is saved at once) ------------------------------------------
 
@@ -707,7 +713,8 @@ class ProgressStore:
 
     def export(self, path: Path) -> None:
         """Write the current progress to ``path`` (JSON, the same format)."""
-        write_atomically(Path(path), _dump(self.document()))
+        text = json.dumps(self.document(), indent=1, sort_keys=True, ensure_ascii=False)  # for people
+        write_atomically(Path(path), text + "\n")
 
     def import_file(self, path: Path) -> int:
         """Merge the progress in ``path`` into this store; returns how many lessons it had.
@@ -747,7 +754,7 @@ class ProgressStore:
                 base = self._read_disk(on_corrupt=self._saved)
                 if base is None:  # the file must not be written
                     return
-                base = copy.deepcopy(base)
+                base = _copy(base)
                 for pending in self._pending:
                     pending(base)
                 text = _dump(base)
@@ -758,7 +765,7 @@ class ProgressStore:
             return
         self._pending.clear()
         self._saved, self._saved_bytes = base, text.encode("utf-8")
-        self._doc = copy.deepcopy(base)
+        self._doc = _copy(base)
 
     def _refresh(self) -> None:
         """Re-read the file when another tutor changed it."""
@@ -767,7 +774,7 @@ class ProgressStore:
         before = self._saved
         base = self._read_disk(on_corrupt=before)
         if base is not None and base is not before:
-            self._doc = copy.deepcopy(base)
+            self._doc = _copy(base)
 
     def _read_disk(self, on_corrupt: dict | None) -> dict | None:
         """The document on disk (empty when there is none; ``_saved`` itself when the file
@@ -788,7 +795,7 @@ class ProgressStore:
         if data is None:
             doc = empty_document()
         else:
-            fallback = copy.deepcopy(on_corrupt) if on_corrupt is not None else empty_document()
+            fallback = _copy(on_corrupt) if on_corrupt is not None else empty_document()
             try:
                 doc, data = self._parse_or_set_aside(data, fallback)
             except OSError as err:
