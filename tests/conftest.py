@@ -15,6 +15,8 @@ REPO = Path(__file__).resolve().parent.parent
 def tutor_home(tmp_path_factory, monkeypatch) -> Path:
     home = tmp_path_factory.mktemp("tutor-home")
     monkeypatch.setenv("TUTOR_HOME", str(home))
+    # Tests never use the network: data helpers skip their download attempt.
+    monkeypatch.setenv("TUTOR_OFFLINE", "1")
     monkeypatch.delenv("TUTOR_LESSONS", raising=False)
     monkeypatch.delenv("TUTOR_DEVICE", raising=False)
     monkeypatch.delenv("TUTOR_MEMORY_LIMIT", raising=False)
