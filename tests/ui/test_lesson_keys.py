@@ -55,7 +55,7 @@ async def test_run_cell_shows_output_and_status(make_app):
         await settle(pilot, app)
         first = cells(app)[0]
         assert first.output.buffer.text() == "the answer is 42"
-        assert "✓" in str(first.query_one(".cell-header").render())
+        assert "✓" in first.header
         assert "the answer is 42" in screen_text(app)
         assert clients[0].executed[-1][0] == "cell 1"
         assert "ready" in app.screen.query_one(StatusLine).plain
@@ -159,7 +159,7 @@ async def test_interrupt_stops_a_running_cell_and_drops_the_queue(make_app):
         await settle(pilot, app)
         assert clients[0].interrupts == 1
         assert "Interrupted, variables kept." in str(blocker.query_one(".cell-result").render())
-        assert "not run" in str(cells(app)[0].query_one(".cell-header").render())
+        assert "not run" in cells(app)[0].header
         assert [label for label, _, _ in clients[0].executed] == ["cell 4"]
 
 
@@ -192,8 +192,8 @@ async def test_failure_stops_the_cells_queued_after_it(make_app):
         await pilot.press("f4")
         await settle(pilot, app)
         assert [label for label, _, _ in clients[0].executed] == ["cell 1"]
-        assert "not run" in str(cells(app)[1].query_one(".cell-header").render())
-        assert "not run" in str(cells(app)[2].query_one(".cell-header").render())
+        assert "not run" in cells(app)[1].header
+        assert "not run" in cells(app)[2].header
 
 
 async def test_reset_asks_then_restores_lesson_code(make_app):

@@ -15,8 +15,15 @@ from test_lesson_keys import cells, settle
 SIZES = [(80, 24), (120, 40)]
 
 
+def _still_cursors(app) -> None:
+    """No blinking cursor anywhere (the quiz's Input too): snapshots must not depend on time."""
+    for widget in app.screen.query("Input, TextArea"):
+        widget.cursor_blink = False
+
+
 async def _ready(pilot):
     await settle(pilot, pilot.app)
+    _still_cursors(pilot.app)
 
 
 def _running(*cell_numbers: int, then=None):
@@ -33,6 +40,7 @@ def _running(*cell_numbers: int, then=None):
         await drawn(pilot, app)
         if then is not None:
             await then(pilot)
+        _still_cursors(app)
         await pilot.pause()
     return run_before
 

@@ -9,12 +9,18 @@ from __future__ import annotations
 import sys
 
 from tutor import config
-from tutor.commands.common import find_lesson, open_catalog
+from tutor.commands.common import find_lesson
 from tutor.errors import UserError
+from tutor.lessons import LessonNotFound
 
 
 def run(args) -> int:
-    catalog = open_catalog(args.lessons)
+    from tutor.ui.course_cache import load_cached_catalog  # no textual: parsed lessons, cached
+
+    try:
+        catalog = load_cached_catalog(config.lessons_dir(args.lessons))
+    except LessonNotFound as err:
+        raise UserError(str(err)) from None
     lesson = find_lesson(catalog, args.lesson) if args.lesson else None
     try:
         device = config.device_setting(args.device)

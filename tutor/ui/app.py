@@ -68,11 +68,19 @@ class TutorApp(App):
         if self.start_lesson is not None:
             self.open_lesson(self.start_lesson, self.start_step)
         else:
-            likely = self._likely_lesson()
-            if likely is not None:
-                self.prewarm_session = self.session_for(likely)
+            # After the first frame: the home screen shows at once, the worker starts next.
+            self.call_after_refresh(self._prewarm)
         if self.store.problem:
             self.notify(self.store.problem, title="Progress file", severity="warning", timeout=15)
+
+    def _prewarm(self) -> None:
+        likely = self._likely_lesson()
+        if likely is not None and self.prewarm_session is None:
+            self.prewarm_session = self.session_for(likely)
+            from tutor.ui.widgets.status_line import StatusLine
+
+            for line in self.screen.query(StatusLine):
+                line.show(self.prewarm_session)
 
     def _likely_lesson(self) -> Lesson | None:
         position = self.store.last_position()

@@ -23,10 +23,12 @@ class SeriesData:
     label: str | None
     x: list[float] = field(default_factory=list)
     y: list[float] = field(default_factory=list)
+    count: int = 0  # points ever added (thinning drops some; steps of None count on)
 
-    def append(self, x: float, y: float) -> None:
-        self.x.append(x)
-        self.y.append(y)
+    def extend(self, xs: list[float], ys: list[float]) -> None:
+        self.count += len(xs)
+        self.x.extend(xs)
+        self.y.extend(ys)
         if len(self.x) > MAX_POINTS:
             # Keep every other point of the older half: long runs stay bounded.
             half = len(self.x) // 2
@@ -46,15 +48,23 @@ class ChartData:
 
     def add_points(self, points) -> None:
         """``live.log`` points: ``(step or None, {metric: value})`` each."""
-        by_label = {s.label: s for s in self.series}
+        columns: dict[str, tuple[list, list]] = {}
         for step, metrics in points:
             for name, value in metrics.items():
-                series = by_label.get(name)
-                if series is None:
-                    series = by_label[name] = SeriesData(name)
-                    self.series.append(series)
-                x = float(step) if step is not None else float(len(series.x) + 1)
-                series.append(x, float(value))
+                column = columns.get(name)
+                if column is None:
+                    column = columns[name] = ([], [])
+                column[0].append(step)
+                column[1].append(value)
+        by_label = {s.label: s for s in self.series}
+        for name, (steps, values) in columns.items():
+            series = by_label.get(name)
+            if series is None:
+                series = by_label[name] = SeriesData(name)
+                self.series.append(series)
+            start = series.count + 1
+            xs = [float(step) if step is not None else float(start + i) for i, step in enumerate(steps)]
+            series.extend(xs, [float(v) for v in values])
         self.version += 1
 
     def replace(self, kind: str, title: str | None, series) -> None:

@@ -58,14 +58,6 @@ def lesson_card(lesson: Lesson, progress, width: int) -> Table:
     return grid
 
 
-def _review_screen_class():
-    try:
-        from tutor.ui.screens.review import ReviewScreen
-    except ImportError:
-        return None
-    return ReviewScreen
-
-
 class HomeScreen(Screen):
     DEFAULT_CSS = """
     HomeScreen { layout: vertical; }
@@ -143,8 +135,10 @@ class HomeScreen(Screen):
             if step is not None:
                 words.append(f" › {step.title}", style="dim")
             options.add_option(Option(words, id=CONTINUE))
+        progress = self.store.lessons()  # one read of the file for every lesson
         for lesson in self.catalog.lessons:
-            options.add_option(Option(lesson_card(lesson, self.store.lesson(lesson.id), width), id=lesson.id))
+            snapshot = progress.get(lesson.id) or self.store.lesson(lesson.id)
+            options.add_option(Option(lesson_card(lesson, snapshot, width), id=lesson.id))
         for broken in self.catalog.broken:
             first = broken.errors[0] if broken.errors else "unreadable"
             options.add_option(Option(Text(f"!! {broken.path.name} cannot be opened: {first}", style="red"),
@@ -162,7 +156,7 @@ class HomeScreen(Screen):
         parts = []
         if self.problem:
             parts.append(f"⚠ {self.problem}")
-        due = len(self.store.due_reviews()) if _review_screen_class() else 0
+        due = len(self.store.due_reviews())
         if due:
             parts.append(f"{due} to review · press r")
         note.update("\n".join(parts) or "Enter opens a lesson · c continues · ? shows every key")
@@ -194,11 +188,9 @@ class HomeScreen(Screen):
         self.app.open_lesson(target[0], target[1])
 
     def action_review(self) -> None:
-        screen_class = _review_screen_class()
-        if screen_class is None:
-            self.app.notify("Reviews are not available yet.", timeout=3)
-            return
         if not self.store.due_reviews():
             self.app.notify("Nothing to review now. Wrong answers come back a day later.", timeout=4)
             return
-        self.app.push_screen(screen_class())
+        from tutor.ui.screens.review import ReviewScreen  # imported when used: start-up stays fast
+
+        self.app.push_screen(ReviewScreen())

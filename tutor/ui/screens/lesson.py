@@ -179,6 +179,12 @@ class LessonScreen(Screen):
                     self._cells_by_id[block.id] = cell
                     self._step_cells.setdefault(step.id, []).append(cell)
         self.loaded = False  # every step mounted
+        # What is done, for the contents' marks: from the store once, then kept here
+        # (reading the store back would wait for its writes on the event loop).
+        self._seen = set(progress.steps_seen)
+        self._ran = set(progress.cells_run)
+        self._passed = {e for e, r in progress.exercises.items() if r.passed}
+        self._answered = set(progress.quizzes)
         self.current: RunnableCell | None = None
         self.current_step: str | None = None
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
@@ -195,7 +201,7 @@ class LessonScreen(Screen):
         number = f"{lesson.number} · " if lesson.number else ""
         yield Static(f"{number}{lesson.title}", classes="lesson-title")
         with Horizontal(id="body"):
-            yield StepList(lesson.steps, self._done_steps(self.progress), id="toc")
+            yield StepList(lesson.steps, self._done_steps(), id="toc")
             with VerticalScroll(id="page"):
                 if lesson.intro.strip():
                     yield Prose(lesson.intro, classes="lesson-intro")
@@ -217,7 +223,7 @@ class LessonScreen(Screen):
         return widgets
 
     def _make_cell(self, block, number: int, progress) -> RunnableCell:
-        saved = self.store.code_for(self.lesson.id, block.id)
+        saved = progress.code.get(block.id)
         if isinstance(block, Exercise):
             record = progress.exercises.get(block.id)
             return ExerciseView(block, number, saved if saved is not None else block.starter,
@@ -243,7 +249,13 @@ class LessonScreen(Screen):
         if step_ids:
             self._enter_step(target if target in step_ids else step_ids[0])
         self.watch(self.query_one("#page"), "scroll_y", self._page_scrolled, init=False)
+        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
         self.call_after_refresh(self._fill_next_step)
+
+    def _theme_changed(self, _theme) -> None:
+        for cell in self.cells:
+            if cell.is_mounted and cell.border_tone():
+                cell.apply_border()
 
     def _fill_next_step(self) -> None:
         """Mount the next empty step, one per frame, so the first one shows at once."""
@@ -290,9 +302,9 @@ class LessonScreen(Screen):
         if cell is self.current:
             return
         if self.current is not None:
-            self.current.remove_class("-current")
+            self.current.set_current(False)
         self.current = cell
-        cell.add_class("-current")
+        cell.set_current(True)
         step = self._step_of(cell)
         if step is not None:
             self._enter_step(step.step.id)
@@ -322,26 +334,26 @@ class LessonScreen(Screen):
         if step_id == self.current_step:
             return
         self.current_step = step_id
+        self._seen.add(step_id)
         self.store.mark_step_seen(self.lesson.id, step_id)
         self.store.set_position(self.lesson.id, step_id)
         self.query_one(StepList).mark(current=step_id)
         self._refresh_done_marks()
 
-    def _done_steps(self, progress) -> set[str]:
+    def _done_steps(self) -> set[str]:
         """Steps seen whose cells ran, exercises passed and quizzes were answered."""
         done = set()
         for step in self.lesson.steps:
-            if step.id not in progress.steps_seen:
-                continue
-            if all((b.id in progress.cells_run) if isinstance(b, CodeCell)
-                   else (b.id in progress.exercises and progress.exercises[b.id].passed) if isinstance(b, Exercise)
-                   else (b.id in progress.quizzes) if isinstance(b, Quiz) else True
-                   for b in step.blocks):
+            if step.id in self._seen and all(
+                    b.id in self._ran if isinstance(b, CodeCell)
+                    else b.id in self._passed if isinstance(b, Exercise)
+                    else b.id in self._answered if isinstance(b, Quiz) else True
+                    for b in step.blocks):
                 done.add(step.id)
         return done
 
     def _refresh_done_marks(self) -> None:
-        self.query_one(StepList).mark(done=self._done_steps(self.store.lesson(self.lesson.id)))
+        self.query_one(StepList).mark(done=self._done_steps())
 
     def go_to_step(self, step_id: str) -> None:
         """Scroll the step to the top of the page; focus its first cell."""
@@ -566,8 +578,11 @@ class LessonScreen(Screen):
         if isinstance(cell, ExerciseView) and request.is_check:
             cell.end_check(outcome.passed, outcome.feedback)
             self.store.record_exercise_attempt(self.lesson.id, cell.cell_id, bool(outcome.passed))
+            if outcome.passed:
+                self._passed.add(cell.cell_id)
         elif outcome.finished is not None:
             self.store.record_cell_run(self.lesson.id, cell.cell_id, outcome.status == "ok")
+            self._ran.add(cell.cell_id)
         self._reveal(cell)
         self._refresh_done_marks()
 
@@ -663,4 +678,5 @@ class LessonScreen(Screen):
 
     def on_quiz_view_answered(self, message) -> None:
         self.store.record_quiz_attempt(self.lesson.id, message.quiz_id, message.answer, message.correct)
+        self._answered.add(message.quiz_id)
         self._refresh_done_marks()

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.color import Color
 from textual.containers import Vertical
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Static
 
 from tutor.sandbox.events import (
@@ -59,8 +61,42 @@ def editor_code(code: str) -> str:
     return code.rstrip("\n")
 
 
+class CellHeader(Widget):
+    """The cell's first row: its number and kind, then how the last run went."""
+
+    DEFAULT_CSS = """
+    CellHeader { height: 1; color: $text-muted; }
+    CellHeader > .cell-header--busy { color: $warning; }
+    CellHeader > .cell-header--bad { color: $error; }
+    CellHeader > .cell-header--good { color: $success; }
+    """
+    COMPONENT_CLASSES = {"cell-header--busy", "cell-header--bad", "cell-header--good"}
+
+    def __init__(self, text: Text, **kwargs):
+        super().__init__(**kwargs)
+        self.text = text
+        self.tone = ""
+
+    def show(self, text: Text, tone: str = "") -> None:
+        # A plain refresh: one row that never changes height needs no new layout.
+        self.text, self.tone = text, tone
+        self.refresh()
+
+    def render(self) -> Text:
+        if not self.tone:
+            return self.text
+        text = self.text.copy()
+        text.stylize(self.get_component_rich_style(f"cell-header--{self.tone}", partial=True))
+        return text
+
+
 class RunnableCell(Vertical):
-    """What code cells and exercises share."""
+    """What code cells and exercises share.
+
+    Run states show in the header and the left border through inline styles, never
+    CSS classes: a class on the cell restyles every widget inside it (the editor's
+    too), which cost tens of milliseconds per run.
+    """
 
     DEFAULT_CSS = """
     RunnableCell {
@@ -69,18 +105,13 @@ class RunnableCell(Vertical):
         border-left: tall $primary 40%;
         padding: 0 0 0 1;
     }
-    RunnableCell.-current { border-left: tall $accent; }
-    RunnableCell.-running { border-left: tall $warning; }
-    RunnableCell.-failed { border-left: tall $error; }
-    RunnableCell > .cell-header { height: 1; color: $text-muted; }
     RunnableCell > .cell-result { height: auto; color: $text-muted; display: none; }
-    RunnableCell > .cell-result.-shown { display: block; }
     RunnableCell > .cell-result.-bad { color: $error; }
     RunnableCell > .cell-result.-warn { color: $warning; }
     RunnableCell > OutputView { display: none; }
-    RunnableCell > OutputView.-shown { display: block; }
     RunnableCell > .cell-extras { height: auto; }
     """
+    BORDER_TONES = {"": "primary", "current": "accent", "failed": "error", "passed": "success"}
 
     kind = "cell"
 
@@ -113,6 +144,9 @@ class RunnableCell(Vertical):
         self._output: OutputView | None = None
         self._extras: Vertical | None = None
         self._result: Static | None = None
+        self._header: CellHeader | None = None
+        self.is_current = False
+        self.failed = False
 
     @property
     def cell_id(self) -> str:
@@ -157,7 +191,8 @@ class RunnableCell(Vertical):
         return self.editor.text
 
     def compose(self) -> ComposeResult:
-        yield Static(self.header_text(), classes="cell-header")
+        self._header = CellHeader(self.header_text())
+        yield self._header
         yield self.editor
         yield from self.compose_below_editor()
 
@@ -178,8 +213,32 @@ class RunnableCell(Vertical):
         except Exception:  # before compose
             return self.initial_code != self.original_code
 
-    def set_header(self, state: str = "") -> None:
-        self.query_one(".cell-header", Static).update(self.header_text(state))
+    def set_header(self, state: str = "", tone: str = "") -> None:
+        if self._header is not None:
+            self._header.show(self.header_text(state), tone)
+
+    @property
+    def header(self) -> str:
+        """The header's words (tests, captures)."""
+        return self._header.text.plain if self._header is not None else ""
+
+    def border_tone(self) -> str:
+        return "failed" if self.failed else "current" if self.is_current else ""
+
+    def apply_border(self) -> None:
+        """The left border's colour says current / failed / passed (again on a theme change)."""
+        tone = self.border_tone()
+        if not tone:
+            self.styles.clear_rule("border_left")  # back to the stylesheet's
+            return
+        value = self.app.get_css_variables().get(self.BORDER_TONES[tone])
+        if value:
+            self.styles.border_left = ("tall", Color.parse(value))
+
+    def set_current(self, current: bool) -> None:
+        if current != self.is_current:
+            self.is_current = current
+            self.apply_border()
 
     def set_result(self, text: str, tone: str = "") -> None:
         if self._result is None and not text:
@@ -187,41 +246,47 @@ class RunnableCell(Vertical):
         self.output  # noqa: B018 - mounts the run's parts
         result = self._result
         assert result is not None
-        result.set_classes(f"cell-result{' -' + tone if tone else ''}{' -shown' if text else ''}")
+        result.set_classes(f"cell-result{' -' + tone if tone else ''}")
+        result.display = bool(text)
         result.update(text)
 
     def shown_parts(self) -> tuple[bool, int]:
         """(output shown, charts and images shown): changes when a run shows something new."""
         if self._output is None or self._extras is None:
             return (False, 0)
-        return (self._output.has_class("-shown"), len(self._extras.children))
+        return (self._output.display, len(self._extras.children))
 
     def last_part(self):
         """The lowest widget showing what the last run did (to scroll into view)."""
-        if self._result is not None and self._result.has_class("-shown"):
+        if self._result is not None and self._result.display:
             return self._result
         if self._extras is not None and self._extras.children:
             return self._extras.children[-1]
-        if self._output is not None and self._output.has_class("-shown"):
+        if self._output is not None and self._output.display:
             return self._output
         return self.editor
 
     # -- a run ------------------------------------------------------------------------
 
     def mark_queued(self) -> None:
-        self.set_header("queued")
+        self.set_header("queued", "busy")
 
     def begin_run(self) -> None:
-        """Clear what the last run showed."""
+        """Clear what the last run showed (touching only what is there to clear)."""
         self.running = True
-        self.add_class("-running")
-        self.remove_class("-failed")
-        self.set_header("running…")
-        self.set_result("")
+        self.set_header("running…", "busy")
+        if self.failed:
+            self.failed = False
+            self.apply_border()
         self.editor.show_error_line(None)
-        self.output.reset()
-        self.output.remove_class("-shown")
-        self.extras.remove_children()
+        if self._output is None:
+            return
+        self.set_result("")
+        if len(self._output.buffer) or self._output.display:
+            self._output.reset()
+            self._output.display = False
+        if self._extras is not None and self._extras.children:
+            self._extras.remove_children()
         self._charts.clear()
         self._images.clear()
 
@@ -261,10 +326,13 @@ class RunnableCell(Vertical):
     def finish_run(self, event: CellFinished) -> None:
         self.running = False
         self.last_status = event.status
-        self.remove_class("-running")
         mark, words = _ENDINGS.get(event.status, ("?", event.status))
-        self.set_class(event.status != "ok", "-failed")
-        self.set_header(f"{mark} {event.duration:.2f} s" if event.status in ("ok", "error") else mark)
+        ok = event.status == "ok"
+        self.set_header(f"{mark} {event.duration:.2f} s" if event.status in ("ok", "error") else mark,
+                        "" if ok else "bad")
+        if self.failed != (not ok):
+            self.failed = not ok
+            self.apply_border()
         notes = []
         if event.status not in ("ok", "error"):
             notes.append(event.reason or words)
@@ -278,16 +346,15 @@ class RunnableCell(Vertical):
     def skip_run(self, why: str) -> None:
         """A queued run that will not happen (an earlier cell failed or was interrupted)."""
         self.running = False
-        self.remove_class("-running")
-        self.set_header("not run")
+        self.set_header("not run", "busy")
         self.set_result(why, "warn")
 
     # -- parts ------------------------------------------------------------------------
 
     def _output_changed(self) -> None:
         output = self.output
-        if not output.has_class("-shown"):
-            output.add_class("-shown")
+        if not output.display:
+            output.display = True
         output.buffer_changed()
 
     def _chart(self, key: str, title: str | None) -> ChartView:

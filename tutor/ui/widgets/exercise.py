@@ -19,7 +19,6 @@ from tutor.ui.widgets.editor import CodeEditor
 class ExerciseView(RunnableCell):
     DEFAULT_CSS = """
     ExerciseView { border-left: tall $secondary 60%; }
-    ExerciseView.-passed { border-left: tall $success; }
     ExerciseView .exercise-buttons { height: auto; margin-top: 1; }
     ExerciseView .exercise-buttons Button { margin-right: 1; min-width: 0; height: 1; border: none; }
     ExerciseView .exercise-feedback { height: auto; margin-top: 1; }
@@ -28,7 +27,6 @@ class ExerciseView(RunnableCell):
     ExerciseView .exercise-hints { height: auto; }
     ExerciseView .exercise-hints Markdown { margin: 0; padding: 0 1; background: $boost; }
     ExerciseView .exercise-solution { height: auto; display: none; }
-    ExerciseView .exercise-solution.-shown { display: block; }
     ExerciseView .exercise-solution Static { color: $success; }
     """
     BINDINGS = [
@@ -71,7 +69,8 @@ class ExerciseView(RunnableCell):
         yield Vertical(classes="exercise-solution")
 
     def on_mount(self) -> None:
-        self.set_class(self.passed, "-passed")
+        if self.passed:
+            self.apply_border()
         if self.solution_revealed:
             self._show_solution(scroll=False)
 
@@ -143,9 +142,13 @@ class ExerciseView(RunnableCell):
         if not solution.children:  # made when first shown: most learners never ask
             solution.mount(Static("Solution:"),
                            CodeEditor(editor_code(self.block.solution), read_only=True, id=f"solution-{self.cell_id}"))
-        solution.add_class("-shown")
+        solution.display = True
         if scroll:
             self.call_after_refresh(solution.scroll_visible)
+
+    def border_tone(self) -> str:
+        tone = super().border_tone()
+        return "passed" if self.passed and tone != "current" else tone
 
     def last_part(self):
         if self.checking or self.attempts:
@@ -176,7 +179,7 @@ class ExerciseView(RunnableCell):
         self.attempts += 1
         if passed:
             self.passed = True
-            self.add_class("-passed")
+            self.apply_border()
             self.solution_revealed = True
             self._show_solution()
         self._feedback(feedback, "pass" if passed else "fail")

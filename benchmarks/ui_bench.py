@@ -1,0 +1,437 @@
+"""Benchmark of the terminal app (issue #4): a script, not a timed test.
+
+    python benchmarks/ui_bench.py [--quick] [--no-torch]
+
+Every figure is measured in this run, each part in a fresh child process, headless
+(Textual's headless driver still lays out and renders every frame). Printed:
+
+- start to home drawn: ``tutor``'s path (course parsed, store opened, the worker
+  started in the background) against a bare Textual app, both from process start;
+- UI process RSS at home and after a lesson ran cells (torch only in the worker);
+- lesson 00 opened: first step drawn, all steps mounted;
+- a trivial cell, run key to output drawn (median of N), against the sandbox alone
+  (``SandboxClient.execute`` to ``CellFinished``) in the same process;
+- 100,000 printed lines, run key to the last line drawn;
+- event-loop lag (a 10 ms probe) while a cell prints 10^5 lines, while a cell
+  trains for 5 s with ``live.log`` every 1 ms step, and with ``live.log`` in a tight loop;
+- launch to the first cell's output when the learner runs it at once (torch imported
+  by the worker meanwhile), unless --no-torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# -- helpers used in the children ---------------------------------------------------------
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def since_start() -> float:
+    return time.time() - float(os.environ["BENCH_T0"])
+
+
+def report(**figures) -> None:
+    print("BENCH " + json.dumps(figures), flush=True)
+
+
+class DrawWatch:
+    """Notices when an output line containing a text is rendered (drawn) on screen."""
+
+    def __init__(self) -> None:
+        from tutor.ui.widgets.output_view import OutputView
+
+        self.target: str | None = None
+        self.event = asyncio.Event()
+        self.when = 0.0
+        original = OutputView.render_line
+        watch = self
+
+        def render_line(view, y):
+            strip = original(view, y)
+            if watch.target is not None and not watch.event.is_set() and watch.target in strip.text:
+                watch.when = time.perf_counter()
+                watch.event.set()
+            return strip
+
+        OutputView.render_line = render_line
+
+    def expect(self, text: str) -> None:
+        self.target = text
+        self.event = asyncio.Event()
+
+    async def wait(self, timeout: float = 60.0) -> float:
+        await asyncio.wait_for(self.event.wait(), timeout)
+        return self.when
+
+
+class WriteWatch:
+    """Notices when a text reaches a cell's output buffer (the handler ran)."""
+
+    def __init__(self) -> None:
+        from tutor.ui.output_buffer import OutputBuffer
+
+        self.target: str | None = None
+        self.event = asyncio.Event()
+        self.when = 0.0
+        original = OutputBuffer.write
+        watch = self
+
+        def write(buffer, text, kind="stdout"):
+            original(buffer, text, kind)
+            if watch.target is not None and not watch.event.is_set() and watch.target in text:
+                watch.when = time.perf_counter()
+                watch.event.set()
+
+        OutputBuffer.write = write
+
+    def expect(self, text: str) -> None:
+        self.target = text
+        self.event = asyncio.Event()
+
+    async def wait(self, timeout: float = 60.0) -> float:
+        await asyncio.wait_for(self.event.wait(), timeout)
+        return self.when
+
+
+class LagProbe:
+    """How late a 10 ms sleep wakes up on the event loop (the UI's responsiveness)."""
+
+    def __init__(self) -> None:
+        self.lags: list[float] = []
+        self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            start = time.perf_counter()
+            await asyncio.sleep(0.010)
+            self.lags.append(time.perf_counter() - start - 0.010)
+
+    def start(self) -> None:
+        self.lags.clear()
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    def stop(self) -> dict:
+        self._task.cancel()
+        lags = sorted(self.lags) or [0.0]
+        return {"median_ms": 1000 * statistics.median(lags),
+                "p99_ms": 1000 * lags[min(len(lags) - 1, int(len(lags) * 0.99))],
+                "max_ms": 1000 * lags[-1], "samples": len(lags)}
+
+
+# -- children -----------------------------------------------------------------------------
+
+
+def child_bare() -> None:
+    from textual.app import App
+    from textual.widgets import Footer, Static
+
+    class Bare(App):
+        def compose(self):
+            yield Static("hello")
+            yield Footer()
+
+        def on_mount(self) -> None:
+            self.call_after_refresh(self.done)
+
+        def done(self) -> None:
+            report(drawn_s=since_start(), rss_mb=rss_mb())
+            self.exit()
+
+    Bare().run(headless=True, size=(100, 30))
+
+
+def child_home() -> None:
+    from tutor import config
+    from tutor.ui.app import TutorApp, default_client_factory
+    from tutor.ui.course_cache import load_cached_catalog
+    from tutor.ui.screens.home import HomeScreen
+    from tutor.ui.store import BackgroundStore
+
+    mounted = HomeScreen.on_mount
+
+    def on_mount(screen) -> None:
+        mounted(screen)
+        screen.call_after_refresh(lambda: (report(drawn_s=since_start(), rss_mb=rss_mb(),
+                                                  torch_loaded="torch" in sys.modules), screen.app.exit()))
+
+    HomeScreen.on_mount = on_mount
+    catalog = load_cached_catalog(config.lessons_dir(None))  # as `tutor` does
+    app = TutorApp(catalog, BackgroundStore.open(), client_factory=default_client_factory(
+        device=config.device_setting(None), prewarm=True))
+    app.run(headless=True, size=(100, 30))
+
+
+async def _open(lesson_key: str, prewarm: bool, course: Path | None = None):
+    from tutor import config
+    from tutor.lessons import load_catalog
+    from tutor.ui.app import TutorApp, default_client_factory
+    from tutor.ui.store import BackgroundStore
+
+    catalog = load_catalog(course or config.builtin_lessons_dir())
+    lesson = catalog.find(lesson_key)
+    return TutorApp(catalog, BackgroundStore.open(), lesson=lesson,
+                    client_factory=default_client_factory(prewarm=prewarm))
+
+
+async def _until(pilot, condition, seconds: float = 120.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("benchmark step timed out")
+        await pilot.pause(0.005)
+
+
+def child_interactive(runs: int) -> None:
+    asyncio.run(_interactive(runs))
+
+
+async def _interactive(runs: int) -> None:
+    from tutor.ui.screens.lesson import LessonScreen
+    from tutor.ui.widgets.cell import RunnableCell
+
+    watch = DrawWatch()
+    written = WriteWatch()
+    course = Path(tempfile.mkdtemp()) / "course"
+    course.mkdir()
+    (course / "00-bench.md").write_text(
+        "---\nid: bench\ntitle: Bench\n---\n\n## Cells\n\n```python\nprint('tick')\n```\n\n"
+        "```python\nfor i in range(100_000):\n    print(i)\n```\n\n"
+        "```python\nimport time\nfrom tutor import live\nstart, step = time.time(), 0\n"
+        "while time.time() - start < 5:  # a training step of about 1 ms\n"
+        "    time.sleep(0.001)\n    live.log(step=step, loss=1 / (step + 1), acc=step / 5000)\n    step += 1\n"
+        "print('steps', step)\n```\n\n"
+        "```python\nimport time\nfrom tutor import live\nstart, step = time.time(), 0\n"
+        "while time.time() - start < 5:  # live.log in a tight loop: the worst case\n"
+        "    live.log(step=step, loss=1 / (step + 1))\n    step += 1\n"
+        "print('steps', step)\n```\n")
+    app = await _open("bench", prewarm=False, course=course)
+    figures: dict = {}
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, LessonScreen)
+        await _until(pilot, lambda: screen.loaded and screen.session.client.ready.is_set())
+        cells = list(screen.query(RunnableCell))
+        client = screen.session.client
+
+        # The sandbox alone, in this process: the floor for a trivial cell.
+        floor = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            async for _event in client.execute("print('tick')", label="bench"):
+                pass
+            floor.append(time.perf_counter() - start)
+
+        # Trivial cell through the UI: run key -> output in the view (handled) and on
+        # screen (drawn: Textual paints at most 60 frames a second).
+        cell = cells[0]
+        cell.editor.focus()
+        await pilot.pause()
+        handled, drawn = [], []
+        for n in range(runs):
+            cell.editor.load_text(f"print('tick-{n}')")
+            await pilot.pause()
+            watch.expect(f"tick-{n}")
+            written.expect(f"tick-{n}")
+            start = time.perf_counter()
+            screen.action_run()
+            handled.append(await written.wait() - start)
+            drawn.append(await watch.wait() - start)
+            await _until(pilot, lambda: not cell.running and screen._active is None)
+            await pilot.pause(0.02)
+        figures["trivial"] = {
+            "sandbox_alone_ms": 1000 * statistics.median(floor),
+            "handled_ms": 1000 * statistics.median(handled),
+            "drawn_ms": 1000 * statistics.median(drawn),
+            "drawn_p90_ms": 1000 * sorted(drawn)[int(len(drawn) * 0.9)],
+        }
+
+        # 100k lines: run key -> the last line drawn; event-loop lag meanwhile.
+        cell = cells[1]
+        cell.editor.focus()
+        await pilot.pause()
+        probe = LagProbe()
+        probe.start()
+        watch.expect("99999")
+        start = time.perf_counter()
+        screen.action_run()
+        drawn_at = await watch.wait(120)
+        await _until(pilot, lambda: not cell.running)
+        figures["lines_100k"] = {"drawn_s": drawn_at - start, "total_lines": cell.output.buffer.total_lines,
+                                 "lag": probe.stop()}
+
+        # live.log for 5 s: event-loop lag while the chart redraws.
+        cell = cells[2]
+        cell.editor.focus()
+        await pilot.pause()
+        probe.start()
+        screen.action_run()
+        await _until(pilot, lambda: cell.has_run_parts and cell.last_status is not None and not cell.running, 60)
+        from tutor.ui.widgets.chart_view import ChartView
+
+        chart = cell.query_one(ChartView)
+        figures["live_log_5s"] = {"lag": probe.stop(), "points": chart.data.point_count,
+                                  "output": cell.output.buffer.text()}
+
+        figures["rss_mb_after_runs"] = rss_mb()
+
+        # The same without the 1 ms step: live.log as fast as Python can call it.
+        cell = cells[3]
+        cell.editor.focus()
+        await pilot.pause()
+        probe.start()
+        screen.action_run()
+        await _until(pilot, lambda: cell.has_run_parts and cell.last_status is not None and not cell.running, 60)
+        figures["live_log_tight_5s"] = {"lag": probe.stop(), "output": cell.output.buffer.text()}
+        figures["rss_mb_after_tight_loop"] = rss_mb()
+        figures["torch_loaded"] = "torch" in sys.modules
+    report(**figures)
+
+
+def child_open_lesson() -> None:
+    asyncio.run(_open_lesson())
+
+
+async def _open_lesson() -> None:
+    from tutor.ui.screens.lesson import LessonScreen
+
+    start = time.perf_counter()
+    app = await _open("00", prewarm=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, LessonScreen)
+        first = time.perf_counter() - start
+        await _until(pilot, lambda: screen.loaded)
+        report(first_step_s=first, all_steps_s=time.perf_counter() - start, cells=len(screen.cells),
+               rss_mb=rss_mb())
+
+
+def child_first_output() -> None:
+    asyncio.run(_first_output())
+
+
+async def _first_output() -> None:
+    from tutor.ui.screens.lesson import LessonScreen
+
+    watch = DrawWatch()
+    app = await _open("00", prewarm=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, LessonScreen)
+        first = screen.cells[0]
+        screen.action_run()  # at once, as a learner pressing F5 before the worker is ready
+        await _until(pilot, lambda: first.has_run_parts and len(first.output.buffer) > 0, 180)
+        line = first.output.buffer.text().splitlines()[0]
+        watch.expect(line[:20])
+        first.output.refresh()
+        await watch.wait(30)
+        report(first_output_s=since_start(), status=first.last_status or "running",
+               rss_mb=rss_mb(), torch_loaded="torch" in sys.modules)
+
+
+CHILDREN = {"bare": child_bare, "home": child_home, "open": child_open_lesson,
+            "interactive": child_interactive, "first_output": child_first_output}
+
+
+# -- the parent ---------------------------------------------------------------------------
+
+
+def run_child(name: str, *args: str, home: str | None = None) -> dict:
+    home = home or tempfile.mkdtemp(prefix="tutor-bench-")
+    env = {**os.environ, "TUTOR_HOME": home, "BENCH_T0": repr(time.time())}
+    out = subprocess.run([sys.executable, __file__, "--child", name, *args], env=env, cwd=ROOT,
+                         capture_output=True, text=True, timeout=600)
+    for line in out.stdout.splitlines():
+        if line.startswith("BENCH "):
+            return json.loads(line[6:])
+    raise RuntimeError(f"child {name} failed:\n{out.stdout[-2000:]}\n{out.stderr[-4000:]}")
+
+
+def best_of(count: int, name: str, key: str, home: str | None = None) -> dict:
+    results = [run_child(name, home=home) for _ in range(count)]
+    return min(results, key=lambda r: r[key])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    parser.add_argument("--no-torch", action="store_true", help="skip the launch-to-first-output figure")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("rest", nargs="*", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        function = CHILDREN[args.child]
+        function(*(int(a) for a in args.rest)) if args.rest else function()
+        return
+
+    repeats = 3 if args.quick else 7
+    runs = 30 if args.quick else 100
+    load = os.getloadavg()[0]
+    print(f"tutor UI benchmark · Python {sys.version.split()[0]} · {os.cpu_count()} CPUs · load {load:.1f}"
+          + ("  (busy machine: figures are inflated)" if load > (os.cpu_count() or 1) else ""))
+
+    bare = best_of(repeats, "bare", "drawn_s")
+    shared_home = tempfile.mkdtemp(prefix="tutor-bench-")
+    cold = run_child("home", home=shared_home)  # a first start: parses the course, caches it
+    home = best_of(repeats, "home", "drawn_s", home=shared_home)
+    opened = best_of(max(1, repeats // 2), "open", "first_step_s")
+    inter = run_child("interactive", str(runs))
+    first = None if args.no_torch else run_child("first_output")
+
+    trivial, lines, live = inter["trivial"], inter["lines_100k"], inter["live_log_5s"]
+    rows = [
+        ("start to home drawn", f"{home['drawn_s']:.3f} s vs bare Textual {bare['drawn_s']:.3f} s "
+                                f"= {home['drawn_s'] / bare['drawn_s']:.2f}x (first start, course parsed: "
+                                f"{cold['drawn_s']:.3f} s = {cold['drawn_s'] / bare['drawn_s']:.2f}x)", "<= 1.5x"),
+        ("UI RSS at home", f"{home['rss_mb']:.0f} MB (bare Textual {bare['rss_mb']:.0f} MB); "
+                           f"torch in UI: {home['torch_loaded']}", "<= 80 MB"),
+        ("UI RSS after running cells", f"{inter['rss_mb_after_runs']:.0f} MB after the cells below, "
+                                       f"{inter['rss_mb_after_tight_loop']:.0f} MB after the tight live.log loop; "
+                                       f"torch in UI: {inter['torch_loaded']}", "<= 80 MB"),
+        ("lesson 00 opened", f"first step {opened['first_step_s']:.2f} s, all {opened['cells']} cells "
+                             f"{opened['all_steps_s']:.2f} s", "report"),
+        ("trivial cell, key to output in the view", f"{trivial['handled_ms']:.2f} ms median; sandbox alone "
+                                                    f"{trivial['sandbox_alone_ms']:.2f} ms", "<= 1 ms"),
+        ("trivial cell, key to output drawn", f"{trivial['drawn_ms']:.2f} ms median (p90 {trivial['drawn_p90_ms']:.2f}):"
+                                              " the frame clock is 60 fps", "<= 1 ms"),
+        ("100,000 lines, run to all shown", f"{lines['drawn_s']:.3f} s ({lines['total_lines']:,} lines counted)",
+         "<= 0.35 s"),
+        ("event-loop lag, 10^5-line cell", _lag(lines["lag"]), "report"),
+        ("event-loop lag, live.log for 5 s", _lag(live["lag"]) + f"; {live['points']:,} points charted "
+                                             "(a 1 ms training step)", "report"),
+        ("event-loop lag, live.log tight loop", _lag(inter["live_log_tight_5s"]["lag"]) + " ("
+         + inter["live_log_tight_5s"]["output"] + " logged in 5 s)", "report"),
+    ]
+    if first is not None:
+        rows.append(("launch to first output (run at once)",
+                     f"{first['first_output_s']:.2f} s (torch imported by the worker); torch in UI: "
+                     f"{first['torch_loaded']}", "report"))
+    width = max(len(r[0]) for r in rows)
+    for name, figure, target in rows:
+        print(f"  {name:<{width}}  {figure}   [target {target}]")
+
+
+def _lag(lag: dict) -> str:
+    return f"median {lag['median_ms']:.1f} ms, p99 {lag['p99_ms']:.1f} ms, max {lag['max_ms']:.1f} ms"
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    main()

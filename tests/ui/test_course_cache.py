@@ -1,0 +1,46 @@
+"""The parsed course is cached as JSON, and parsed again when anything changes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from tutor import config
+from tutor.lessons import load_catalog
+from tutor.ui import course_cache
+from tutor.ui.course_cache import cache_path, load_cached_catalog
+
+
+def test_the_cached_course_equals_the_parsed_one(tutor_home):
+    root = config.builtin_lessons_dir()
+    first = load_cached_catalog(root)
+    assert cache_path(root).exists()
+    again = load_cached_catalog(root)
+    assert again == first == load_catalog(root)
+
+
+def test_the_cache_is_used_when_nothing_changed(tutor_home, monkeypatch):
+    root = Path(__file__).parent / "course"
+    load_cached_catalog(root)
+    monkeypatch.setattr(course_cache, "load_catalog", lambda r: (_ for _ in ()).throw(AssertionError("parsed")))
+    assert load_cached_catalog(root).lessons
+
+
+def test_an_edited_lesson_is_parsed_again(tutor_home, tmp_path):
+    root = tmp_path / "course"
+    shutil.copytree(Path(__file__).parent / "course", root)
+    assert load_cached_catalog(root).find("basics").title == "Basics"
+    lesson = root / "00-basics.md"
+    lesson.write_text(lesson.read_text().replace("title: Basics", "title: Changed"))
+    os.utime(lesson, ns=(lesson.stat().st_atime_ns, lesson.stat().st_mtime_ns + 10**9))
+    assert load_cached_catalog(root).find("basics").title == "Changed"
+
+
+def test_a_damaged_cache_is_ignored(tutor_home):
+    root = Path(__file__).parent / "course"
+    path = cache_path(root)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("{not json")
+    assert load_cached_catalog(root).find("basics")
+    assert path.read_text().startswith("{\"fingerprint\"")

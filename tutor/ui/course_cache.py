@@ -1,0 +1,108 @@
+"""The parsed course, cached as JSON so that ``tutor`` starts without parsing every lesson
+(YAML quizzes made parsing most of the start-up time). No Textual here.
+
+The cache is keyed by the tutor's version, the lesson parser's own files, and each lesson
+file's name, size and modification time: any change parses again. It is plain JSON
+(never pickle): a damaged or foreign cache file is ignored and rewritten.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from tutor import __version__, config
+from tutor.lessons import Catalog, load_catalog
+from tutor.lessons import model as lesson_model
+
+CACHE_FORMAT = 1
+_CLASSES = {cls.__name__: cls for cls in (
+    lesson_model.Prose, lesson_model.SetupCell, lesson_model.CodeCell, lesson_model.Hint, lesson_model.Exercise,
+    lesson_model.Quiz, lesson_model.Step, lesson_model.Lesson, lesson_model.LessonError, lesson_model.ParseResult,
+    Catalog)}
+
+
+def encode(value):
+    """Model objects -> JSON-able values, with tags for dataclasses, tuples and paths."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {"@": type(value).__name__,
+                **{f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value)}}
+    if isinstance(value, tuple):
+        return {"@t": [encode(v) for v in value]}
+    if isinstance(value, list):
+        return [encode(v) for v in value]
+    if isinstance(value, Path):
+        return {"@p": str(value)}
+    if isinstance(value, dict):
+        return {"@d": [[encode(k), encode(v)] for k, v in value.items()]}
+    return value
+
+
+def decode(value):
+    if isinstance(value, list):
+        return [decode(v) for v in value]
+    if isinstance(value, dict):
+        if "@t" in value:
+            return tuple(decode(v) for v in value["@t"])
+        if "@p" in value:
+            return Path(value["@p"])
+        if "@d" in value:
+            return {decode(k): decode(v) for k, v in value["@d"]}
+        cls = _CLASSES[value["@"]]
+        return cls(**{k: decode(v) for k, v in value.items() if k != "@"})
+    return value
+
+
+def _fingerprint(root: Path) -> str:
+    parts = [f"format {CACHE_FORMAT}", f"tutor {__version__}", str(root.resolve())]
+    lessons_package = Path(lesson_model.__file__).parent
+    for source in sorted(lessons_package.glob("*.py")):
+        stat = source.stat()
+        parts.append(f"{source.name} {stat.st_size} {stat.st_mtime_ns}")
+    for path in sorted(root.glob("*.md")):
+        stat = path.stat()
+        parts.append(f"{path.name} {stat.st_size} {stat.st_mtime_ns}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def cache_path(root: Path) -> Path:
+    digest = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
+    return config.home_dir() / "cache" / f"course-{digest}.json"
+
+
+def load_cached_catalog(root: Path) -> Catalog:
+    """``load_catalog(root)``, from the cache when nothing changed since it was written.
+    Raises what ``load_catalog`` raises (LessonNotFound for a missing folder)."""
+    if not root.is_dir():
+        return load_catalog(root)
+    fingerprint = _fingerprint(root)
+    path = cache_path(root)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("fingerprint") == fingerprint:
+            catalog = decode(data["catalog"])
+            if isinstance(catalog, Catalog):
+                return catalog
+    except (OSError, ValueError, KeyError, TypeError):
+        pass  # no cache yet, or one that cannot be used: parse and write it again
+    catalog = load_catalog(root)
+    _write(path, {"fingerprint": fingerprint, "catalog": encode(catalog)})
+    return catalog
+
+
+def _write(path: Path, data: dict) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(prefix=".course-", dir=path.parent)
+    except OSError:
+        return  # a read-only home: parse every time, nothing else changes
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(data, out)
+        os.replace(temp, path)
+    except (OSError, TypeError, ValueError):
+        Path(temp).unlink(missing_ok=True)
