@@ -191,17 +191,18 @@ def _read_json(path: Path):
 
 
 def draw(kind: str, seed: int | str = 0, size: int = 128) -> Image.Image:
-    """One picture of ``kind`` ("pizza", "steak" or "sushi") on a random table."""
+    """One picture of ``kind`` ("pizza", "steak" or "sushi"); the same seed draws the same picture."""
     if kind not in CLASSES:
         raise ValueError(f"unknown kind {kind!r}: choose from {', '.join(CLASSES)}")
     rng = random.Random(seed)
-    picture = _table(rng, size)
-    food = Image.new("RGBA", (size, size))
-    {"pizza": _pizza, "steak": _steak, "sushi": _sushi}[kind](ImageDraw.Draw(food), rng, size)
-    food = food.rotate(rng.uniform(0, 360), resample=Image.BILINEAR)
-    shift = int(size * 0.12)
-    picture.paste(food, (rng.randint(-shift, shift), rng.randint(-shift, shift)), food)
-    return _camera(picture, rng)
+    picture = _table(rng, size)  # wood, stone or cloth, sometimes a plate
+    layer = Image.new("RGBA", (size, size))  # the food, on a transparent layer
+    drawer = {"pizza": draw_pizza, "steak": draw_steak, "sushi": draw_sushi}[kind]
+    drawer(ImageDraw.Draw(layer), rng, size)
+    layer = layer.rotate(rng.uniform(0, 360), resample=Image.BILINEAR)  # seen from any side
+    shift = int(size * 0.12)  # not always in the middle
+    picture.paste(layer, (rng.randint(-shift, shift), rng.randint(-shift, shift)), layer)
+    return _camera(picture, rng)  # light, focus, sensor noise
 
 
 def _vary(rng: random.Random, rgb: tuple[int, int, int], amount: int = 20) -> tuple[int, int, int]:
@@ -228,7 +229,7 @@ def _circle(pen, cx, cy, r, fill):
     pen.ellipse([cx - r, cy - r, cx + r, cy + r], fill=fill)
 
 
-def _pizza(pen, rng, size):
+def draw_pizza(pen, rng, size):
     """Round: a golden crust, red sauce, cheese and toppings."""
     c, r = size / 2, size * rng.uniform(0.3, 0.42)
     _circle(pen, c, c, r, _vary(rng, (205, 145, 65)))
@@ -248,7 +249,7 @@ def _pizza(pen, rng, size):
         pen.pieslice([c - r - 1, c - r - 1, c + r + 1, c + r + 1], start, start + 45, fill=(0, 0, 0, 0))
 
 
-def _steak(pen, rng, size):
+def draw_steak(pen, rng, size):
     """A brown irregular blob with a fat edge and dark grill marks."""
     c, r = size / 2, size * rng.uniform(0.26, 0.34)
     stretch = rng.uniform(1.2, 1.7)
@@ -276,7 +277,7 @@ def _steak(pen, rng, size):
             _circle(pen, x + rng.uniform(-6, 6), y + rng.uniform(-6, 6), 3, _vary(rng, (50, 130, 40)))
 
 
-def _sushi(pen, rng, size):
+def draw_sushi(pen, rng, size):
     """One to three pieces: white rice with fish on top (nigiri) or rolls in dark nori (maki)."""
     pieces = rng.randint(1, 3)
     unit = size * rng.uniform(0.13, 0.17)
