@@ -228,7 +228,7 @@ def test_a_zip_that_escapes_its_folder_is_refused(tmp_path, monkeypatch):
     assert not (tmp_path / "evil.txt").exists()
 
 
-def test_an_incomplete_real_folder_is_neither_used_nor_touched(tmp_path):
+def test_an_incomplete_real_folder_is_neither_used_nor_touched(tmp_path, network):
     real = tmp_path / food.REAL_FOLDER
     (real / "train" / "pizza").mkdir(parents=True)
     Image.new("RGB", (8, 8)).save(real / "train" / "pizza" / "a.jpg")
@@ -237,6 +237,8 @@ def test_an_incomplete_real_folder_is_neither_used_nor_touched(tmp_path):
     images = food.food_images(tmp_path, **SMALL)
 
     assert images.source == "drawn"
+    assert "incomplete: remove it to download again" in images.note
+    assert network.attempts == []
     assert sorted(p.relative_to(real) for p in real.rglob("*")) == before
 
 

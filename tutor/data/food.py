@@ -87,6 +87,8 @@ def food_images(
     if download is None:
         download = not offline_requested()
     reason = "download switched off"
+    if (root / REAL_FOLDER).exists():  # not ours to repair or overwrite
+        download, reason = False, f"{root / REAL_FOLDER} is incomplete: remove it to download again"
     if download:
         try:
             real = fetch(root, timeout=timeout)
