@@ -161,3 +161,55 @@ async def test_resizing_keeps_working(make_app):
         await pilot.pause()
         assert app.screen.toc_shown is True
         assert "loss" in screen_text(app)
+
+
+def test_an_unknown_lesson_is_one_line_before_the_app_starts(tutor_home):
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "tutor", "no-such-lesson"], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 2
+    assert out.stderr.startswith("tutor: no lesson 'no-such-lesson'") and out.stderr.count("\n") == 1
+    assert out.stdout == ""
+
+
+def test_without_a_terminal_the_tutor_says_so(tutor_home):
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "tutor"], capture_output=True, text=True, timeout=60,
+                         stdin=subprocess.DEVNULL)
+    assert out.returncode == 2
+    assert "needs a terminal" in out.stderr and out.stderr.count("\n") == 1
+
+
+async def test_due_reviews_show_on_home_and_r_opens_them(make_app):
+    import time
+
+    from tutor.progress import ProgressStore
+    from tutor.ui.screens.review import ReviewScreen
+
+    past = ProgressStore.open(clock=lambda: time.time() - 3 * 86400)
+    past.record_quiz_attempt("basics", "answer", "41", False)
+    app, _ = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert "1 to review · press r" in screen_text(app)
+        await pilot.press("r")
+        await pilot.pause()
+        assert isinstance(app.screen, ReviewScreen)
+
+
+async def test_a_damaged_progress_file_is_reported(make_app, tutor_home):
+    (tutor_home / "progress.json").write_text("{ this is not json")
+    app, _ = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert "damaged" in screen_text(app)
+
+
+def test_the_palette_offers_the_theme(make_app):
+    app, _ = make_app()
+    titles = [c.title for c in app.get_system_commands(HomeScreen(app.catalog, app.store))]
+    assert "Theme" in titles and "Lesson 00 Basics" in titles and "Step 00.3 Exercise" in titles

@@ -30,6 +30,8 @@ from tutor.ui.widgets.editor import CodeEditor
 from tutor.ui.widgets.image_grid import ImageGrid
 from tutor.ui.widgets.output_view import OutputView
 
+RUNNING_DELAY = 0.05  # seconds before a running cell says so
+
 _ENDINGS = {  # status -> (mark, words when the sandbox gave no reason)
     "ok": ("✓", "done"),
     "error": ("✗", "failed"),
@@ -147,6 +149,8 @@ class RunnableCell(Vertical):
         self._header: CellHeader | None = None
         self.is_current = False
         self.failed = False
+        self._stale = False  # the last run's output is still shown while a new run starts
+        self._run_serial = 0
 
     @property
     def cell_id(self) -> str:
@@ -272,19 +276,32 @@ class RunnableCell(Vertical):
         self.set_header("queued", "busy")
 
     def begin_run(self) -> None:
-        """Clear what the last run showed (touching only what is there to clear)."""
+        """A run starts. What the last run showed stays until the new one shows something
+        (or ends): clearing at once would re-lay out the page twice per run."""
         self.running = True
-        self.set_header("running…", "busy")
+        self._stale = self._output is not None
+        # Said only if the cell is still running a moment later: a fast cell's output
+        # then comes first, and its header does not flicker.
+        self._run_serial += 1
+        serial = self._run_serial
+        self.set_timer(RUNNING_DELAY, lambda: self._say_running(serial))
         if self.failed:
             self.failed = False
             self.apply_border()
         self.editor.show_error_line(None)
-        if self._output is None:
+
+    def _say_running(self, serial: int) -> None:
+        if self.running and serial == self._run_serial:
+            self.set_header("running…", "busy")
+
+    def _clear_stale(self) -> None:
+        """Drop the last run's output, charts and notes (once per run, when needed)."""
+        if not self._stale:
             return
+        self._stale = False
         self.set_result("")
-        if len(self._output.buffer) or self._output.display:
-            self._output.reset()
-            self._output.display = False
+        if self._output is not None and len(self._output.buffer):
+            self._output.reset(redraw=False)  # the new run's first write redraws
         if self._extras is not None and self._extras.children:
             self._extras.remove_children()
         self._charts.clear()
@@ -292,6 +309,7 @@ class RunnableCell(Vertical):
 
     def show_event(self, event) -> None:
         """Show one event of the running cell."""
+        self._clear_stale()
         if isinstance(event, OutputStreamed):
             self.output.buffer.write(event.text, "stderr" if event.name == "stderr" else "stdout")
             self._output_changed()
@@ -311,6 +329,7 @@ class RunnableCell(Vertical):
             self.show_failure(event)
 
     def show_failure(self, event: CellFailed, *, mark_line: bool = True) -> None:
+        self._clear_stale()
         errors, advice = failure_lines(event)
         self.output.buffer.add_lines(errors, "error")
         if advice:
@@ -320,11 +339,16 @@ class RunnableCell(Vertical):
             self.editor.show_error_line(event.line - 1)
 
     def show_note(self, lines: list[str], kind: str = "note") -> None:
+        self._clear_stale()
         self.output.buffer.add_lines(lines, kind)
         self._output_changed()
 
     def finish_run(self, event: CellFinished) -> None:
         self.running = False
+        self._clear_stale()
+        if self._output is not None and self._output.display and not len(self._output.buffer):
+            self._output.display = False
+            self._output.buffer_changed()
         self.last_status = event.status
         mark, words = _ENDINGS.get(event.status, ("?", event.status))
         ok = event.status == "ok"
@@ -346,6 +370,7 @@ class RunnableCell(Vertical):
     def skip_run(self, why: str) -> None:
         """A queued run that will not happen (an earlier cell failed or was interrupted)."""
         self.running = False
+        self._clear_stale()
         self.set_header("not run", "busy")
         self.set_result(why, "warn")
 

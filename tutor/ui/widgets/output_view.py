@@ -29,7 +29,7 @@ def sgr_style(sgr: str) -> Style:
     return text.spans[0].style if text.spans else Style()  # type: ignore[return-value]
 
 
-class OutputView(Widget, can_focus=True):
+class OutputView(Widget, can_focus=False):
     """The output under a code cell."""
 
     DEFAULT_CSS = """
@@ -124,6 +124,8 @@ class OutputView(Widget, can_focus=True):
 
     def buffer_changed(self) -> None:
         """Call after writing to the buffer: redraws, and re-lays out when the height changes."""
+        # A tab stop only where there is something to do (fold, scroll, pan long lines).
+        self.can_focus = self.is_foldable or not self.folded
         rows = self.row_count()
         if rows != self._rows:
             self._rows = rows
@@ -131,12 +133,14 @@ class OutputView(Widget, can_focus=True):
         else:
             self.refresh()
 
-    def reset(self) -> None:
+    def reset(self, redraw: bool = True) -> None:
+        """Empty the view (``redraw=False``: the caller writes again at once)."""
         self.buffer.clear()
         self._top = None
         self._pan = 0
         self.folded = True
-        self.buffer_changed()
+        if redraw:
+            self.buffer_changed()
 
     def notify_style_update(self) -> None:
         self._kind_styles.clear()
