@@ -251,7 +251,7 @@ async def test_pages_shared_after_fork_are_counted_once(make_client):
 # -- output ----------------------------------------------------------------------------------
 
 CLIENT_SCRIPT = """
-import asyncio, json, resource, sys
+import asyncio, json, sys
 from tutor.sandbox.client import SandboxClient
 from tutor.sandbox.events import OutputCapped, OutputStreamed, CellFinished
 
@@ -272,7 +272,10 @@ async def main():
                 status = event.status
         report[name] = {"text": text, "capped": capped, "status": status}
     await client.shutdown()
-    report["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss across exec, so a child of a pytest
+    # that has torch loaded would report the parent's peak.
+    hwm = next(l for l in open("/proc/self/status") if l.startswith("VmHWM:"))
+    report["maxrss_mb"] = int(hwm.split()[1]) / 1024
     print(json.dumps(report))
 
 asyncio.run(main())
