@@ -52,26 +52,25 @@ def report(**figures) -> None:
     print("BENCH " + json.dumps(figures), flush=True)
 
 
-class DrawWatch:
-    """Notices when an output line containing a text is rendered (drawn) on screen."""
+class TextWatch:
+    """Notices when a text passes through a method: ``OutputView.render_line`` (the
+    line is drawn) or ``OutputBuffer.write`` (the handler put it in the view)."""
 
-    def __init__(self) -> None:
-        from tutor.ui.widgets.output_view import OutputView
-
+    def __init__(self, cls, method: str, text_of) -> None:
         self.target: str | None = None
         self.event = asyncio.Event()
         self.when = 0.0
-        original = OutputView.render_line
+        original = getattr(cls, method)
         watch = self
 
-        def render_line(view, y):
-            strip = original(view, y)
-            if watch.target is not None and not watch.event.is_set() and watch.target in strip.text:
+        def wrapper(obj, *args, **kwargs):
+            result = original(obj, *args, **kwargs)
+            if watch.target is not None and not watch.event.is_set() and watch.target in text_of(args, result):
                 watch.when = time.perf_counter()
                 watch.event.set()
-            return strip
+            return result
 
-        OutputView.render_line = render_line
+        setattr(cls, method, wrapper)
 
     def expect(self, text: str) -> None:
         self.target = text
@@ -82,33 +81,16 @@ class DrawWatch:
         return self.when
 
 
-class WriteWatch:
-    """Notices when a text reaches a cell's output buffer (the handler ran)."""
+def draw_watch() -> TextWatch:
+    from tutor.ui.widgets.output_view import OutputView
 
-    def __init__(self) -> None:
-        from tutor.ui.output_buffer import OutputBuffer
+    return TextWatch(OutputView, "render_line", lambda args, strip: strip.text)
 
-        self.target: str | None = None
-        self.event = asyncio.Event()
-        self.when = 0.0
-        original = OutputBuffer.write
-        watch = self
 
-        def write(buffer, text, kind="stdout"):
-            original(buffer, text, kind)
-            if watch.target is not None and not watch.event.is_set() and watch.target in text:
-                watch.when = time.perf_counter()
-                watch.event.set()
+def write_watch() -> TextWatch:
+    from tutor.ui.output_buffer import OutputBuffer
 
-        OutputBuffer.write = write
-
-    def expect(self, text: str) -> None:
-        self.target = text
-        self.event = asyncio.Event()
-
-    async def wait(self, timeout: float = 60.0) -> float:
-        await asyncio.wait_for(self.event.wait(), timeout)
-        return self.when
+    return TextWatch(OutputBuffer, "write", lambda args, _result: args[0])
 
 
 class LagProbe:
@@ -207,8 +189,8 @@ async def _interactive(runs: int) -> None:
     from tutor.ui.screens.lesson import LessonScreen
     from tutor.ui.widgets.cell import RunnableCell
 
-    watch = DrawWatch()
-    written = WriteWatch()
+    watch = draw_watch()
+    written = write_watch()
     course = Path(tempfile.mkdtemp()) / "course"
     course.mkdir()
     (course / "00-bench.md").write_text(
@@ -331,7 +313,7 @@ def child_first_output() -> None:
 async def _first_output() -> None:
     from tutor.ui.screens.lesson import LessonScreen
 
-    watch = DrawWatch()
+    watch = draw_watch()
     app = await _open("00", prewarm=True)
     async with app.run_test(size=(100, 30)) as pilot:
         screen = app.screen

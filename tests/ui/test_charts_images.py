@@ -10,7 +10,7 @@ from tutor.ui.widgets.chart_view import ChartView
 from tutor.ui.widgets.image_grid import ImageGrid, scale_image
 
 from screen_text import screen_text
-from test_lesson_keys import cells, focus, settle
+from test_lesson_keys import cells, run_cell, settle
 
 
 async def drawn(pilot, app) -> None:
@@ -98,9 +98,7 @@ async def test_images_are_drawn_with_half_blocks_and_labels(make_app):
     app, _ = make_app("charts")
     async with app.run_test(size=(100, 40)) as pilot:
         await settle(pilot, app)
-        await focus(pilot, cells(app)[1])
-        await pilot.press("f5")
-        await settle(pilot, app)
+        await run_cell(pilot, app, cells(app)[1])
         grid = cells(app)[1].query_one(ImageGrid)
         text = screen_text(app)
         assert "▀" * 8 in text
@@ -113,9 +111,7 @@ async def test_a_flood_of_lines_is_folded_and_keys_still_work(make_app):
     async with app.run_test(size=(100, 40)) as pilot:
         await settle(pilot, app)
         flood_cell = cells(app)[2]
-        await focus(pilot, flood_cell)
-        await pilot.press("f5")
-        await settle(pilot, app)
+        await run_cell(pilot, app, flood_cell)
         assert flood_cell.output.buffer.total_lines == 100_000
         assert "lines above" in screen_text(app) and "line 99999" in screen_text(app)
         await pilot.press("f6")  # still responsive: runs and moves on

@@ -33,6 +33,13 @@ async def focus(pilot, cell: RunnableCell) -> None:
     await pilot.pause()
 
 
+async def run_cell(pilot, app, cell: RunnableCell, key: str = "f5") -> None:
+    """Focus ``cell``, press ``key``, wait until the runs are over."""
+    await focus(pilot, cell)
+    await pilot.press(key)
+    await settle(pilot, app)
+
+
 async def test_home_lists_lessons_and_opens_one(make_app):
     app, _ = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
@@ -65,9 +72,7 @@ async def test_ctrl_r_runs_too_and_ansi_colours_survive(make_app):
     app, _ = make_app("basics")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app)
-        await focus(pilot, cells(app)[1])
-        await pilot.press("ctrl+r")
-        await settle(pilot, app)
+        await run_cell(pilot, app, cells(app)[1], "ctrl+r")
         line = cells(app)[1].output.buffer.line(0)
         assert line.text == "red and plain"
         assert line.spans[0].sgr == "31" and (line.spans[0].start, line.spans[0].end) == (0, 3)
@@ -92,9 +97,7 @@ async def test_error_marks_learner_line_and_setup_runs_once(make_app):
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app)
         third = cells(app)[2]
-        await focus(pilot, third)
-        await pilot.press("f5")
-        await settle(pilot, app)
+        await run_cell(pilot, app, third)
         text = third.output.buffer.text()
         assert "ZeroDivisionError: division by zero" in text
         assert "cell 3, line 2: z = y / 0" in text
@@ -115,9 +118,7 @@ async def test_setup_runs_again_after_a_restart(make_app):
     app, clients = make_app("basics")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app)
-        await focus(pilot, cells(app)[2])
-        await pilot.press("f5")
-        await settle(pilot, app)
+        await run_cell(pilot, app, cells(app)[2])
         await pilot.press("f8")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)
@@ -176,9 +177,7 @@ async def test_run_all_above(make_app):
     app, clients = make_app("basics")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app)
-        await focus(pilot, cells(app)[2])
-        await pilot.press("f4")
-        await settle(pilot, app)
+        await run_cell(pilot, app, cells(app)[2], "f4")
         assert [label for label, _, _ in clients[0].executed] == ["cell 1", "cell 2"]
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.events import DescendantFocus
 from textual.message import Message
 from textual.screen import Screen
@@ -24,13 +24,15 @@ from textual.widgets import Footer, Static, TextArea
 from tutor.lessons.model import CodeCell, Exercise, Lesson, Prose as ProseBlock, Quiz, Step
 from tutor.sandbox.events import CellFailed, CellFinished, CellStarted
 from tutor.ui import keys
-from tutor.ui.runs import CHECK, CODE, SETUP, RunOutcome, RunRequest, perform_run
+from tutor.ui.runs import CODE, SETUP, RunOutcome, RunRequest, perform_run
 from tutor.ui.session import SandboxSession
 from tutor.ui.widgets.cell import CodeCellView, RunnableCell
 from tutor.ui.widgets.editor import CodeEditor
 from tutor.ui.widgets.exercise import ExerciseView
 from tutor.ui.widgets.prose import Prose
+from tutor.ui.widgets.quiz import QuizView
 from tutor.ui.widgets.status_line import StatusLine
+from tutor.ui.widgets.step import StepView
 from tutor.ui.widgets.toc import StepList
 
 SAVE_DELAY = 0.8  # seconds after the last keystroke before edited code is saved
@@ -76,55 +78,11 @@ class _Pending:
     cell: RunnableCell
 
 
-class StepView(Vertical):
-    DEFAULT_CSS = """
-    StepView { height: auto; padding: 0 1 1 1; }
-    StepView > .step-title {
-        text-style: bold;
-        color: $accent;
-        border-bottom: solid $primary 50%;
-        margin-bottom: 1;
-    }
-    """
-
-    def __init__(self, step: Step, number: int, make_blocks, *, filled: bool = False):
-        super().__init__(id=f"step-{step.id}")
-        self.step = step
-        self.number = number
-        self._make_blocks = make_blocks  # () -> the widgets of the step's blocks
-        self.filled = filled
-
-    def compose(self) -> ComposeResult:
-        yield Static(f"{self.number}. {self.step.title}", classes="step-title")
-        if self.filled:
-            yield from self._make_blocks()
-
-    def fill(self):
-        """Mount the step's blocks (awaitable); a no-op when they are there."""
-        if self.filled:
-            return asyncio.sleep(0)
-        self.filled = True
-        return self.mount_all(self._make_blocks())
-
-
-class StepsFilled(Message):
-    """Every step of the lesson is mounted."""
-
-
 class JumpRequested(Message):
     def __init__(self, step_id: str | None, cell_id: str | None = None) -> None:
         super().__init__()
         self.step_id = step_id
         self.cell_id = cell_id
-
-
-def _quiz_widget(quiz: Quiz, record):
-    """The quiz widget of the progress feature; a plain rendering until it exists."""
-    try:
-        from tutor.ui.widgets.quiz import QuizView
-    except ImportError:
-        return Prose(f"**Quiz.** {quiz.question}")
-    return QuizView(quiz, record)
 
 
 class LessonScreen(Screen):
@@ -217,7 +175,7 @@ class LessonScreen(Screen):
             if isinstance(block, (CodeCell, Exercise)):
                 widgets.append(next(cells))
             elif isinstance(block, Quiz):
-                widgets.append(_quiz_widget(block, self.progress.quizzes.get(block.id)))
+                widgets.append(QuizView(block, self.progress.quizzes.get(block.id)))
             elif isinstance(block, ProseBlock):
                 widgets.append(Prose(block.text))
         return widgets
@@ -262,7 +220,6 @@ class LessonScreen(Screen):
         view = next((v for v in self.query(StepView) if not v.filled), None)
         if view is None:
             self.loaded = True
-            self.post_message(StepsFilled())
             return
         view.fill()
         self.call_after_refresh(self._fill_next_step)
@@ -427,7 +384,7 @@ class LessonScreen(Screen):
         if self._save_timer is not None:
             self._save_timer.stop()
         self._save_timer = self.set_timer(SAVE_DELAY, self.save_edits)
-        cell.set_header()
+        cell.refresh_header()
 
     def save_edits(self) -> None:
         """Write pending edits to the progress store (unedited code is stored as None)."""

@@ -151,6 +151,7 @@ class RunnableCell(Vertical):
         self.failed = False
         self._stale = False  # the last run's output is still shown while a new run starts
         self._run_serial = 0
+        self._header_state = ("", "")
 
     @property
     def cell_id(self) -> str:
@@ -212,13 +213,16 @@ class RunnableCell(Vertical):
         return text
 
     def code_is_edited(self) -> bool:
-        try:
-            return self.code != self.original_code
-        except Exception:  # before compose
-            return self.initial_code != self.original_code
+        return self.code != self.original_code
 
     def set_header(self, state: str = "", tone: str = "") -> None:
+        self._header_state = (state, tone)
+        self.refresh_header()
+
+    def refresh_header(self) -> None:
+        """Draw the header again (the code was edited): the last state stays."""
         if self._header is not None:
+            state, tone = self._header_state
             self._header.show(self.header_text(state), tone)
 
     @property
