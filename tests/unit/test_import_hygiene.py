@@ -46,6 +46,20 @@ def test_core_module_imports_nothing_heavy(module):
     assert not loaded & set(HEAVY), f"{module} pulled in {sorted(loaded & set(HEAVY))}"
 
 
+def ui_modules() -> list[str]:
+    import tutor.ui
+
+    return sorted(i.name for i in pkgutil.walk_packages(tutor.ui.__path__, prefix="tutor.ui."))
+
+
+def test_ui_modules_never_load_torch():
+    modules = ui_modules()
+    assert "tutor.ui.app" in modules
+    loaded = loaded_after("\n".join(f"import {m}" for m in modules))
+    assert "textual" in loaded
+    assert not loaded & {"torch", "torchvision"}
+
+
 def test_help_and_list_do_not_load_heavy_modules(tmp_path):
     code = (
         "import sys, io, contextlib\n"
