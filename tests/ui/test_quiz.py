@@ -161,6 +161,7 @@ async def test_a_right_answer_from_before_is_shown():
     record = QuizRecord((Attempt("(3, 2)", True, 1.0),), True)
     app = QuizApp(SHAPE, record)
     async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
         text = screen_text(app)
         assert "Quiz  ✓" in text and "✓ Answered right: (3, 2)" in text
 
@@ -169,6 +170,7 @@ async def test_a_wrong_answer_from_before_allows_the_answer_at_once():
     record = QuizRecord((Attempt("(2, 3)", False, 1.0),), False)
     app = QuizApp(SHAPE, record)
     async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
         assert "Last time you answered (2, 3), which was not right." in screen_text(app)
         await pilot.press("ctrl+s")
         await pilot.pause()
