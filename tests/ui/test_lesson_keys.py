@@ -245,3 +245,15 @@ async def test_contents_jumps_to_a_step(make_app):
         assert app.screen.current_step == "exercise"
         assert app.focused is cells(app)[3].editor
         assert not app.screen.toc_shown
+
+
+async def test_a_cell_meant_to_fail_does_not_stop_run_all_above(make_app):
+    app, clients = make_app("errors")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        await run_cell(pilot, app, cells(app)[2], "f4")
+        assert [label for label, _, _ in clients[0].executed] == ["cell 1", "cell 2"]
+        assert "raised IndexError, as this cell means to" in cells(app)[1].header
+        assert "IndexError" in cells(app)[1].output.buffer.text()
+        await run_cell(pilot, app, cells(app)[2])
+        assert cells(app)[2].output.buffer.text() == "after the error: 3"

@@ -78,8 +78,11 @@ def test_quiz(snap_compare, make_app, size):
         quiz = screen.query_one("QuizView")
         quiz.query_one("Input").focus()
         await pilot.pause()
-        screen.query_one("#page").scroll_to_widget(quiz, top=True, animate=False)
         await pilot.press(*"41", "enter")
+        await pilot.pause()
+        _still_cursors(pilot.app)
+        await pilot.pause()  # the feedback is laid out: now the scroll position is final
+        screen.query_one("#page").scroll_to_widget(quiz, top=True, animate=False)
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=_running(then=answer_wrong))

@@ -24,7 +24,7 @@ class RunRequest:
     code: str
     setup: tuple[SetupCell, ...] = ()
     check: str | None = None  # an exercise's hidden check: this run is a Check
-    serial: int = 0
+    raises: str | None = None  # a cell meant to fail with this exception ("read the error")
 
     @property
     def is_check(self) -> bool:
@@ -38,10 +38,12 @@ class RunOutcome:
     passed: bool | None = None  # a Check: did the exercise pass
     feedback: str = ""  # a Check: what the learner reads
     failure: CellFailed | None = None
+    expected_error: bool = False  # the cell raised what the lesson said it would
 
     @property
     def ok(self) -> bool:
-        return self.status == "ok" and self.passed is not False
+        """The run went as the lesson meant: later queued cells may run."""
+        return (self.status == "ok" or self.expected_error) and self.passed is not False
 
 
 Report = Callable[[str, object], None]  # (phase, event)
@@ -87,7 +89,8 @@ async def perform_run(request: RunRequest, session, report: Report) -> RunOutcom
                                       phase=CODE, report=report)
     session.observe(finished)
     if not request.is_check:
-        return RunOutcome(finished.status, finished, failure=failure)
+        return RunOutcome(finished.status, finished, failure=failure,
+                          expected_error=raised_as_meant(request.raises, finished, failure))
     if finished.status != "ok":
         return RunOutcome(finished.status, finished, passed=False,
                           feedback=code_failed_feedback(finished, failure), failure=failure)
@@ -99,6 +102,12 @@ async def perform_run(request: RunRequest, session, report: Report) -> RunOutcom
     return RunOutcome(finished.status, finished, passed=passed,
                       feedback="Passed! Well done." if passed else check_feedback(check_finished, check_failure),
                       failure=failure)
+
+
+def raised_as_meant(raises: str | None, finished: CellFinished, failure: CellFailed | None) -> bool:
+    """A ``raises=X`` cell that raised X (compared by class name, as the runner does)."""
+    return bool(raises and finished.status == "error" and failure is not None
+                and failure.ename == raises.rsplit(".", 1)[-1])
 
 
 def code_failed_feedback(finished: CellFinished, failure: CellFailed | None) -> str:

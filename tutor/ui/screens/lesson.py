@@ -215,13 +215,13 @@ class LessonScreen(Screen):
             if cell.is_mounted and cell.border_tone():
                 cell.apply_border()
 
-    def _fill_next_step(self) -> None:
+    async def _fill_next_step(self) -> None:
         """Mount the next empty step, one per frame, so the first one shows at once."""
         view = next((v for v in self.query(StepView) if not v.filled), None)
         if view is None:
             self.loaded = True
             return
-        view.fill()
+        await view.fill()
         self.call_after_refresh(self._fill_next_step)
 
     def on_resize(self, event) -> None:
@@ -448,7 +448,8 @@ class LessonScreen(Screen):
             return
         block = cell.block
         check = block.check if isinstance(block, Exercise) and as_check is not False else None
-        request = RunRequest(cell.cell_id, cell.label, cell.code, tuple(getattr(block, "setup", ())), check)
+        request = RunRequest(cell.cell_id, cell.label, cell.code, tuple(getattr(block, "setup", ())), check,
+                             getattr(block, "raises", None))
         pending = _Pending(request, cell)
         self._waiting.append(pending)
         if self._active is not None or len(self._waiting) > 1:
@@ -529,7 +530,7 @@ class LessonScreen(Screen):
         if cell is None:
             return
         if outcome.finished is not None:
-            cell.finish_run(outcome.finished)
+            cell.finish_run(outcome.finished, expected_error=outcome.expected_error)
         else:
             cell.skip_run(outcome.feedback or "did not run")
         if isinstance(cell, ExerciseView) and request.is_check:
@@ -538,7 +539,7 @@ class LessonScreen(Screen):
             if outcome.passed:
                 self._passed.add(cell.cell_id)
         elif outcome.finished is not None:
-            self.store.record_cell_run(self.lesson.id, cell.cell_id, outcome.status == "ok")
+            self.store.record_cell_run(self.lesson.id, cell.cell_id, outcome.ok)
             self._ran.add(cell.cell_id)
         self._reveal(cell)
         self._refresh_done_marks()

@@ -347,7 +347,8 @@ class RunnableCell(Vertical):
         self.output.buffer.add_lines(lines, kind)
         self._output_changed()
 
-    def finish_run(self, event: CellFinished) -> None:
+    def finish_run(self, event: CellFinished, *, expected_error: bool = False) -> None:
+        """How the run ended; ``expected_error``: a ``raises=`` cell raised what it should."""
         self.running = False
         self._clear_stale()
         if self._output is not None and self._output.display and not len(self._output.buffer):
@@ -355,9 +356,12 @@ class RunnableCell(Vertical):
             self._output.buffer_changed()
         self.last_status = event.status
         mark, words = _ENDINGS.get(event.status, ("?", event.status))
-        ok = event.status == "ok"
-        self.set_header(f"{mark} {event.duration:.2f} s" if event.status in ("ok", "error") else mark,
-                        "" if ok else "bad")
+        ok = event.status == "ok" or expected_error
+        if expected_error:
+            self.set_header(f"✓ raised {self.block.raises}, as this cell means to", "good")
+        else:
+            self.set_header(f"{mark} {event.duration:.2f} s" if event.status in ("ok", "error") else mark,
+                            "" if ok else "bad")
         if self.failed != (not ok):
             self.failed = not ok
             self.apply_border()
