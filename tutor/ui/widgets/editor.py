@@ -64,7 +64,7 @@ class CodeEditor(TextArea, inherit_bindings=False):
             language="python",
             show_line_numbers=True,
             read_only=read_only,
-            soft_wrap=False,
+            soft_wrap=True,  # long lines wrap: at 80 columns a hidden tail misleads
             tab_behavior="focus",  # tab moves on, as in a form; indent with spaces
             id=id,
         )
