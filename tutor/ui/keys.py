@@ -29,7 +29,7 @@ HELP_SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("F5  or  Ctrl+R", "run the cell (an exercise: check it)"),
         ("F6  or  Ctrl+N", "run the cell and go to the next one"),
         ("F4  or  Ctrl+O", "run every cell above this one"),
-        ("F7  or  Ctrl+C", "interrupt the running cell (Ctrl+C copies when nothing runs)"),
+        ("F7  or  Ctrl+C", "interrupt the running cell; again: stop the worker at once (Ctrl+C copies when nothing runs)"),
         ("F8", "restart the worker (variables are lost)"),
         ("F9", "reset the cell to the lesson's code"),
         ("Esc", "leave the editor (then arrows scroll the page)"),
