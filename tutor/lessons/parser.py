@@ -43,7 +43,7 @@ _INTERACTIVE_WORDS = ("python", "quiz", "hint", "exercise", "check", "solution",
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
-class _Yaml12Loader(yaml.SafeLoader):
+class _Yaml12Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when present
     """SafeLoader where only true/false are booleans (YAML 1.2), so that a quiz
     answer of ``yes`` or ``no`` stays the word the author wrote."""
 
@@ -78,9 +78,13 @@ def _load_yaml(text: str, first_line: int) -> _Yaml:
 
     Raises ``yaml.YAMLError`` whose ``problem_mark`` is relative to ``text``.
     """
-    value = yaml.load(text, Loader=_Yaml12Loader)
+    loader = _Yaml12Loader(text)
+    try:  # compose once, then build the value from the same nodes (they carry the lines)
+        node = loader.get_single_node()
+        value = loader.construct_document(node) if node is not None else None
+    finally:
+        loader.dispose()
     key_lines: dict[str, int] = {}
-    node = yaml.compose(text, Loader=_Yaml12Loader)
     if isinstance(node, yaml.MappingNode):
         for key_node, _ in node.value:
             key_lines[str(key_node.value)] = first_line + key_node.start_mark.line
@@ -183,8 +187,7 @@ class _LessonParser:
     # -- the whole file ----------------------------------------------------------
 
     def parse(self) -> Lesson | None:
-        md = MarkdownIt("commonmark").use(front_matter_plugin).enable("table")
-        tokens = md.parse(self.source)
+        tokens = _block_parser().parse(self.source)
 
         meta, body_start = self.front_matter(tokens)
 
@@ -512,6 +515,18 @@ class _LessonParser:
             explain=str(data.get("explain") or "").strip(),
             tolerance=float(tolerance) if tolerance is not None else None,
         )
+
+
+_MARKDOWN: MarkdownIt | None = None
+
+
+def _block_parser() -> MarkdownIt:
+    """CommonMark with front matter and tables, block structure only: the lesson needs
+    headings and fences, and inline parsing was a third of the time."""
+    global _MARKDOWN
+    if _MARKDOWN is None:
+        _MARKDOWN = MarkdownIt("commonmark").use(front_matter_plugin).enable("table").disable("inline")
+    return _MARKDOWN
 
 
 def _text(value: object) -> str:
