@@ -53,6 +53,37 @@ def test_log_is_coalesced(sink):
     assert all(m["id"] == 7 for m in batches)
 
 
+def test_a_long_log_is_thinned_and_ends_with_the_last_point(sink, monkeypatch):
+    from tutor.sandbox import livesink
+
+    monkeypatch.setattr(livesink, "FULL_RATE_POINTS", 100)
+    for step in range(10_000):
+        live.log(step=step, loss=1 / (step + 1))
+    sink.end()
+    steps = [p[0] for m, _ in sink.channel.sent if m["t"] == "metrics" for p in m["points"]]
+    assert steps[:100] == list(range(100))  # the start at full rate
+    assert steps[100:103] == [100, 102, 104]  # then every 2nd point, every 4th, ...
+    assert len(steps) < 800  # not 10,000
+    assert steps == sorted(set(steps))
+    assert steps[-1] == 9_999  # the final value is always sent
+
+
+def test_a_new_cell_logs_at_full_rate_again(sink, monkeypatch):
+    from tutor.sandbox import livesink
+
+    monkeypatch.setattr(livesink, "FULL_RATE_POINTS", 10)
+    for step in range(100):
+        live.log(step=step, loss=0.0)
+    sink.end()
+    sink.channel.sent.clear()
+    sink.begin(8)
+    for step in range(10):
+        live.log(step=step, loss=0.0)
+    sink.end()
+    steps = [p[0] for m, _ in sink.channel.sent if m["t"] == "metrics" for p in m["points"]]
+    assert steps == list(range(10))
+
+
 def test_log_accepts_scalars_of_numpy():
     channel = FakeChannel()
     sink = LiveSink(channel)

@@ -17,6 +17,10 @@ from tutor.sandbox import liveconvert
 from tutor.sandbox.protocol import FrameWriter
 
 INTERVAL = 0.05
+# Points of live.log forwarded per cell at full rate. Past that only every 2nd, then
+# every 4th, ... point goes out (the latest is always sent when the cell ends), so a
+# tight loop logging a million steps costs the UI a few thousand points, not a million.
+FULL_RATE_POINTS = 2000
 
 
 class LiveSink:
@@ -25,6 +29,8 @@ class LiveSink:
         self.request_id: int | None = None
         self._lock = threading.Lock()
         self._points: list = []
+        self._logged = 0
+        self._held: tuple | None = None  # the latest point skipped by thinning
         self._charts: dict[tuple[str, str | None], dict[str | None, tuple[list, list]]] = {}
         self._dirty: set[tuple[str, str | None]] = set()
         self._images: dict[str | None, dict] = {}
@@ -36,8 +42,13 @@ class LiveSink:
         with self._lock:
             self.request_id = request_id
             self._points, self._charts, self._dirty, self._images = [], {}, set(), {}
+            self._logged, self._held = 0, None
 
     def end(self) -> None:
+        with self._lock:
+            if self._held is not None:
+                self._points.append(self._convert(*self._held))
+                self._held = None
         self.flush()
         with self._lock:
             self.request_id = None
@@ -47,12 +58,22 @@ class LiveSink:
     def log(self, step: Any, metrics: dict[str, Any]) -> None:
         if self.request_id is None:
             return
-        number = liveconvert.to_number
-        point = (None if step is None else number(step), {name: number(value) for name, value in metrics.items()})
+        self._logged += 1
+        stride = 1 << min((self._logged - 1) // FULL_RATE_POINTS, 30)
+        if (self._logged - 1) % stride:
+            self._held = (step, metrics)  # kept raw: converting it would cost every step
+            return
+        point = self._convert(step, metrics)
         with self._lock:
+            self._held = None
             self._points.append(point)
         if monotonic() - self._last_sent >= INTERVAL:
             self.flush()
+
+    @staticmethod
+    def _convert(step: Any, metrics: dict[str, Any]) -> tuple:
+        number = liveconvert.to_number
+        return (None if step is None else number(step), {name: number(value) for name, value in metrics.items()})
 
     def series(self, kind: str, x: Any, y: Any, label: str | None, title: str | None) -> None:
         if self.request_id is None:
