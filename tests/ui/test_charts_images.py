@@ -48,6 +48,23 @@ def test_scale_image_keeps_the_aspect():
     assert rows[0][0] == (0, 0, 0) and rows[0][1] == (170, 170, 170)
 
 
+def test_scale_image_blows_up_tiny_pictures():
+    image = Image(2, 2, "L", bytes([0, 255, 255, 0]), None)
+    width, height, rows = scale_image(image, 6)
+    assert (width, height) == (6, 6)
+    assert rows[0] == [(0, 0, 0)] * 3 + [(255, 255, 255)] * 3
+    assert rows[5] == [(255, 255, 255)] * 3 + [(0, 0, 0)] * 3
+
+
+def test_grid_layout_upscales_small_and_wraps_rather_than_shrinks():
+    letters = [Image(5, 5, "L", bytes(25), "letter")] * 2
+    assert ImageGrid(None, letters, 2)._layout(78) == (2, 20)  # 5 px shown 4x
+    digits = [Image(28, 28, "L", bytes(28 * 28), str(i)) for i in range(8)]
+    ncols, cell = ImageGrid(None, digits, 8)._layout(76)
+    assert cell >= 14 and ncols * cell + (ncols - 1) <= 76  # fewer columns, legible pictures
+    assert ImageGrid(None, digits, 8)._layout(300) == (8, 28)  # room for all: native size
+
+
 async def test_a_training_cell_draws_a_live_chart(make_app):
     app, _ = make_app("charts")
     async with app.run_test(size=(100, 40)) as pilot:
@@ -103,7 +120,7 @@ async def test_images_are_drawn_with_half_blocks_and_labels(make_app):
         text = screen_text(app)
         assert "▀" * 8 in text
         assert "zero" in text and "three" in text
-        assert grid.size.height == 1 + 4 + 1  # title, 8 pixel rows in 4 text rows, labels
+        assert grid.size.height == 1 + 8 + 1  # title, 8 pixels shown 2x: 16 rows in 8 text rows, labels
 
 
 async def test_a_flood_of_lines_is_folded_and_keys_still_work(make_app):

@@ -14,9 +14,9 @@ UPPER_HALF = "▀"
 
 
 def scale_image(image, width: int) -> tuple[int, int, list[list[tuple[int, int, int]]]]:
-    """Nearest-neighbour resize of an event image to ``width`` pixels (aspect kept):
-    (width, height, rows of RGB)."""
-    width = max(1, min(width, image.width))
+    """Nearest-neighbour resize (up or down) of an event image to ``width`` pixels,
+    aspect kept: (width, height, rows of RGB)."""
+    width = max(1, width)
     height = max(1, round(image.height * width / image.width))
     channels = 1 if image.mode == "L" else 3
     pixels = image.pixels
@@ -51,6 +51,10 @@ class ImageGrid(Widget):
     """
     COMPONENT_CLASSES = {"image-grid--label", "image-grid--title"}
     GAP = 1
+    # Tiny pictures (a 5x5 letter) are blown up by a whole factor to about this width,
+    # and no picture is shrunk below LEGIBLE columns while fewer columns would do.
+    UPSCALE_TO = 16
+    LEGIBLE = 14
 
     def __init__(self, title: str | None, images, ncols: int, **kwargs):
         super().__init__(**kwargs)
@@ -70,9 +74,11 @@ class ImageGrid(Widget):
         """(columns, pixel width of one image) that fit ``width`` cells."""
         ncols = max(1, min(self.ncols, len(self.images) or 1))
         widest = max((im.width for im in self.images), default=1)
-        while ncols > 1 and (width - self.GAP * (ncols - 1)) // ncols < 6:
+        wanted = widest * max(1, -(-self.UPSCALE_TO // widest))  # whole-factor upscale
+        legible = min(wanted, self.LEGIBLE)
+        while ncols > 1 and (width - self.GAP * (ncols - 1)) // ncols < legible:
             ncols -= 1
-        cell = max(1, min(widest, (width - self.GAP * (ncols - 1)) // ncols))
+        cell = max(1, min(wanted, (width - self.GAP * (ncols - 1)) // ncols))
         return ncols, cell
 
     def _build(self, width: int) -> list[Strip]:
