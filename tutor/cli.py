@@ -13,6 +13,7 @@ import sys
 import traceback
 
 from tutor import __version__
+from tutor.commands.options import add_course_option, add_device_options
 from tutor.errors import UserError
 
 COMMANDS = {
@@ -34,17 +35,6 @@ real code, watch models train, answer quizzes and solve checked exercises.
 """
 
 
-def _add_course_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--lessons", metavar="DIR", help="use the course in DIR instead of the built-in one")
-
-
-def _add_device_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default=None,
-                        help="where learner code runs (default: auto = CUDA, then MPS, then CPU)")
-    parser.add_argument("--memory-limit", metavar="SIZE", default=None,
-                        help="stop learner code that uses more memory than this, e.g. 4G (default: from RAM)")
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tutor",
@@ -54,8 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"tutor {__version__}")
     parser.add_argument("lesson", nargs="?", help="a lesson to open: number (03), id, or path")
-    _add_course_option(parser)
-    _add_device_options(parser)
+    add_course_option(parser)
+    add_device_options(parser)
     return parser
 
 

@@ -12,10 +12,8 @@ from pathlib import Path
 
 from tutor import config
 from tutor.errors import UserError
+from tutor.commands.options import add_device_options, add_timeout_option
 from tutor.lessons.catalog import check_paths, lesson_files
-
-
-DEFAULT_TIMEOUT = 300.0
 
 
 def add_arguments(parser) -> None:
@@ -24,10 +22,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--lessons", metavar="DIR", help="the course to check when no PATH is given")
     parser.add_argument("--run", action="store_true",
                         help="also run each lesson: every starter must fail its check, every solution pass")
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="S",
-                        help=f"with --run: stop a cell after S seconds (default {DEFAULT_TIMEOUT:g})")
-    parser.add_argument("--device", choices=config.DEVICES, default=None,
-                        help="with --run: where the code runs (default: auto)")
+    add_timeout_option(parser, prefix="with --run: ")
+    add_device_options(parser, memory=False, prefix="with --run: ")
 
 
 def collect(paths: list[str], lessons_option: str | None) -> list[Path]:

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from tutor import config
+from tutor.commands.options import add_course_option  # noqa: F401 (re-exported for commands)
 from tutor.errors import UserError
 from tutor.lessons import Catalog, Lesson, LessonNotFound, load_catalog
-
-
-def add_course_option(parser) -> None:
-    parser.add_argument("--lessons", metavar="DIR", help="use the course in DIR instead of the built-in one")
 
 
 def open_catalog(lessons_option: str | None) -> Catalog:

@@ -11,22 +11,16 @@ import sys
 
 from tutor import config
 from tutor.commands.common import add_course_option, find_lesson, open_catalog
+from tutor.commands.options import add_device_options, add_timeout_option
 from tutor.errors import UserError
-
-DEFAULT_TIMEOUT = 300.0
-
 
 def add_arguments(parser) -> None:
     parser.add_argument("lesson", help="a lesson: number (03), id, or path to a .md file")
     parser.add_argument("--solutions", action="store_true", help="run each exercise's solution instead of its starter")
     parser.add_argument("--selftest", action="store_true",
                         help="prove each exercise: its starter must fail the check, its solution pass")
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="S",
-                        help=f"stop a cell after S seconds (default {DEFAULT_TIMEOUT:g}; 0 = no limit)")
-    parser.add_argument("--device", choices=config.DEVICES, default=None,
-                        help="where the code runs (default: auto = CUDA, then MPS, then CPU)")
-    parser.add_argument("--memory-limit", metavar="SIZE", default=None,
-                        help="stop code that uses more memory than this, e.g. 4G (default: from RAM)")
+    add_timeout_option(parser)
+    add_device_options(parser)
     add_course_option(parser)
     parser.add_argument("--quiet", action="store_true", help="print only failures and the summary")
 
