@@ -8,6 +8,8 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import TextArea
 
+from tutor.ui.widgets.keys_in_order import KeysInOrder
+
 try:
     from textual.document._syntax_aware_document import SyntaxAwareDocument
 except ImportError:  # pragma: no cover - textual without tree-sitter: plain editors
@@ -31,7 +33,7 @@ if SyntaxAwareDocument is not None and not getattr(SyntaxAwareDocument.prepare_q
     SyntaxAwareDocument.prepare_query = _prepare_query_once
 
 
-class CodeEditor(TextArea, inherit_bindings=False):
+class CodeEditor(KeysInOrder, TextArea, inherit_bindings=False):
     DEFAULT_CSS = """
     CodeEditor {
         height: auto;

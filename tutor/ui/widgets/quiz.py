@@ -27,6 +27,7 @@ from tutor.grading import Grade, answer_text, correct_answer_text, grade
 from tutor.lessons.model import Quiz
 from tutor.progress import QuizRecord
 from tutor.ui import keys
+from tutor.ui.widgets.keys_in_order import KeysInOrder
 
 
 def _code(text: str) -> str:
@@ -98,6 +99,10 @@ class ChoiceList(OptionList):
             self.action_select()
 
 
+class AnswerInput(KeysInOrder, Input):
+    """The free-answer box (backspace and arrows stay in order with what is typed)."""
+
+
 class QuizView(Vertical):
     DEFAULT_CSS = """
     QuizView {
@@ -111,7 +116,7 @@ class QuizView(Vertical):
     QuizView > .quiz-title { color: $accent; text-style: bold; height: 1; }
     QuizView > Markdown { margin: 0; padding: 0; }
     QuizView > ChoiceList { margin: 0; }
-    QuizView > Input { margin: 0; width: 1fr; max-width: 60; }
+    QuizView > AnswerInput { margin: 0; width: 1fr; max-width: 60; }
     QuizView > .quiz-keys { color: $text-muted; height: auto; }
     QuizView > .quiz-hints { height: auto; }
     QuizView > .quiz-hints > Markdown { margin: 0; padding: 0 1; background: $boost; }
@@ -154,7 +159,7 @@ class QuizView(Vertical):
         if self.quiz.choices is not None:
             yield ChoiceList(self.quiz.choices, self.quiz.is_multiple)
         else:
-            yield Input(placeholder="your answer, then Enter")
+            yield AnswerInput(placeholder="your answer, then Enter")
         yield Static(self._keys_text(), classes="quiz-keys")
         yield Vertical(classes="quiz-hints")
         yield Markdown(classes="quiz-feedback")
