@@ -146,3 +146,31 @@ async def test_input_is_ignored_while_a_check_runs(make_app):
         await settle(pilot, app)
         assert not view.checking and not view.editor.read_only
         assert "Interrupted" in feedback(app)
+
+
+async def test_a_name_error_with_cells_above_not_run_says_to_run_them(make_app):
+    app, _ = make_app("basics")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        view = exercise(app)
+        await type_code(pilot, view, "def double(n):\n    return n + undefined_name\n")
+        await run_cell(pilot, app, view)
+        text = feedback(app)
+        assert "NameError" in text
+        assert "3 cells above this one have not run since the worker started: press F4" in text
+
+
+async def test_a_name_error_in_a_cell_counts_the_cells_above_not_run(make_app):
+    from test_lesson_keys import cells
+
+    app, _ = make_app("basics")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        first, second = cells(app)[:2]
+        second.editor.load_text("print(x)")
+        await run_cell(pilot, app, second)
+        assert "A cell above this one has not run since the worker started: press F4 to run it" in second.output.buffer.text()
+        await run_cell(pilot, app, first)
+        await run_cell(pilot, app, second)
+        shown = second.output.buffer.text()
+        assert "42" in shown and "not run since" not in shown

@@ -39,6 +39,12 @@ class RunOutcome:
     feedback: str = ""  # a Check: what the learner reads
     failure: CellFailed | None = None
     expected_error: bool = False  # the cell raised what the lesson said it would
+    missing_name: bool = False  # the code or the check hit a NameError
+
+    @property
+    def code_ran(self) -> bool:
+        """The learner's code ran to its end (for a Check: whatever the check said)."""
+        return self.status == "ok" or self.expected_error
 
     @property
     def ok(self) -> bool:
@@ -90,10 +96,12 @@ async def perform_run(request: RunRequest, session, report: Report) -> RunOutcom
     session.observe(finished)
     if not request.is_check:
         return RunOutcome(finished.status, finished, failure=failure,
-                          expected_error=raised_as_meant(request.raises, finished, failure))
+                          expected_error=raised_as_meant(request.raises, finished, failure),
+                          missing_name=_is_name_error(failure))
     if finished.status != "ok":
         return RunOutcome(finished.status, finished, passed=False,
-                          feedback=code_failed_feedback(finished, failure), failure=failure)
+                          feedback=code_failed_feedback(finished, failure), failure=failure,
+                          missing_name=_is_name_error(failure))
 
     check_finished, check_failure = await execute(client, request.check or "", label="check",
                                                   timeout=CHECK_TIMEOUT, phase=CHECK, report=report)
@@ -101,7 +109,11 @@ async def perform_run(request: RunRequest, session, report: Report) -> RunOutcom
     passed = check_finished.status == "ok"
     return RunOutcome(finished.status, finished, passed=passed,
                       feedback="Passed! Well done." if passed else check_feedback(check_finished, check_failure),
-                      failure=failure)
+                      failure=failure, missing_name=_is_name_error(check_failure))
+
+
+def _is_name_error(failure: CellFailed | None) -> bool:
+    return failure is not None and failure.ename in ("NameError", "UnboundLocalError")
 
 
 def raised_as_meant(raises: str | None, finished: CellFinished, failure: CellFailed | None) -> bool:

@@ -31,6 +31,7 @@ class SandboxSession:
     generation: int = 0
     running_label: str | None = None  # e.g. "cell 3", set by the lesson screen
     _setup_done: set = field(default_factory=set)
+    _ran: set = field(default_factory=set)  # cells whose code ran in this worker
 
     def observe(self, event) -> None:
         """Take in a worker event (state, resources) or a finished cell."""
@@ -51,6 +52,7 @@ class SandboxSession:
     def _new_generation(self) -> None:
         self.generation += 1
         self._setup_done.clear()
+        self._ran.clear()
         self.resources = None
 
     def setup_needed(self, key) -> bool:
@@ -58,6 +60,13 @@ class SandboxSession:
 
     def setup_ran(self, key) -> None:
         self._setup_done.add(key)
+
+    def cell_ran(self, cell_id: str) -> None:
+        """The cell's code ran to its end in this worker (its names exist now)."""
+        self._ran.add(cell_id)
+
+    def has_run(self, cell_id: str) -> bool:
+        return cell_id in self._ran
 
 
 # -- words for the status line --------------------------------------------------------

@@ -533,16 +533,36 @@ class LessonScreen(Screen):
             cell.finish_run(outcome.finished, expected_error=outcome.expected_error)
         else:
             cell.skip_run(outcome.feedback or "did not run")
+        if outcome.code_ran:
+            self.session.cell_ran(cell.cell_id)
+        advice = self._not_run_advice(cell) if outcome.missing_name and not outcome.expected_error else ""
         if isinstance(cell, ExerciseView) and request.is_check:
-            cell.end_check(outcome.passed, outcome.feedback)
+            cell.end_check(outcome.passed, outcome.feedback + (f"\n{advice}" if advice else ""))
             self.store.record_exercise_attempt(self.lesson.id, cell.cell_id, bool(outcome.passed))
             if outcome.passed:
                 self._passed.add(cell.cell_id)
         elif outcome.finished is not None:
             self.store.record_cell_run(self.lesson.id, cell.cell_id, outcome.ok)
             self._ran.add(cell.cell_id)
+            if advice:
+                cell.show_note([advice], "note")
         self._reveal(cell)
         self._refresh_done_marks()
+
+    def _not_run_advice(self, cell: RunnableCell) -> str:
+        """After a NameError: say so when cells above have not run in this worker (a
+        fresh worker after a restart, or a lesson opened in the middle)."""
+        missing = 0
+        for cell_id, other in self._cells_by_id.items():
+            if other is cell:
+                break
+            missing += not self.session.has_run(cell_id)
+        if not missing:
+            return ""
+        if missing == 1:
+            return "A cell above this one has not run since the worker started: press F4 to run it, then try again."
+        return (f"{missing} cells above this one have not run since the worker started: "
+                "press F4 to run them, then try again.")
 
     def _drop_waiting(self, why: str) -> None:
         """Forget the queued runs now; a handler tells their cells."""

@@ -188,7 +188,7 @@ class QuizView(Vertical):
             parts = [f"1-{len(self.quiz.choices)} or ↑↓ Enter answer"]
         if len(self.quiz.hints) > self.hints_shown:
             parts.append(f"F3 hint ({self.hints_shown}/{len(self.quiz.hints)})")
-        if self.wrong_tries and not self.answer_shown:
+        if self.wrong_tries and not self.answer_shown and not self.solved:
             parts.append("F10 show the answer")
         return " · ".join(parts)
 
