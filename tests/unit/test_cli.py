@@ -117,7 +117,8 @@ def test_doctor_reports_environment(tmp_path):
     out = tutor("doctor", "--no-sandbox", env={"TUTOR_HOME": str(tmp_path)}, timeout=300)
     assert "Traceback" not in out.stderr
     text = out.stdout
-    for field in ("python", "torch", "torchvision", "progress", "terminal", "colours"):
+    for field in ("python", "torch", "torchvision", "progress", "terminal", "colours", "lessons", "Fashion-MNIST"):
         assert field in text
+    assert "sandbox" not in text.split("checks")[-1]  # --no-sandbox skips only that check
     assert str(tmp_path) in text
     assert out.returncode == 0, text

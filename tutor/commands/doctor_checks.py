@@ -75,3 +75,26 @@ def sandbox_check() -> list[tuple[str, str, bool]]:
 
 
 CHECKS.append(sandbox_check)
+
+
+def data_check() -> list[tuple[str, str, bool]]:
+    """Which Fashion-MNIST lesson 03 would use, without preparing or downloading it."""
+    from tutor import config
+    from tutor.data import fashion_mnist as fm
+
+    existing = fm.find_existing(fm.default_search_roots())
+    if existing is not None:
+        finding = existing.describe()
+    elif fm.has_gz_files(fm.SYSTEM_DIR):
+        finding = f"Fashion-MNIST: Debian's system copy in {fm.SYSTEM_DIR} (unpacked on first use)"
+    else:
+        subset = config.assets_dir() / "fashion-mnist"
+        if not fm.has_gz_files(subset):
+            return [("data", f"no Fashion-MNIST anywhere, and the shipped subset is missing from {subset}", False)]
+        online = "skipped: TUTOR_OFFLINE is set" if fm.offline_requested() else "tried first"
+        finding = (f"Fashion-MNIST: the download ({online}), else the subset shipped in {subset}; "
+                   "'apt install dataset-fashion-mnist' gives the full set offline")
+    return [("data", finding, True)]
+
+
+CHECKS.append(data_check)
