@@ -95,3 +95,7 @@ class ChartView(Static):
         self.drawn_text = rendered.plain
         self._drawn_version, self._drawn_width = version, width
         self.update(rendered)
+        # Seen twice in tmux (not reproduced since): a chart drawn while its cell was
+        # being scrolled into view stayed blank until the next drawing. A repaint after
+        # the next frame costs nothing and covers it.
+        self.call_after_refresh(self.refresh)
