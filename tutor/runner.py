@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tutor import config
-from tutor.lessons.model import CodeCell, Exercise, Lesson, SetupCell
+from tutor.lessons.model import CodeCell, Exercise, Lesson, SetupCell, raised_as_meant
 from tutor.sandbox.events import CellFailed, CellFinished, OutputCapped, OutputStreamed
 from tutor.sandbox.textcharts import ChartBook
 
@@ -187,7 +187,7 @@ class _LessonRunner:
         if cell.raises:
             raised = piece.failure.ename if piece.failure else None
             ok = piece.finished is not None and piece.finished.status == "error" and \
-                raised == cell.raises.rsplit(".", 1)[-1]
+                raised_as_meant(cell.raises, raised)
             if ok:
                 message = f"raised {raised}, as it should"
             elif raised:

@@ -44,6 +44,12 @@ class CodeCell:
     raises: str | None = None
 
 
+def raised_as_meant(raises: str | None, ename: str | None) -> bool:
+    """Whether a cell marked ``raises=X`` raised X. Compared by class name (the sandbox
+    reports ``OutOfMemoryError``, the lesson may write ``torch.cuda.OutOfMemoryError``)."""
+    return bool(raises and ename and ename == raises.rsplit(".", 1)[-1])
+
+
 @dataclass(frozen=True)
 class Hint:
     text: str

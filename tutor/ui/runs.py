@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from tutor.lessons.model import SetupCell
+from tutor.lessons.model import SetupCell, raised_as_meant
 from tutor.sandbox.events import CellFailed, CellFinished
 
 EXERCISE_CODE_TIMEOUT = 120.0  # seconds for the learner's code when checking an exercise
@@ -96,7 +96,8 @@ async def perform_run(request: RunRequest, session, report: Report) -> RunOutcom
     session.observe(finished)
     if not request.is_check:
         return RunOutcome(finished.status, finished, failure=failure,
-                          expected_error=raised_as_meant(request.raises, finished, failure),
+                          expected_error=finished.status == "error" and raised_as_meant(
+                              request.raises, failure.ename if failure else None),
                           missing_name=_is_name_error(failure))
     if finished.status != "ok":
         return RunOutcome(finished.status, finished, passed=False,
@@ -114,12 +115,6 @@ async def perform_run(request: RunRequest, session, report: Report) -> RunOutcom
 
 def _is_name_error(failure: CellFailed | None) -> bool:
     return failure is not None and failure.ename in ("NameError", "UnboundLocalError")
-
-
-def raised_as_meant(raises: str | None, finished: CellFinished, failure: CellFailed | None) -> bool:
-    """A ``raises=X`` cell that raised X (compared by class name, as the runner does)."""
-    return bool(raises and finished.status == "error" and failure is not None
-                and failure.ename == raises.rsplit(".", 1)[-1])
 
 
 def code_failed_feedback(finished: CellFinished, failure: CellFailed | None) -> str:

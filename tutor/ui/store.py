@@ -8,7 +8,7 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from tutor.progress import LessonProgress, ProgressStore
+from tutor.progress import ProgressStore
 
 
 class BackgroundStore:
@@ -24,11 +24,23 @@ class BackgroundStore:
     def open(cls, path: Path | None = None) -> "BackgroundStore":
         return cls(ProgressStore.open(path))
 
-    @property
-    def problem(self) -> str | None:
-        return self.store.problem
+    # Writes the UI makes while the learner works: queued, in order, on the thread.
+    QUEUED_WRITES = frozenset({
+        "mark_step_seen", "record_cell_run", "record_quiz_attempt", "record_exercise_attempt",
+        "reveal_solution", "save_code", "set_position", "record_review",
+    })
 
-    # -- writes: queued --------------------------------------------------------------
+    def __getattr__(self, name: str):
+        # Everything else of ProgressStore (reads, rare writes such as ``drop_review``)
+        # runs on the caller's thread after the queued writes, so it sees them.
+        if name.startswith("_") or name == "store":
+            raise AttributeError(name)
+        attribute = getattr(self.store, name)
+        if not callable(attribute):
+            return attribute
+        if name in self.QUEUED_WRITES:
+            return lambda *args: self._submit(name, *args)
+        return lambda *args, **kwargs: self._call(name, *args, **kwargs)
 
     def _submit(self, method: str, *args) -> None:
         def call() -> None:
@@ -38,60 +50,11 @@ class BackgroundStore:
         self._pending = [f for f in self._pending if not f.done()]
         self._pending.append(self._executor.submit(call))
 
-    def mark_step_seen(self, lesson_id: str, step_id: str) -> None:
-        self._submit("mark_step_seen", lesson_id, step_id)
-
-    def record_cell_run(self, lesson_id: str, cell_id: str, ok: bool) -> None:
-        self._submit("record_cell_run", lesson_id, cell_id, ok)
-
-    def record_quiz_attempt(self, lesson_id: str, quiz_id: str, answer: str, correct: bool) -> None:
-        self._submit("record_quiz_attempt", lesson_id, quiz_id, answer, correct)
-
-    def record_exercise_attempt(self, lesson_id: str, exercise_id: str, passed: bool) -> None:
-        self._submit("record_exercise_attempt", lesson_id, exercise_id, passed)
-
-    def reveal_solution(self, lesson_id: str, exercise_id: str) -> None:
-        self._submit("reveal_solution", lesson_id, exercise_id)
-
-    def save_code(self, lesson_id: str, cell_id: str, code: str | None) -> None:
-        self._submit("save_code", lesson_id, cell_id, code)
-
-    def set_position(self, lesson_id: str, step_id: str) -> None:
-        self._submit("set_position", lesson_id, step_id)
-
-    def record_review(self, item, correct: bool, answer: str | None = None) -> None:
-        self._submit("record_review", item, correct, answer)
-
-    # -- reads: after the queued writes -------------------------------------------------
-
     def flush(self) -> None:
         """Wait until every queued write is done (quick: a write is a few milliseconds)."""
         for future in self._pending:
             future.result()
         self._pending.clear()
-
-    def _read(self, method: str, *args):
-        return self._call(method, *args)
-
-    def lesson(self, lesson_id: str) -> LessonProgress:
-        return self._read("lesson", lesson_id)
-
-    def code_for(self, lesson_id: str, cell_id: str) -> str | None:
-        return self._read("code_for", lesson_id, cell_id)
-
-    def last_position(self) -> tuple[str, str] | None:
-        return self._read("last_position")
-
-    def due_reviews(self, now: float | None = None):
-        return self._read("due_reviews", now)
-
-    def __getattr__(self, name: str):
-        # Anything else of ProgressStore (e.g. ``reviews``, ``drop_review``): run in
-        # order after the queued writes, on the caller's thread.
-        attribute = getattr(self.store, name)
-        if not callable(attribute):
-            return attribute
-        return lambda *args, **kwargs: self._call(name, *args, **kwargs)
 
     def _call(self, method: str, *args, **kwargs):
         self.flush()

@@ -552,11 +552,8 @@ class LessonScreen(Screen):
     def _not_run_advice(self, cell: RunnableCell) -> str:
         """After a NameError: say so when cells above have not run in this worker (a
         fresh worker after a restart, or a lesson opened in the middle)."""
-        missing = 0
-        for cell_id, other in self._cells_by_id.items():
-            if other is cell:
-                break
-            missing += not self.session.has_run(cell_id)
+        above = self.cells[:self.cells.index(cell)]
+        missing = sum(not self.session.has_run(other.cell_id) for other in above)
         if not missing:
             return ""
         if missing == 1:
