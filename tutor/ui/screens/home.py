@@ -27,16 +27,12 @@ def progress_bar(done: int, total: int, width: int = BAR_WIDTH) -> Text:
     return bar
 
 
-def lesson_scores(lesson: Lesson, progress) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
-    """(steps seen, quiz right, exercises passed), each as (done, total)."""
-    return (progress.steps_score(s.id for s in lesson.steps),
-            progress.quiz_score(q.id for q in lesson.quizzes()),
-            progress.exercise_score(e.id for e in lesson.exercises()))
-
-
 def lesson_card(lesson: Lesson, progress, width: int) -> Table:
     """The lesson's entry: number and title, minutes, summary, progress and scores."""
-    (seen, steps), (right, quizzes), (passed, exercises) = lesson_scores(lesson, progress)
+    score = progress.score(lesson)
+    seen, steps = score.steps_seen, score.steps
+    right, quizzes = score.quizzes_right, score.quizzes
+    passed, exercises = score.exercises_passed, score.exercises
     grid = Table.grid(expand=True, padding=(0, 1))
     grid.add_column(width=3, no_wrap=True)
     grid.add_column(ratio=1)
