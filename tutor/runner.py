@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tutor import config
-from tutor.lessons.model import CodeCell, Exercise, Lesson, SetupCell, raised_as_meant
+from tutor.lessons.model import CodeCell, Exercise, Lesson, SetupCell, expected_errors, raised_as_meant
 from tutor.sandbox.events import CellFailed, CellFinished, OutputCapped, OutputStreamed
 from tutor.sandbox.textcharts import ChartBook
 
@@ -185,15 +185,16 @@ class _LessonRunner:
         self.on_event(BlockStarted(cell.id, "cell", self.where(cell.line)))
         piece = await self.execute(cell.code, cell.id, cell.line + 1)
         if cell.raises:
+            expected = " or ".join(expected_errors(cell.raises))
             raised = piece.failure.ename if piece.failure else None
             ok = piece.finished is not None and piece.finished.status == "error" and \
                 raised_as_meant(cell.raises, raised)
             if ok:
                 message = f"raised {raised}, as it should"
             elif raised:
-                message = f"expected {cell.raises}, but it raised {piece.why()}"
+                message = f"expected {expected}, but it raised {piece.why()}"
             else:
-                message = f"expected {cell.raises}, but the cell " + \
+                message = f"expected {expected}, but the cell " + \
                           ("raised nothing" if piece.passed else f"ended: {piece.why()}")
             return self.record(self.result(cell.id, "cell", [piece], ok, message, piece if not ok else None))
         message = "" if piece.passed else piece.why()

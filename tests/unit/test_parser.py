@@ -175,6 +175,69 @@ def test_raises_attribute():
     assert cells[0].raises is None
 
 
+def test_raises_names_several_exceptions_when_devices_differ():
+    from tutor.lessons.model import raised_as_meant
+
+    lesson = parse("""
+        ---
+        id: d
+        title: D
+        ---
+        ## S
+        ```python raises=RuntimeError|NotImplementedError
+        x
+        ```
+        ```python raises=torch.cuda.OutOfMemoryError
+        y
+        ```
+        """).lesson
+    first, second = lesson.cells()
+    assert first.raises == "RuntimeError|NotImplementedError"
+    assert raised_as_meant(first.raises, "RuntimeError")
+    assert raised_as_meant(first.raises, "NotImplementedError")
+    assert not raised_as_meant(first.raises, "ValueError")
+    assert not raised_as_meant(first.raises, None)
+    assert raised_as_meant(second.raises, "OutOfMemoryError")
+    assert not raised_as_meant(second.raises, "cuda")
+
+
+@pytest.mark.parametrize("value, words", [
+    ("RuntimeError|", "'' is not an exception name"),
+    ("RuntimeError||ValueError", "'' is not an exception name"),
+    ("1Error", "'1Error' is not an exception name"),
+    ("torch.cuda", "'torch.cuda' does not look like an exception class"),
+    ("ValueError|ValueError", "names an exception twice"),
+    ("print", "'print' does not look like an exception class"),
+])
+def test_raises_with_a_bad_name_is_reported_at_its_line(value, words):
+    found = errors_of(f"""
+        ---
+        id: d
+        title: D
+        ---
+        ## S
+        ```python raises={value}
+        x
+        ```
+        """)
+    assert len(found) == 1 and found[0][0] == 6 and words in found[0][1], found
+
+
+@pytest.mark.parametrize("value", ["KeyboardInterrupt", "StopIteration", "SystemExit", "torch.OutOfMemoryError",
+                                   "RuntimeError|NotImplementedError|torch.AcceleratorError"])
+def test_raises_accepts_real_exception_names(value):
+    assert errors_of(f"""
+        ---
+        id: d
+        title: D
+        ---
+        ## S
+        ```python raises={value}
+        x
+        ```
+        """) == []
+
+
 def test_parsing_executes_nothing(tmp_path):
     marker = tmp_path / "ran"
     source = GOOD.replace("x = 1\n", f"open({str(marker)!r}, 'w').write('x')\n", 1)

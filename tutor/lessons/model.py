@@ -33,8 +33,9 @@ class CodeCell:
     """An editable, runnable cell. Cells of one lesson share one namespace, in order.
 
     ``setup`` holds the hidden setup cells written just before this one; they run
-    (once per worker) before it. ``raises`` names an exception the cell is meant to
-    raise ("run it and read the error"): the headless runner counts that as a pass.
+    (once per worker) before it. ``raises`` names the exception the cell is meant to
+    raise ("run it and read the error"), or several as ``A|B`` when devices differ:
+    the headless runner counts that as a pass.
     """
 
     id: str
@@ -44,10 +45,17 @@ class CodeCell:
     raises: str | None = None
 
 
+def expected_errors(raises: str | None) -> tuple[str, ...]:
+    """The exception names of ``raises=A|B`` (a device may raise another type for the
+    same mistake: CUDA says NotImplementedError where the CPU says RuntimeError)."""
+    return tuple(part.strip() for part in raises.split("|") if part.strip()) if raises else ()
+
+
 def raised_as_meant(raises: str | None, ename: str | None) -> bool:
-    """Whether a cell marked ``raises=X`` raised X. Compared by class name (the sandbox
-    reports ``OutOfMemoryError``, the lesson may write ``torch.cuda.OutOfMemoryError``)."""
-    return bool(raises and ename and ename == raises.rsplit(".", 1)[-1])
+    """Whether a cell marked ``raises=A|B`` raised one of them. Compared by class name
+    (the sandbox reports ``OutOfMemoryError``, the lesson may write
+    ``torch.cuda.OutOfMemoryError``)."""
+    return bool(ename) and any(ename == name.rsplit(".", 1)[-1] for name in expected_errors(raises))
 
 
 @dataclass(frozen=True)

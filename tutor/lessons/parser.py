@@ -10,6 +10,7 @@ Loading a lesson executes nothing: code is compiled for syntax errors only.
 
 from __future__ import annotations
 
+import builtins
 import difflib
 import re
 from dataclasses import dataclass, field
@@ -167,6 +168,10 @@ class _LessonParser:
                     fence.attrs[key] = value
             if "id" in fence.attrs and not _IDENTIFIER.match(fence.attrs["id"]):
                 self.error(line, f"id '{fence.attrs['id']}' may use only letters, digits, '-', '_' and '.'")
+            if "raises" in fence.attrs:
+                problem = _raises_problem(fence.attrs["raises"])
+                if problem:
+                    self.error(line, problem)
             return fence
         if lang in ("quiz", "hint"):
             if len(words) > 1:
@@ -546,6 +551,28 @@ def _quiet_kind(tok: Token) -> str:
     words = tok.info.split()
     lang = words[0].lower() if words else ""
     return lang if lang in ("python", "quiz", "hint") else "display"
+
+
+_EXCEPTION_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+_EXCEPTION_ENDINGS = ("Error", "Exception", "Warning", "Interrupt", "Exit")
+_BUILTIN_EXCEPTIONS = {name for name, value in vars(builtins).items()
+                       if isinstance(value, type) and issubclass(value, BaseException)}
+
+
+def _raises_problem(value: str) -> str | None:
+    """What is wrong with ``raises=A|B`` (names of exception classes), or None."""
+    names = value.split("|")
+    for name in names:
+        if not _EXCEPTION_NAME.match(name):
+            return (f"raises='{value}': '{name}' is not an exception name "
+                    "(write raises=RuntimeError, or raises=RuntimeError|NotImplementedError)")
+        last = name.rsplit(".", 1)[-1]
+        if last not in _BUILTIN_EXCEPTIONS and not last.endswith(_EXCEPTION_ENDINGS):
+            return (f"raises='{value}': '{name}' does not look like an exception class "
+                    f"(a built-in one, or a name ending in {', '.join(_EXCEPTION_ENDINGS)})")
+    if len(set(names)) != len(names):
+        return f"raises='{value}' names an exception twice"
+    return None
 
 
 def _did_you_mean(word: str, options) -> str:

@@ -138,6 +138,7 @@ class RunnableCell(Vertical):
         self.initial_code = editor_code(code)
         self.running = False
         self.last_status: str | None = None
+        self._raised: str | None = None  # the exception of the last run, for raises= cells
         self._charts: dict[str, ChartView] = {}
         self._images: dict[str | None, ImageGrid] = {}
         self._editor: CodeEditor | None = None
@@ -283,6 +284,7 @@ class RunnableCell(Vertical):
         """A run starts. What the last run showed stays until the new one shows something
         (or ends): clearing at once would re-lay out the page twice per run."""
         self.running = True
+        self._raised = None
         self._stale = self._output is not None
         # Said only if the cell is still running a moment later: a fast cell's output
         # then comes first, and its header does not flicker.
@@ -334,6 +336,7 @@ class RunnableCell(Vertical):
 
     def show_failure(self, event: CellFailed, *, mark_line: bool = True) -> None:
         self._clear_stale()
+        self._raised = event.ename
         errors, advice = failure_lines(event)
         self.output.buffer.add_lines(errors, "error")
         if advice:
@@ -358,7 +361,7 @@ class RunnableCell(Vertical):
         mark, words = _ENDINGS.get(event.status, ("?", event.status))
         ok = event.status == "ok" or expected_error
         if expected_error:
-            self.set_header(f"✓ raised {self.block.raises}, as this cell means to", "good")
+            self.set_header(f"✓ raised {self._raised or self.block.raises}, as this cell means to", "good")
         else:
             self.set_header(f"{mark} {event.duration:.2f} s" if event.status in ("ok", "error") else mark,
                             "" if ok else "bad")
