@@ -42,3 +42,41 @@ def pytest_collection_modifyitems(config, items):
         skip = pytest.mark.skip(reason="no CUDA device here (nvidia-smi not found)")
         for item in gpu_items:
             item.add_marker(skip)
+
+
+class ExerciseBench:
+    """A worker where a built-in lesson ran up to one exercise (solutions above it),
+    ready to grade answers to it: ``await bench.attempt(code)`` runs the code and the
+    hidden check, and returns the runner's result (``ok``, ``message``)."""
+
+    def __init__(self, client, lesson, exercise_id: str) -> None:
+        self.client, self.lesson, self.exercise_id = client, lesson, exercise_id
+
+    async def attempt(self, code: str):
+        from tutor.runner import try_answer
+
+        return await try_answer(self.client, self.lesson, self.exercise_id, code, timeout=300)
+
+
+@pytest.fixture
+async def exercise_bench(tmp_path):
+    """``await exercise_bench("03", "exercise-id")``: run built-in lesson 03 up to that
+    exercise once (the slow part), then try several answers in the same worker."""
+    from tutor import config
+    from tutor.lessons import load_catalog
+    from tutor.runner import describe_failure, run_lesson
+    from tutor.sandbox.client import SandboxClient
+
+    clients = []
+
+    async def open_bench(lesson_ref: str, exercise_id: str, **client_options) -> ExerciseBench:
+        lesson = load_catalog(config.builtin_lessons_dir()).find(lesson_ref)
+        client = SandboxClient(workdir=tmp_path / f"bench{len(clients)}", **client_options)
+        clients.append(client)
+        run = await run_lesson(lesson, mode="solutions", client=client, stop_before=exercise_id, timeout=300)
+        assert run.ok, "\n".join(describe_failure(r) for r in run.failures)
+        return ExerciseBench(client, lesson, exercise_id)
+
+    yield open_bench
+    for client in clients:
+        await client.shutdown()

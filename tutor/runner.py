@@ -243,11 +243,17 @@ class _LessonRunner:
         self.record(self.result(exercise.id, "exercise", pieces, failed is None,
                                 "" if failed is None else failed.why(), failed))
 
-    async def all(self) -> LessonRun:
+    async def all(self, stop_before: str | None = None) -> LessonRun:
         for block in self.lesson.blocks():
+            if not isinstance(block, (CodeCell, Exercise)):
+                continue
+            if block.id == stop_before:
+                if not self.lost:
+                    await self.setups(block.setup)
+                break
             if isinstance(block, CodeCell):
                 await self.cell(block)
-            elif isinstance(block, Exercise):
+            else:
                 await self.exercise(block)
         return self.run
 
@@ -255,24 +261,44 @@ class _LessonRunner:
 async def run_lesson(lesson: Lesson, *, mode: str = "starters", timeout: float | None = None,
                      device: str = "auto", memory_limit: int | None = None,
                      on_event: Callable[[object], None] | None = None,
-                     workdir: Path | None = None, client=None) -> LessonRun:
+                     workdir: Path | None = None, client=None, perturb: int = 0,
+                     stop_before: str | None = None) -> LessonRun:
     """Run a lesson headless in one fresh worker. ``on_event`` gets the sandbox events,
     worker state changes, and ``BlockStarted``/``BlockFinished``. ``client``: an
-    existing SandboxClient to use (left running) instead of a fresh one."""
+    existing SandboxClient to use (left running) instead of a fresh one. ``perturb``:
+    every torch seed shifted by K and another thread count (``tutor.sandbox.perturb``).
+    ``stop_before``: the id of a cell or exercise: run the lesson up to it (its hidden
+    setup included, itself not), e.g. to try answers to that exercise."""
     if mode not in MODES:
         raise ValueError(f"unknown mode '{mode}' (choose from {', '.join(MODES)})")
+    if stop_before is not None and not any(getattr(b, "id", None) == stop_before for b in lesson.blocks()):
+        raise ValueError(f"no cell or exercise '{stop_before}' in {lesson.path}")
     from tutor.sandbox.client import SandboxClient
 
     own = client is None
     if own:
         client = SandboxClient(workdir=workdir or config.workspace_dir(lesson.id), device=device,
-                               memory_limit=memory_limit, on_event=on_event)
+                               memory_limit=memory_limit, on_event=on_event, perturb=perturb)
     try:
         await client.start()
-        return await _LessonRunner(lesson, mode, timeout, client, on_event).all()
+        return await _LessonRunner(lesson, mode, timeout, client, on_event).all(stop_before)
     finally:
         if own:
             await client.shutdown()
+
+
+async def try_answer(client, lesson: Lesson, exercise_id: str, code: str, *,
+                     timeout: float | None = None) -> CellResult:
+    """Grade ``code`` as an answer to an exercise, in ``client``'s worker as it stands
+    (run the lesson up to the exercise first, with ``run_lesson(stop_before=...)``):
+    the code, then the hidden check. ``ok`` says whether it passed; ``message`` why not."""
+    exercise = next((e for e in lesson.exercises() if e.id == exercise_id), None)
+    if exercise is None:
+        raise ValueError(f"no exercise '{exercise_id}' in {lesson.path}")
+    runner = _LessonRunner(lesson, "starters", timeout, client, None)
+    pieces, failed = await runner.attempt(exercise, code, exercise.line + 1, exercise.id)
+    return runner.result(exercise.id, "exercise", pieces, failed is None,
+                         "" if failed is None else failed.why(), failed)
 
 
 def describe_failure(result: CellResult) -> str:

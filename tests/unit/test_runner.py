@@ -10,7 +10,7 @@ import pytest
 
 from tutor.cli import main
 from tutor.lessons.catalog import load_lesson
-from tutor.runner import BlockFinished, BlockStarted, describe_failure, run_lesson
+from tutor.runner import BlockFinished, BlockStarted, describe_failure, run_lesson, try_answer
 from tutor.sandbox.client import SandboxClient
 
 pytestmark = pytest.mark.timeout(120)
@@ -141,6 +141,33 @@ async def test_timeout_per_cell(tmp_path, client):
     assert "Stopped after 0.5 s" in failure.message
 
 
+async def test_stop_before_runs_up_to_an_exercise_then_answers_are_graded_there(tmp_path, client):
+    lesson = load_lesson(write(tmp_path, LESSON.replace("doubled = ...", "doubled = ...\nbase = -1")))
+    run = await run_lesson(lesson, mode="solutions", client=client, stop_before="double")
+    assert run.ok and [r.block_id for r in run.results] == ["cells-cell1", "cells-cell2"]
+    right = await try_answer(client, lesson, "double", "doubled = value + value")
+    assert right.ok and right.kind == "exercise" and right.message == ""
+    wrong = await try_answer(client, lesson, "double", "doubled = base * 2")
+    assert not wrong.ok and wrong.message == "AssertionError: doubled should be 22"
+    crashing = await try_answer(client, lesson, "double", "doubled = 1 / 0")
+    assert not crashing.ok and crashing.message.startswith("ZeroDivisionError")
+    with pytest.raises(ValueError, match="no exercise 'cells-cell1'"):
+        await try_answer(client, lesson, "cells-cell1", "pass")
+
+
+async def test_stop_before_runs_the_setup_of_the_block_it_stops_at(tmp_path, client):
+    text = LESSON.replace("## Exercise\n", "## Exercise\n\n```python setup\nhidden = 5\n```\n")
+    lesson = load_lesson(write(tmp_path, text))
+    run = await run_lesson(lesson, mode="solutions", client=client, stop_before="double")
+    assert run.ok
+    assert (await try_answer(client, lesson, "double", "doubled = hidden * 4 + 2")).ok
+
+
+async def test_stop_before_an_unknown_block_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="no cell or exercise 'nowhere'"):
+        await run_lesson(load_lesson(write(tmp_path, LESSON)), stop_before="nowhere")
+
+
 async def test_unknown_mode_is_refused(tmp_path):
     with pytest.raises(ValueError, match="unknown mode"):
         await run_lesson(load_lesson(write(tmp_path, LESSON)), mode="everything")
@@ -159,6 +186,52 @@ def test_tutor_run_command(tmp_path, capsys):
     assert "── cell" not in out
 
 
+SEEDED = """\
+---
+id: seeded
+title: Seeded
+---
+
+## Random
+
+```python
+import torch
+torch.manual_seed(5)
+a = torch.rand(3)
+b = torch.rand(2, generator=torch.Generator().manual_seed(5))
+print("numbers", a.tolist(), b.tolist(), "threads", torch.get_num_threads())
+```
+"""
+
+
+@pytest.mark.slow  # workers that import torch
+def test_perturb_shifts_every_torch_seed_and_changes_the_thread_count(tmp_path, capsys):
+    path = write(tmp_path, SEEDED)
+    assert main(["run", str(path), "--perturb", "3"]) == 0
+    perturbed = capsys.readouterr().out
+    assert "perturbed: every torch seed shifted by 3" in perturbed
+    assert perturbed.rstrip().endswith("seeded: all 1 passed (starters, perturbed by 3)")
+    assert main(["run", str(write(tmp_path, SEEDED.replace("manual_seed(5)", "manual_seed(8)"), "02-b.md"))]) == 0
+    plain = capsys.readouterr().out
+    assert "perturbed" not in plain
+
+    def numbers(out: str) -> tuple[str, int]:
+        line = next(line for line in out.splitlines() if line.startswith("numbers"))
+        values, _, threads = line.rpartition(" threads ")
+        return values, int(threads)
+
+    assert numbers(perturbed)[0] == numbers(plain)[0]  # seed 5 + 3 draws what seed 8 draws
+    assert numbers(perturbed)[1] != numbers(plain)[1]
+
+
+def test_perturb_helpers():
+    from tutor.sandbox.perturb import other_thread_count, shifted
+
+    assert shifted(5, 3) == 8 and shifted(2**64 - 1, 2) == 1 and shifted(True, 1) == 2
+    assert other_thread_count(2, 2) == 1 and other_thread_count(8, 16) == 1
+    assert other_thread_count(1, 1) == 2 and other_thread_count(1, 16) == 4
+
+
 @pytest.mark.parametrize("args, message", [
     (["--solutions", "--selftest"], "choose one of --solutions and --selftest"),
     (["--memory-limit", "lots"], "cannot read 'lots' as a size"),
@@ -168,3 +241,9 @@ def test_tutor_run_bad_arguments(tmp_path, capsys, args, message):
     assert main(["run", str(write(tmp_path, LESSON)), *args]) == 2
     err = capsys.readouterr().err
     assert err.startswith("tutor: ") and message in err and "Traceback" not in err
+
+
+def test_tutor_run_perturb_must_be_a_whole_number(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit:
+        main(["run", str(write(tmp_path, LESSON)), "--perturb", "one"])
+    assert exit.value.code == 2 and "--perturb: invalid int value: 'one'" in capsys.readouterr().err

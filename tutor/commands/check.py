@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tutor import config
 from tutor.errors import UserError
-from tutor.commands.options import add_device_options, add_timeout_option
+from tutor.commands.options import add_device_options, add_perturb_option, add_timeout_option
 from tutor.lessons.catalog import check_paths, lesson_files
 
 
@@ -24,6 +24,7 @@ def add_arguments(parser) -> None:
                         help="also run each lesson: every starter must fail its check, every solution pass")
     add_timeout_option(parser, prefix="with --run: ")
     add_device_options(parser, memory=False, prefix="with --run: ")
+    add_perturb_option(parser, prefix="with --run: ")
 
 
 def collect(paths: list[str], lessons_option: str | None) -> list[Path]:
@@ -51,7 +52,7 @@ def quiz_errors(lesson) -> list[str]:
     return [f"{lesson.path}:{quiz.line}: {problem}" for quiz in lesson.quizzes() for problem in quiz_problems(quiz)]
 
 
-def selftest_errors(lesson, timeout: float, device: str) -> list[str]:
+def selftest_errors(lesson, timeout: float, device: str, perturb: int = 0) -> list[str]:
     """Run the lesson in the sandbox (selftest mode); ``path:line: why`` per failure."""
     import asyncio
 
@@ -59,7 +60,8 @@ def selftest_errors(lesson, timeout: float, device: str) -> list[str]:
 
     started = time.monotonic()
     try:
-        lesson_run = asyncio.run(run_lesson(lesson, mode="selftest", timeout=timeout or None, device=device))
+        lesson_run = asyncio.run(run_lesson(lesson, mode="selftest", timeout=timeout or None, device=device,
+                                            perturb=perturb))
     except Exception as err:  # the sandbox itself failed: report it, go on with the others
         return [f"{lesson.path}:1: the sandbox could not run this lesson: {type(err).__name__}: {err}"]
     seconds = time.monotonic() - started
@@ -98,7 +100,7 @@ def run(args) -> int:
     if args.run:
         for result in results:
             if result.ok:
-                report(result.path, selftest_errors(result.lesson, args.timeout, device))
+                report(result.path, selftest_errors(result.lesson, args.timeout, device, args.perturb))
     count = f"{len(results)} lesson file{'s' * (len(results) != 1)}"
     if problems:
         print(f"{problems} problem{'s' * (problems != 1)} in {len(bad)} of {count}")

@@ -25,3 +25,9 @@ def add_device_options(parser, *, memory: bool = True, prefix: str = "") -> None
 def add_timeout_option(parser, *, prefix: str = "") -> None:
     parser.add_argument("--timeout", type=float, default=DEFAULT_CELL_TIMEOUT, metavar="S",
                         help=f"{prefix}stop a cell after S seconds (default {DEFAULT_CELL_TIMEOUT:g}; 0 = no limit)")
+
+
+def add_perturb_option(parser, *, prefix: str = "") -> None:
+    parser.add_argument("--perturb", type=int, default=0, metavar="K",
+                        help=f"{prefix}shift every torch seed by K and use another CPU thread count, to find "
+                             "claims that hold only by luck (a GPU's numerics differ too)")

@@ -11,7 +11,7 @@ import sys
 
 from tutor import config
 from tutor.commands.common import add_course_option, find_lesson, open_catalog
-from tutor.commands.options import add_device_options, add_timeout_option
+from tutor.commands.options import add_device_options, add_perturb_option, add_timeout_option
 from tutor.errors import UserError
 
 def add_arguments(parser) -> None:
@@ -21,6 +21,7 @@ def add_arguments(parser) -> None:
                         help="prove each exercise: its starter must fail the check, its solution pass")
     add_timeout_option(parser)
     add_device_options(parser)
+    add_perturb_option(parser)
     add_course_option(parser)
     parser.add_argument("--quiet", action="store_true", help="print only failures and the summary")
 
@@ -95,16 +96,17 @@ def run(args) -> int:
         raise UserError("--timeout must be 0 (no limit) or a number of seconds")
     lesson = find_lesson(open_catalog(args.lessons), args.lesson)
     mode = "selftest" if args.selftest else "solutions" if args.solutions else "starters"
+    mode_words = f"{mode}, perturbed by {args.perturb}" if args.perturb else mode
     printer = Printer(args.quiet)
     lesson_run = asyncio.run(run_lesson(lesson, mode=mode, timeout=args.timeout or None, device=device,
-                                        memory_limit=memory_limit, on_event=printer))
+                                        memory_limit=memory_limit, on_event=printer, perturb=args.perturb))
     printer.newline()
     failures = lesson_run.failures
     total = len(lesson_run.results)
     if not failures:
-        print(f"{lesson.id}: all {total} passed ({mode})")
+        print(f"{lesson.id}: all {total} passed ({mode_words})")
         return 0
-    print(f"{lesson.id}: {len(failures)} of {total} failed ({mode}):")
+    print(f"{lesson.id}: {len(failures)} of {total} failed ({mode_words}):")
     for result in failures:
         print("  " + describe(result))
     return 1

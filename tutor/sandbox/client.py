@@ -14,8 +14,10 @@ Output of a finished, interrupted-and-replaced or restarted request is dropped.
 Extras beyond the contract (keyword-only, optional): ``interrupt_grace`` (seconds
 between SIGINT and the kill), ``start_timeout``, ``output_limits`` (an
 ``outputcap.CapLimits``), ``namespace`` (None: use a user+PID namespace when the
-system allows; False: never; True: insist). ``supervisor_pid`` is the pid of the
-process the client started (for tests that check nothing is left behind).
+system allows; False: never; True: insist), ``perturb`` (K: every torch seed shifted
+by K and another CPU thread count, see ``tutor.sandbox.perturb``). ``supervisor_pid``
+is the pid of the process the client started (for tests that check nothing is left
+behind).
 """
 
 from __future__ import annotations
@@ -74,7 +76,8 @@ class SandboxClient:
                  prewarm: bool = True, worker_command: list[str] | None = None,
                  env: dict[str, str] | None = None, on_event: EventCallback | None = None,
                  interrupt_grace: float = 3.0, start_timeout: float = 120.0,
-                 output_limits: CapLimits | None = None, namespace: bool | None = None) -> None:
+                 output_limits: CapLimits | None = None, namespace: bool | None = None,
+                 perturb: int = 0) -> None:
         self.workdir = Path(workdir)
         self.device = device
         self.memory_limit = memory_limit if memory_limit is not None else default_memory_limit()
@@ -86,6 +89,7 @@ class SandboxClient:
         self.start_timeout = start_timeout
         self.output_limits = output_limits
         self.namespace = namespace
+        self.perturb = perturb
         self.state = WorkerState.STOPPED
         self.reason: str | None = None
         self.info: WorkerInfo | None = None
@@ -170,6 +174,8 @@ class SandboxClient:
                   "nproc": process_limit()}
         if self.output_limits is not None:
             config["cap"] = dataclasses.asdict(self.output_limits)
+        if self.perturb:
+            config["perturb"] = self.perturb
         env = worker_environment(os.environ, {**torch_environment(self.device), **self.env})
         return launch(workdir=self.workdir, worker_command=self.worker_command, worker_config=config,
                       memory_limit=self.memory_limit, env=env, namespace=self.namespace)

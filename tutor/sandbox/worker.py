@@ -104,24 +104,33 @@ class Worker:
         setting = self.config.get("device", "auto")
         info = {"pid": os.getpid(), "torch_version": None, "device": "cpu",
                 "device_name": "CPU (PyTorch not loaded yet)", "gpu_total": None, "note": None}
-        if not self.config.get("prewarm", True):
+        perturb = int(self.config.get("perturb") or 0)
+        prewarm = self.config.get("prewarm", True)
+        if not prewarm and not perturb:
             return info
         from tutor.sandbox import device
 
         try:
             import torch
 
+            perturbed = None
+            if perturb:
+                from tutor.sandbox import perturb as perturbation
+
+                perturbed = perturbation.apply(perturb)
             choice = device.choose_device(setting)
             device.set_chosen(choice)
-            device.warm_up(choice.device)
+            if prewarm:
+                device.warm_up(choice.device)
         except BaseException as err:  # a broken install must not stop the worker
             info["note"] = f"PyTorch could not be loaded: {type(err).__name__}: {err}"
             if self.data_limited:
                 info["note"] += (f" (the memory limit of {format_size(self.memory_limit)} may be too small "
                                  "for PyTorch: try --memory-limit 2G or more)")
             return info
+        note = " ".join(n for n in (choice.note, perturbed) if n) or None
         info.update(torch_version=torch.__version__, device=choice.device, device_name=choice.name,
-                    gpu_total=choice.gpu_total, note=choice.note)
+                    gpu_total=choice.gpu_total, note=note)
         return info
 
     def report_gpu(self) -> None:
