@@ -1,0 +1,36 @@
+"""No false alarms on the course: the static diagnosis finds nothing in any cell of the
+built-in lessons (cells, setups, exercises' starters, solutions and checks), except in
+cells whose info string marks the mistake as shown on purpose."""
+
+from __future__ import annotations
+
+import pytest
+
+from tutor import config
+from tutor.diagnose import diagnose_code
+from tutor.lessons.catalog import check_paths, lesson_files
+from tutor.lessons.model import CodeCell, Exercise
+
+LESSONS = lesson_files(config.builtin_lessons_dir())
+
+
+def pieces(lesson):
+    """(where, code) for every piece of Python the lesson runs."""
+    for block in lesson.blocks():
+        if isinstance(block, CodeCell):
+            yield from ((f"setup at {s.line}", s.code) for s in block.setup)
+            yield f"cell at {block.line}", block.code
+        elif isinstance(block, Exercise):
+            yield from ((f"setup at {s.line}", s.code) for s in block.setup)
+            yield f"exercise at {block.line}", block.starter
+            yield f"solution at {block.solution_line}", block.solution
+            yield f"check at {block.check_line}", block.check
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=[p.stem for p in LESSONS])
+def test_no_static_advice_on_the_course(path):
+    [result] = check_paths([path])
+    alarms = [f"{path.name}: {where}, line {tip.line}: {tip.saw}"
+              for where, code in pieces(result.lesson)
+              for tip in diagnose_code(code).advice]
+    assert not alarms, "\n".join(alarms)
