@@ -609,3 +609,58 @@ def test_unreadable_and_non_utf8_files(tmp_path):
     binary.write_bytes(b"---\nid: \xff\xfe\n---\n")
     result = parse_file(binary)
     assert result.lesson is None and "not UTF-8" in result.errors[0].message
+
+
+def test_diagnose_attribute_switches_off_or_names_mistakes_shown_on_purpose():
+    from tutor.lessons.model import diagnosis_on, mistakes_shown
+
+    lesson = parse("""
+        ---
+        id: d
+        title: D
+        ---
+        ## S
+        ```python diagnose=off
+        x
+        ```
+        ```python diagnose=zero-grad|loss-flat raises=ValueError
+        y
+        ```
+        ```python
+        z
+        ```
+        ```python exercise diagnose=off
+        w = ...
+        ```
+        ```python check
+        assert w
+        ```
+        ```python solution
+        w = 1
+        ```
+        """).lesson
+    off, shown, plain = lesson.cells()
+    assert not diagnosis_on(off.diagnose) and mistakes_shown(off.diagnose) == ()
+    assert diagnosis_on(shown.diagnose) and mistakes_shown(shown.diagnose) == ("zero-grad", "loss-flat")
+    assert shown.raises == "ValueError"
+    assert diagnosis_on(plain.diagnose) and mistakes_shown(plain.diagnose) == ()
+    assert not diagnosis_on(lesson.exercises()[0].diagnose)
+
+
+@pytest.mark.parametrize("value, words", [
+    ("of", "'of' is not a mistake the tutor knows (did you mean 'off'?)"),
+    ("zero_grad", "did you mean 'zero-grad'?"),
+    ("zero-grad|", "'' is not a mistake the tutor knows"),
+])
+def test_diagnose_with_an_unknown_mistake_is_reported_at_its_line(value, words):
+    found = errors_of(f"""
+        ---
+        id: d
+        title: D
+        ---
+        ## S
+        ```python diagnose={value}
+        x
+        ```
+        """)
+    assert len(found) == 1 and found[0][0] == 6 and words in found[0][1], found

@@ -35,7 +35,8 @@ class CodeCell:
     ``setup`` holds the hidden setup cells written just before this one; they run
     (once per worker) before it. ``raises`` names the exception the cell is meant to
     raise ("run it and read the error"), or several as ``A|B`` when devices differ:
-    the headless runner counts that as a pass.
+    the headless runner counts that as a pass. ``diagnose`` is ``off`` (no training-loop
+    advice for this cell) or the mistakes it shows on purpose (``zero-grad|loss-flat``).
     """
 
     id: str
@@ -43,6 +44,19 @@ class CodeCell:
     line: int
     setup: tuple[SetupCell, ...] = ()
     raises: str | None = None
+    diagnose: str | None = None
+
+
+def diagnosis_on(diagnose: str | None) -> bool:
+    """Whether the tutor watches this cell for training-loop mistakes (``diagnose=off`` not)."""
+    return diagnose != "off"
+
+
+def mistakes_shown(diagnose: str | None) -> tuple[str, ...]:
+    """The advice kinds a cell marked ``diagnose=A|B`` shows on purpose (so expects)."""
+    if not diagnose or diagnose == "off":
+        return ()
+    return tuple(part.strip() for part in diagnose.split("|") if part.strip())
 
 
 def expected_errors(raises: str | None) -> tuple[str, ...]:
@@ -81,6 +95,7 @@ class Exercise:
     solution_line: int
     hints: tuple[Hint, ...] = ()
     setup: tuple[SetupCell, ...] = ()
+    diagnose: str | None = None  # as CodeCell.diagnose, for the learner's code
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.front_matter import front_matter_plugin
 
+from tutor.diagnose.advice import KINDS
 from tutor.lessons.model import (
     CodeCell,
     Exercise,
@@ -35,7 +36,7 @@ from tutor.lessons.model import (
 )
 
 PYTHON_KINDS = ("exercise", "check", "solution", "setup")
-CELL_ATTRIBUTES = {"id", "raises"}
+CELL_ATTRIBUTES = {"id", "raises", "diagnose"}
 FRONT_MATTER_KEYS = {"id", "title", "summary", "minutes", "requires", "device"}
 QUIZ_KEYS = {"question", "answer", "choices", "explain", "id", "tolerance"}
 DEVICE_HINTS = {"cpu", "cuda", "mps", "any", "gpu"}
@@ -168,8 +169,8 @@ class _LessonParser:
                     fence.attrs[key] = value
             if "id" in fence.attrs and not _IDENTIFIER.match(fence.attrs["id"]):
                 self.error(line, f"id '{fence.attrs['id']}' may use only letters, digits, '-', '_' and '.'")
-            if "raises" in fence.attrs:
-                problem = _raises_problem(fence.attrs["raises"])
+            for key, check in (("raises", _raises_problem), ("diagnose", _diagnose_problem)):
+                problem = check(fence.attrs[key]) if key in fence.attrs else None
                 if problem:
                     self.error(line, problem)
             return fence
@@ -364,8 +365,9 @@ class _LessonParser:
                 setup = tuple(pending_setup)
                 pending_setup.clear()
                 if kind == "code":
-                    blocks.append(CodeCell(id=block_id, code=fence.content, line=fence.line,
-                                           setup=setup, raises=fence.attrs.get("raises")))
+                    blocks.append(CodeCell(id=block_id, code=fence.content, line=fence.line, setup=setup,
+                                           raises=fence.attrs.get("raises"),
+                                           diagnose=fence.attrs.get("diagnose")))
                 else:
                     if "raises" in fence.attrs:
                         self.error(fence.line, "'raises' applies only to plain python cells")
@@ -438,6 +440,7 @@ class _LessonParser:
             solution_line=solution.line,
             hints=tuple(owner["hints"]),
             setup=owner["setup"],
+            diagnose=fence.attrs.get("diagnose"),
         )
 
     def build_quiz(self, fence: _Fence, default_id: str, ids: dict[str, int]) -> Quiz | None:
@@ -557,6 +560,18 @@ _EXCEPTION_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)
 _EXCEPTION_ENDINGS = ("Error", "Exception", "Warning", "Interrupt", "Exit")
 _BUILTIN_EXCEPTIONS = {name for name, value in vars(builtins).items()
                        if isinstance(value, type) and issubclass(value, BaseException)}
+
+
+def _diagnose_problem(value: str) -> str | None:
+    """What is wrong with ``diagnose=off`` or ``diagnose=KIND|KIND``, or None."""
+    if value == "off":
+        return None
+    unknown = [kind for kind in value.split("|") if kind not in KINDS]
+    if unknown:
+        hint = _did_you_mean(unknown[0], ("off", *KINDS))
+        return (f"diagnose='{value}': '{unknown[0]}' is not a mistake the tutor knows{hint} "
+                "(write diagnose=off, or the mistakes the cell shows on purpose, e.g. diagnose=zero-grad)")
+    return None
 
 
 def _raises_problem(value: str) -> str | None:
