@@ -15,7 +15,11 @@ Every figure is measured in this run, each part in a fresh child process, headle
 - event-loop lag (a 10 ms probe) while a cell prints 10^5 lines, while a cell
   trains for 5 s with ``live.log`` every 1 ms step, and with ``live.log`` in a tight loop;
 - launch to the first cell's output when the learner runs it at once (torch imported
-  by the worker meanwhile), unless --no-torch.
+  by the worker meanwhile), unless --no-torch;
+- with ``--against REV``: the output figures (10^5 lines drawn; the UI's memory while
+  a cell prints 10^6 lines, capped by the sandbox) for this tree and for the commit
+  REV, in the same run, so that a change to the output view is measured against what
+  it replaced.
 """
 
 from __future__ import annotations
@@ -40,6 +44,13 @@ ROOT = Path(__file__).resolve().parents[1]
 def rss_mb() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def peak_rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -173,6 +184,15 @@ async def _open(lesson_key: str, prewarm: bool, course: Path | None = None):
                     client_factory=default_client_factory(prewarm=prewarm))
 
 
+def bench_course(*cells: str) -> Path:
+    """A one-lesson course (id ``bench``) whose one step holds these code cells."""
+    course = Path(tempfile.mkdtemp()) / "course"
+    course.mkdir()
+    blocks = "".join(f"```python\n{code}\n```\n\n" for code in cells)
+    (course / "00-bench.md").write_text(f"---\nid: bench\ntitle: Bench\n---\n\n## Cells\n\n{blocks}")
+    return course
+
+
 async def _until(pilot, condition, seconds: float = 120.0) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
@@ -191,19 +211,17 @@ async def _interactive(runs: int) -> None:
 
     watch = draw_watch()
     written = write_watch()
-    course = Path(tempfile.mkdtemp()) / "course"
-    course.mkdir()
-    (course / "00-bench.md").write_text(
-        "---\nid: bench\ntitle: Bench\n---\n\n## Cells\n\n```python\nprint('tick')\n```\n\n"
-        "```python\nfor i in range(100_000):\n    print(i)\n```\n\n"
-        "```python\nimport time\nfrom tutor import live\nstart, step = time.time(), 0\n"
+    course = bench_course(
+        "print('tick')",
+        "for i in range(100_000):\n    print(i)",
+        "import time\nfrom tutor import live\nstart, step = time.time(), 0\n"
         "while time.time() - start < 5:  # a training step of about 1 ms\n"
         "    time.sleep(0.001)\n    live.log(step=step, loss=1 / (step + 1), acc=step / 5000)\n    step += 1\n"
-        "print('steps', step)\n```\n\n"
-        "```python\nimport time\nfrom tutor import live\nstart, step = time.time(), 0\n"
+        "print('steps', step)",
+        "import time\nfrom tutor import live\nstart, step = time.time(), 0\n"
         "while time.time() - start < 5:  # live.log in a tight loop: the worst case\n"
         "    live.log(step=step, loss=1 / (step + 1))\n    step += 1\n"
-        "print('steps', step)\n```\n")
+        "print('steps', step)")
     app = await _open("bench", prewarm=False, course=course)
     figures: dict = {}
     async with app.run_test(size=(100, 40)) as pilot:
@@ -306,6 +324,44 @@ async def _open_lesson() -> None:
                rss_mb=rss_mb())
 
 
+def child_output(runs: int) -> None:
+    asyncio.run(_output(runs))
+
+
+async def _output(runs: int) -> None:
+    """10^5 lines: run key to the last line drawn (best of ``runs``); then the UI's memory
+    while a cell prints 10^6 lines (the sandbox keeps its head and tail)."""
+    from tutor.ui.screens.lesson import LessonScreen
+
+    watch = draw_watch()
+    course = bench_course("for i in range(100_000):\n    print(i)",
+                          "for i in range(1_000_000):\n    print(f'line {i} of a flood')")
+    app = await _open("bench", prewarm=False, course=course)
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, LessonScreen)
+        await _until(pilot, lambda: screen.loaded and screen.session.client.ready.is_set())
+        first, flood = screen.cells
+        drawn = []
+        for _ in range(runs):
+            first.editor.focus()
+            await pilot.pause()
+            watch.expect("99999")
+            start = time.perf_counter()
+            screen.action_run()
+            drawn.append(await watch.wait(120) - start)
+            await _until(pilot, lambda: not first.running)
+            await pilot.pause(0.05)
+        flood.editor.focus()
+        await pilot.pause(0.2)
+        before = rss_mb()
+        screen.action_run()
+        await _until(pilot, lambda: flood.has_run_parts and flood.last_status is not None and not flood.running, 120)
+        await pilot.pause(0.2)
+        report(lines_100k_drawn_s=min(drawn), rss_before_mb=before, rss_after_1m_mb=rss_mb(),
+               peak_mb=peak_rss_mb(), lines_1m_counted=flood.output.buffer.total_lines)
+
+
 def child_first_output() -> None:
     asyncio.run(_first_output())
 
@@ -330,21 +386,32 @@ async def _first_output() -> None:
 
 
 CHILDREN = {"bare": child_bare, "home": child_home, "open": child_open_lesson,
-            "interactive": child_interactive, "first_output": child_first_output}
+            "interactive": child_interactive, "first_output": child_first_output, "output": child_output}
 
 
 # -- the parent ---------------------------------------------------------------------------
 
 
-def run_child(name: str, *args: str, home: str | None = None) -> dict:
+def run_child(name: str, *args: str, home: str | None = None, tree: Path = ROOT) -> dict:
+    """Run a child in a fresh process, importing ``tutor`` from ``tree``."""
     home = home or tempfile.mkdtemp(prefix="tutor-bench-")
-    env = {**os.environ, "TUTOR_HOME": home, "BENCH_T0": repr(time.time())}
+    env = {**os.environ, "TUTOR_HOME": home, "BENCH_T0": repr(time.time()), "BENCH_TREE": str(tree),
+           "PYTHONPATH": os.pathsep.join([str(tree), *filter(None, [os.environ.get("PYTHONPATH")])])}
     out = subprocess.run([sys.executable, __file__, "--child", name, *args], env=env, cwd=ROOT,
                          capture_output=True, text=True, timeout=600)
     for line in out.stdout.splitlines():
         if line.startswith("BENCH "):
             return json.loads(line[6:])
     raise RuntimeError(f"child {name} failed:\n{out.stdout[-2000:]}\n{out.stderr[-4000:]}")
+
+
+def export_tree(rev: str) -> Path:
+    """The files of commit ``rev``, in a temporary folder (to measure it beside this tree)."""
+    folder = Path(tempfile.mkdtemp(prefix="tutor-bench-tree-"))
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "tutor", "lessons", "assets"],
+                             capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder
 
 
 def best_of(count: int, name: str, key: str, home: str | None = None) -> dict:
@@ -356,6 +423,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
     parser.add_argument("--no-torch", action="store_true", help="skip the launch-to-first-output figure")
+    parser.add_argument("--against", metavar="REV", help="also measure the output figures of commit REV")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("rest", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -377,6 +445,8 @@ def main() -> None:
     opened = best_of(max(1, repeats // 2), "open", "first_step_s")
     inter = run_child("interactive", str(runs))
     first = None if args.no_torch else run_child("first_output")
+    output = run_child("output", "3")
+    before = run_child("output", "3", tree=export_tree(args.against)) if args.against else None
 
     trivial, lines, live = inter["trivial"], inter["lines_100k"], inter["live_log_5s"]
     rows = [
@@ -402,6 +472,10 @@ def main() -> None:
         ("event-loop lag, live.log tight loop", _lag(inter["live_log_tight_5s"]["lag"]) + " ("
          + inter["live_log_tight_5s"]["output"] + " logged in 5 s)", "report"),
     ]
+    rows.append(("10^5 lines drawn (output child)", f"{output['lines_100k_drawn_s']:.3f} s"
+                 + (f"; at {args.against}: {before['lines_100k_drawn_s']:.3f} s" if before else ""), "<= 0.35 s"))
+    rows.append(("UI memory, 10^6 lines capped", _memory(output)
+                 + (f"; at {args.against}: {_memory(before)}" if before else ""), "no more than before"))
     if first is not None:
         rows.append(("launch to first output (run at once)",
                      f"{first['first_output_s']:.2f} s (torch imported by the worker); torch in UI: "
@@ -411,10 +485,15 @@ def main() -> None:
         print(f"  {name:<{width}}  {figure}   [target {target}]")
 
 
+def _memory(output: dict) -> str:
+    return (f"+{output['rss_after_1m_mb'] - output['rss_before_mb']:.1f} MB RSS "
+            f"(peak {output['peak_mb']:.0f} MB, {output['lines_1m_counted']:,} lines counted)")
+
+
 def _lag(lag: dict) -> str:
     return f"median {lag['median_ms']:.1f} ms, p99 {lag['p99_ms']:.1f} ms, max {lag['max_ms']:.1f} ms"
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, os.environ.get("BENCH_TREE", str(ROOT)))
     main()

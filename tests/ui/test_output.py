@@ -6,6 +6,7 @@ from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
 
 from tutor.ui.output_buffer import OutputBuffer, StyledLine, plain
+from tutor.ui.widgets.output_rows import MARK, continuation_prefix, row_starts
 from tutor.ui.widgets.output_view import OutputView
 
 from screen_text import screen_text
@@ -117,6 +118,15 @@ async def test_long_output_is_folded_with_a_count_and_unfolds():
         assert view.size.height == 1000
 
 
+async def rows_rendered_on_refresh(pilot, view: OutputView) -> int:
+    calls = []
+    original = view.render_line
+    view.render_line = lambda y: calls.append(y) or original(y)  # type: ignore[method-assign]
+    view.refresh()
+    await pilot.pause()
+    return len(calls)
+
+
 async def test_only_visible_lines_are_rendered():
     app = OutputApp()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -125,9 +135,200 @@ async def test_only_visible_lines_are_rendered():
         view.folded = False
         view.buffer_changed()
         await pilot.pause()
-        calls = []
-        original = view.render_line
-        view.render_line = lambda y: calls.append(y) or original(y)  # type: ignore[method-assign]
-        view.refresh()
+        assert 0 < await rows_rendered_on_refresh(pilot, view) <= 24
+
+
+# -- soft wrap -------------------------------------------------------------------------
+
+LONG_ERROR = ("ValueError: Target size (torch.Size([800])) must be the same as input size "
+              "(torch.Size([800, 1]))")
+
+
+def rows_of(text: str, width: int) -> list[str]:
+    starts = row_starts(text, width)
+    return [text[a:b] for a, b in zip(starts, starts[1:] + (len(text),))]
+
+
+def test_rows_break_after_a_space_and_lose_no_character():
+    rows = rows_of(LONG_ERROR, 40)
+    assert "".join(rows) == LONG_ERROR
+    assert rows == ["ValueError: Target size ", "(torch.Size([800])) must be the same ",
+                    "as input size (torch.Size([800, 1]))"]
+    assert len(rows[0].rstrip()) <= 40 and all(len(r.rstrip()) <= 40 - len(MARK) for r in rows[1:])
+
+
+def test_a_word_longer_than_the_row_breaks_where_the_row_ends():
+    assert rows_of("x" * 25, 10) == ["x" * 10, "x" * 8, "x" * 7]  # continuation rows leave room for the mark
+    # A space early in the row would waste most of it: break mid-word instead.
+    assert rows_of("a " + "b" * 20, 10) == ["a " + "b" * 8, "b" * 8, "b" * 4]
+
+
+def test_rows_fit_and_nothing_is_left_over():
+    assert row_starts("fits exactly", 12) == (0,)
+    assert row_starts("x" * 10 + " ", 10) == (0,)  # only an invisible space beyond the edge
+    assert row_starts("", 10) == (0,)
+
+
+def test_wide_characters_count_two_cells():
+    text = "日本語" * 10  # 60 cells
+    rows = rows_of(text, 20)
+    assert "".join(rows) == text
+    assert [len(r) for r in rows] == [10, 9, 9, 2]
+
+
+class NarrowApp(App):
+    """An output 40 cells wide (38 for text, after its padding)."""
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield OutputView()
+
+
+def shown_rows(app) -> list[str]:
+    return [row.strip() for row in screen_text(app).splitlines() if row.strip()]
+
+
+async def test_long_lines_wrap_with_a_mark_and_rewrap_on_resize():
+    app = NarrowApp()
+    async with app.run_test(size=(40, 16)) as pilot:
+        view = app.query_one(OutputView)
+        view.buffer.write("short\n" + "word " * 20 + "\n")
+        view.buffer.add_lines([LONG_ERROR], "error")
+        view.buffer_changed()
         await pilot.pause()
-        assert 0 < len(calls) <= 24
+        rows = shown_rows(app)
+        assert rows[0] == "short"
+        assert rows[1] == "word word word word word word word"
+        assert rows[2].startswith(MARK + "word")
+        assert rows[4:] == ["ValueError: Target size", MARK + "(torch.Size([800])) must be the same",
+                            MARK + "as input size (torch.Size([800, 1]))"]
+        assert view.size.height == 7
+        await pilot.resize_terminal(120, 16)
+        await pilot.pause()
+        assert shown_rows(app) == ["short", ("word " * 20).strip(), LONG_ERROR]
+        assert view.size.height == 3
+
+
+async def test_w_pans_printed_lines_while_errors_keep_wrapping():
+    app = NarrowApp()
+    async with app.run_test(size=(40, 16)) as pilot:
+        view = app.query_one(OutputView)
+        table = "| a | b | c |" + "-" * 50 + "| z |"
+        view.buffer.write(table + "\n")
+        view.buffer.write("a warning from a library, printed on stderr: long too\n", "stderr")
+        view.buffer.add_lines([LONG_ERROR], "error")
+        view.buffer_changed()
+        await pilot.pause()
+        assert view.can_focus  # a wide line: there is a choice to make
+        view.focus()
+        await pilot.pause()
+        assert [b.binding.description for b in app.screen.active_bindings.values()
+                if b.binding.key == "w"] == ["Pan"]
+        await pilot.press("w")
+        await pilot.pause()
+        assert not view.wrap
+        rows = shown_rows(app)
+        assert rows[0] == table[:37] + "›"  # cut at the edge (more to the right), not wrapped
+        assert rows[1].startswith("a warning") and rows[2].startswith(MARK)  # stderr still wraps
+        assert MARK + "as input size (torch.Size([800, 1]))" in rows  # the error too
+        await pilot.press("right", "right")
+        await pilot.pause()
+        assert shown_rows(app)[0] == "‹" + table[17:16 + 37] + "›"
+        await pilot.press(*["right"] * 4)
+        await pilot.pause()
+        assert shown_rows(app)[0] == "‹" + table[49:]  # the end of the line
+        await pilot.press("w")
+        await pilot.pause()
+        assert view.wrap and shown_rows(app)[1].startswith(MARK)
+
+
+async def test_w_is_not_offered_when_no_printed_line_is_wider_than_the_view():
+    app = NarrowApp()
+    async with app.run_test(size=(40, 16)) as pilot:
+        view = app.query_one(OutputView)
+        view.buffer.write("".join(f"line {i}\n" for i in range(30)))
+        view.buffer.add_lines([LONG_ERROR], "error")  # wraps whatever w says
+        view.buffer_changed()
+        view.focus()
+        await pilot.pause()
+        keys = {b.binding.key for b in app.screen.active_bindings.values()}
+        assert "o" in keys and "w" not in keys
+
+
+async def test_the_folded_window_counts_rows_and_shows_the_end_of_a_wrapped_line():
+    app = NarrowApp()
+    async with app.run_test(size=(40, 24)) as pilot:
+        view = app.query_one(OutputView)
+        view.buffer.write("".join(f"line {i}\n" for i in range(20)))
+        view.buffer.add_lines([LONG_ERROR], "error")
+        view.buffer_changed()
+        await pilot.pause()
+        assert view.size.height == OutputView.FOLD_ROWS
+        rows = shown_rows(app)
+        assert rows[-1] == MARK + "as input size (torch.Size([800, 1]))"  # the last row, in full
+        assert rows[1:9] == [f"line {i}" for i in range(12, 20)]
+        assert rows[0].startswith("⋯ 12 lines above")
+        view.focus()
+        await pilot.press("up", "up")  # two rows up: the error's last two rows go below
+        await pilot.pause()
+        rows = shown_rows(app)
+        assert rows[1] == "line 10" and rows[-1] == "ValueError: Target size"
+        await pilot.press("end")
+        await pilot.pause()
+        assert shown_rows(app)[-1] == MARK + "as input size (torch.Size([800, 1]))"
+
+
+async def test_one_huge_line_folds_by_rows():
+    app = NarrowApp()
+    async with app.run_test(size=(40, 24)) as pilot:
+        view = app.query_one(OutputView)
+        view.buffer.write("y" * 1000 + "\n")
+        view.buffer_changed()
+        await pilot.pause()
+        assert view.size.height == OutputView.FOLD_ROWS and view.can_focus
+        rows = shown_rows(app)
+        assert "wrapped rows" in rows[0]
+        assert rows[-1] == MARK + "y" * (1000 - 38 - 26 * 36)  # the end of the line
+        view.focus()
+        await pilot.press("o")
+        await pilot.pause()
+        # Taller than the screen: a scrollbar takes two columns, and the line wraps again.
+        assert view.size.width == 36 and view.size.height == len(row_starts("y" * 1000, 36))
+        rows = [view.render_line(y).text.strip() for y in range(view.size.height)]
+        assert "".join(r.removeprefix(MARK) for r in rows) == "y" * 1000
+
+
+async def test_only_visible_rows_are_rendered_when_lines_wrap():
+    app = OutputApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = app.query_one(OutputView)
+        view.buffer.write("".join(f"{i} " + "z" * 100 + "\n" for i in range(100_000)))
+        view.folded = False
+        view.buffer_changed()
+        await pilot.pause()
+        kept = len(view.buffer)
+        assert view.size.height == 2 * (kept - 1) + 1  # two rows a line; one says what was not kept
+        assert 0 < await rows_rendered_on_refresh(pilot, view) <= 24
+
+
+def test_widest_is_at_least_every_kept_line():
+    buffer = OutputBuffer(head=3, tail=4)
+    buffer.write("ab\n" + "x" * 30 + "\n")
+    assert buffer.widest >= 30 and buffer.widest_stdout >= 30
+    buffer.write("日本" * 20 + "\n", "stderr")  # 40 characters, 80 cells
+    buffer.add_lines(["e" * 60], "error")
+    assert buffer.widest >= 80 and buffer.widest_stdout < 60  # errors and stderr never pan
+    buffer.write("open line" + "q" * 80)
+    assert buffer.widest_stdout >= 89
+    buffer.clear()
+    assert buffer.widest == buffer.widest_stdout == 0
+
+
+def test_an_indented_line_keeps_its_indent_on_continuation_rows():
+    frame = "    setup, line 2, in loss_fn: raise ValueError(f'Target size ({labels}) must match')"
+    assert continuation_prefix(frame, 40) == "    " + MARK
+    rows = rows_of(frame, 40)
+    assert "".join(rows) == frame
+    assert all(len(row.rstrip()) <= 40 - 6 for row in rows[1:])
+    assert continuation_prefix(" " * 30 + "x", 30) == " " * 10 + MARK  # at most a third of the row
+    assert continuation_prefix("anything", 7) == ""  # too narrow for a mark

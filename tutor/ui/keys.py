@@ -21,8 +21,15 @@ BACK = "escape"
 HINT = "f3,ctrl+t"
 SOLUTION = "f10,ctrl+s"
 FOLD = "o"
+WRAP = "w"
+LINKS = "ctrl+l"
 PALETTE = "ctrl+p"
 QUIT = "ctrl+q"
+
+# The lesson footer's order (actions): these first, then the keys of what has focus,
+# then the last ones, as far as they fit whole; the help screen lists them all.
+FOOTER_FIRST = ("run", "run_next", "interrupt", "step(1)", "app.help")
+FOOTER_LAST = ("toggle_toc", "restart", "reset", "command_palette")
 
 HELP_SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("Cells", (
@@ -36,9 +43,11 @@ HELP_SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("Tab / Shift+Tab", "next / previous cell, output, button"),
     )),
     ("Output", (
-        ("o", "fold or unfold long output (when the output has focus)"),
+        ("Tab", "focus the output of a cell (when it is long or has wide lines)"),
+        ("o", "fold or unfold long output"),
         ("↑ ↓ PgUp PgDn Home End", "scroll folded output"),
-        ("← →", "pan long lines"),
+        ("w", "wrap long lines (↪ marks a continuation), or pan them: for wide tables"),
+        ("← →", "pan (when lines pan); errors and warnings always wrap"),
     )),
     ("Exercises and quizzes", (
         ("F5", "check the exercise"),
@@ -50,6 +59,7 @@ HELP_SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("F2", "table of contents"),
         ("Ctrl+↓ / Ctrl+↑", "next / previous step"),
         ("Ctrl+P", "command palette: any lesson or step, restart, theme"),
+        ("Ctrl+L", "links of this step: open one in your browser, or copy it"),
         ("Esc", "back to the lessons (from the page)"),
         ("? or F1", "this help"),
         ("Ctrl+Q", "quit (your code and progress are saved)"),

@@ -98,6 +98,11 @@ class OutputBuffer:
         self._sgr_state: dict[str, list[str]] = {"stdout": [], "stderr": []}
         self.version = 0  # bumped on every change, so views know when to redraw
         self._head_closed = False
+        # At least as wide (in terminal cells) as any line kept, and as any stdout line
+        # kept (those may pan): a view that is wider wraps nothing. A non-ASCII line
+        # counts double (a CJK character takes two cells).
+        self.widest = 0
+        self.widest_stdout = 0
 
     # -- reading -------------------------------------------------------------------
 
@@ -126,6 +131,15 @@ class OutputBuffer:
         if index == len(self._tail) and self._partial:
             return self._make_line(self._partial, self._partial_kind, commit=False)
         raise IndexError(index)
+
+    def shown_lines(self):
+        """Every shown line in order, as :meth:`line` gives them (faster than indexing)."""
+        yield from self._head
+        if self.dropped:
+            yield self.line(len(self._head))
+        yield from self._tail
+        if self._partial:
+            yield self._make_line(self._partial, self._partial_kind, commit=False)
 
     def lines_before(self, index: int) -> int:
         """How many printed lines (kept or not) come before the ``index``-th shown line."""
@@ -157,9 +171,9 @@ class OutputBuffer:
         if middle:
             if (kind == "stdout" and not self._sgr_state["stdout"] and "\r" not in text
                     and _ESC not in text and "\t" not in text):
-                self._keep([p if len(p) <= MAX_LINE else self._clip(p) for p in middle])
+                self._keep([p if len(p) <= MAX_LINE else self._clip(p) for p in middle], kind)
             else:
-                self._keep([self._make_line(self._resolve_cr(p), kind) for p in middle])
+                self._keep([self._make_line(self._resolve_cr(p), kind) for p in middle], kind)
         self._extend_partial(parts[-1])
 
     def add_lines(self, lines: list[str], kind: str) -> None:
@@ -167,7 +181,7 @@ class OutputBuffer:
         self.version += 1
         if self._partial:
             self._commit_partial()
-        self._keep([StyledLine(l, (), kind) for l in lines])
+        self._keep([StyledLine(l, (), kind) for l in lines], kind)
 
     def note_dropped(self, count: int) -> None:
         """The sandbox dropped ``count`` lines of this cell (its own cap): it streamed the
@@ -217,6 +231,7 @@ class OutputBuffer:
             self._partial_extra += len(self._partial) - MAX_LINE
             self._partial = self._partial[:MAX_LINE]
             self._col = min(self._col, MAX_LINE)
+        self._note_widths([self._partial], self._partial_kind)
 
     def _commit_partial(self) -> None:
         line, self._partial, self._col = self._partial, "", 0
@@ -225,7 +240,7 @@ class OutputBuffer:
             note = f"… ({self._partial_extra:,} more characters)"
             made = made + note if isinstance(made, str) else made._replace(text=made.text + note)
             self._partial_extra = 0
-        self._keep([made])
+        self._keep([made], self._partial_kind)
 
     def _resolve_cr(self, raw: str) -> str:
         if "\r" not in raw:
@@ -259,9 +274,10 @@ class OutputBuffer:
             return text
         return StyledLine(text, spans, kind)
 
-    def _keep(self, lines: list) -> None:
+    def _keep(self, lines: list, kind: str) -> None:
         room = 0 if self._head_closed else self.head_cap - len(self._head)
         if room > 0:
+            self._note_widths(lines[:room], kind)
             self._head.extend(lines[:room])
             lines = lines[room:]
             if not lines:
@@ -270,7 +286,9 @@ class OutputBuffer:
         if len(lines) >= self.tail_cap:
             self.dropped += len(tail) + len(lines) - self.tail_cap
             self._tail = lines[-self.tail_cap:]
+            self._note_widths(self._tail, kind)
             return
+        self._note_widths(lines, kind)
         tail.extend(lines)
         excess = len(tail) - self.tail_cap
         # Trim in blocks (amortised O(1) per line), keeping between tail_cap and
@@ -278,3 +296,19 @@ class OutputBuffer:
         if excess > self.tail_cap // 4:
             del tail[:excess]
             self.dropped += excess
+
+    def _note_widths(self, lines: list, kind: str) -> None:
+        texts = list(map(plain, lines))
+        longest = max(map(len, texts), default=0)
+        widest = self.widest_stdout if kind == "stdout" else self.widest
+        # Rare: most output is no wider than what came before it.
+        if longest > widest or (2 * longest > widest and not all(map(str.isascii, texts))):
+            widest = max(widest, max(map(_cells_at_most, texts)))
+            self.widest = max(self.widest, widest)
+            if kind == "stdout":
+                self.widest_stdout = widest
+
+
+def _cells_at_most(text: str) -> int:
+    """An upper bound of the cells ``text`` takes, without measuring each character."""
+    return len(text) if text.isascii() else 2 * len(text)

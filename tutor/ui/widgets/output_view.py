@@ -1,13 +1,19 @@
-"""A cell's printed output, line-virtualised: only the rows on screen are rendered.
+"""A cell's printed output, virtualised: only the rows on screen are rendered.
 
-Reads an :class:`~tutor.ui.output_buffer.OutputBuffer`. Folded (the default), long
-output shows its last ``FOLD_ROWS`` lines under a row that counts what is hidden; the
-window follows new output unless the learner scrolled it. ``o`` unfolds everything
-that was kept. Lines are never wrapped: ``left``/``right`` pan, as in a terminal log.
+Reads an :class:`~tutor.ui.output_buffer.OutputBuffer`. Lines wider than the view
+wrap onto the rows below (a faint ``↪`` starts each continuation row) and wrap again
+when the view is resized. ``w`` switches printed lines to panning instead, for wide
+tables (``left``/``right`` pan); errors, stderr and our notes wrap whatever the mode,
+since they are what a learner must read in full.
+
+Folded (the default), long output shows its last ``FOLD_ROWS`` rows under a row that
+counts what is hidden; the window follows new output unless the learner scrolled it.
+``o`` unfolds everything that was kept.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from functools import lru_cache
 
 from rich.segment import Segment
@@ -19,7 +25,13 @@ from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
 
-from tutor.ui.output_buffer import OutputBuffer, StyledLine
+from tutor.ui import keys
+from tutor.ui.output_buffer import OutputBuffer, StyledLine, plain
+from tutor.ui.widgets.output_rows import continuation_prefix, row_starts
+
+WRAP_ALWAYS = frozenset({"stderr", "error", "advice", "note"})  # kinds that never pan
+
+Position = tuple[int, int]  # (shown line, row within that line)
 
 
 @lru_cache(maxsize=256)
@@ -47,59 +59,166 @@ class OutputView(Widget, can_focus=False):
     OutputView > .output-view--advice { color: $accent; }
     OutputView > .output-view--note { color: $text-muted; text-style: italic; }
     OutputView > .output-view--fold { color: $text-muted; background: $panel; }
+    OutputView > .output-view--mark { color: $text-muted; text-style: not bold; }
     """
 
     COMPONENT_CLASSES = {
         "output-view--stderr", "output-view--error", "output-view--advice",
-        "output-view--note", "output-view--fold",
+        "output-view--note", "output-view--fold", "output-view--mark",
     }
 
+    # Two bindings per key: the footer names what the key does now.
     BINDINGS = [
-        Binding("o", "toggle_fold", "Fold/unfold", show=True),
-        Binding("up", "scroll_lines(-1)", "Up", show=False),
-        Binding("down", "scroll_lines(1)", "Down", show=False),
-        Binding("pageup", "scroll_lines(-10)", "Page up", show=False),
-        Binding("pagedown", "scroll_lines(10)", "Page down", show=False),
+        Binding(keys.FOLD, "unfold", "Unfold"),
+        Binding(keys.FOLD, "fold", "Fold"),
+        Binding(keys.WRAP, "pan", "Pan"),
+        Binding(keys.WRAP, "wrap", "Wrap"),
+        Binding("up", "scroll_rows(-1)", "Up", show=False),
+        Binding("down", "scroll_rows(1)", "Down", show=False),
+        Binding("pageup", "scroll_rows(-10)", "Page up", show=False),
+        Binding("pagedown", "scroll_rows(10)", "Page down", show=False),
         Binding("home", "scroll_home_of_output", "Top", show=False),
         Binding("end", "follow", "Follow", show=False),
-        Binding("left", "pan(-8)", "Left", show=False),
-        Binding("right", "pan(8)", "Right", show=False),
+        Binding("left", "pan_by(-8)", "Left", show=False),
+        Binding("right", "pan_by(8)", "Right", show=False),
     ]
 
     FOLD_ROWS = 12
     folded: reactive[bool] = reactive(True, layout=True)
+    wrap: reactive[bool] = reactive(True, layout=True)
 
     def __init__(self, buffer: OutputBuffer | None = None, *, id: str | None = None, classes: str | None = None):
         super().__init__(id=id, classes=classes)
         self.buffer = buffer if buffer is not None else OutputBuffer()
-        self._top: int | None = None  # first line of the folded window; None: follow the end
+        self._top: Position | None = None  # first row of the folded window; None: follow the end
         self._pan = 0
         self._rows = 0  # rows last laid out
+        self._width = 0  # the content width last laid out (rows depend on it)
         self._kind_styles: dict[str, Style] = {}
+        self._index: tuple[tuple, list[int] | None, int] = ((), None, 0)
+        self._window: tuple[tuple, list[Position]] = ((), [])
 
-    # -- what is shown -------------------------------------------------------------
+    # -- rows ------------------------------------------------------------------------
+
+    @property
+    def wrap_width(self) -> int:
+        """The width the rows are wrapped to."""
+        return self.size.width or self._width or 80
+
+    def _wraps(self, line: str | StyledLine) -> bool:
+        return self.wrap or (not isinstance(line, str) and line.kind in WRAP_ALWAYS)
+
+    def _starts(self, line: str | StyledLine, width: int) -> tuple[int, ...]:
+        """Where each row of ``line`` starts (one row when it fits or pans)."""
+        if isinstance(line, str):
+            if not self.wrap or (len(line) <= width and line.isascii()):
+                return (0,)
+            return row_starts(line, width)
+        if not self._wraps(line):
+            return (0,)
+        return row_starts(line.text, width)
+
+    def _line_index(self) -> tuple[list[int] | None, int]:
+        """(the first row of each shown line, or None when each takes one row; the row count)."""
+        width = self.wrap_width
+        key = (self.buffer.version, width, self.wrap)
+        if self._index[0] == key:
+            return self._index[1], self._index[2]
+        starts: list[int] | None = None
+        total = len(self.buffer)
+        if self.buffer.widest > width:  # else no line wraps
+            starts, total = [], 0
+            for line in self.buffer.shown_lines():
+                starts.append(total)
+                total += len(self._starts(line, width))
+            if total == len(starts):
+                starts = None
+        self._index = (key, starts, total)
+        return starts, total
+
+    def _row_total(self) -> int:
+        return self._line_index()[1]
+
+    def _locate(self, row: int) -> Position:
+        starts, _total = self._line_index()
+        if starts is None:
+            return row, 0
+        line = bisect_right(starts, row) - 1
+        return line, row - starts[line]
 
     @property
     def is_foldable(self) -> bool:
-        return len(self.buffer) > self.FOLD_ROWS
-
-    def _window(self) -> tuple[int, int, int]:
-        """(first line shown, lines shown, hidden lines above) for the current state."""
         count = len(self.buffer)
-        if not self.folded or count <= self.FOLD_ROWS:
-            return 0, count, 0
+        if count > self.FOLD_ROWS:
+            return True
+        return count > 0 and self._row_total() > self.FOLD_ROWS
+
+    @property
+    def has_wide_lines(self) -> bool:
+        """Some printed (stdout) line is wider than the view: it may wrap or pan."""
+        return self.buffer.widest_stdout > self.wrap_width
+
+    # -- the folded window -------------------------------------------------------------
+
+    def _rows_in(self, index: int) -> int:
+        return len(self._starts(self.buffer.line(index), self.wrap_width))
+
+    def _end_position(self, rows: int) -> Position:
+        """Where a window of ``rows`` rows that shows the last row starts."""
+        index = len(self.buffer) - 1
+        while index >= 0:
+            count = self._rows_in(index)
+            if count >= rows:
+                return index, count - rows
+            rows -= count
+            index -= 1
+        return 0, 0
+
+    def _step(self, position: Position, delta: int) -> Position:
+        """``delta`` rows down (up when negative) from ``position``, stopping at the ends."""
+        line, part = position
+        while delta > 0 and line < len(self.buffer):
+            if part + 1 < self._rows_in(line):
+                part += 1
+            elif line + 1 < len(self.buffer):
+                line, part = line + 1, 0
+            else:
+                break
+            delta -= 1
+        while delta < 0 and (line, part) > (0, 0):
+            if part:
+                part -= 1
+            else:
+                line -= 1
+                part = self._rows_in(line) - 1
+            delta += 1
+        return line, part
+
+    def _window_rows(self) -> list[Position]:
+        """The rows the folded window shows, top to bottom."""
         shown = self.FOLD_ROWS - 1  # one row tells what is hidden
-        last_top = count - shown
-        top = last_top if self._top is None else max(0, min(self._top, last_top))
-        return top, shown, top
+        key = (self.buffer.version, self.wrap_width, self.wrap, self._top)
+        if self._window[0] == key:
+            return self._window[1]
+        last_top = self._end_position(shown)
+        line, part = last_top if self._top is None else min(self._top, last_top)
+        rows: list[Position] = []
+        while len(rows) < shown and line < len(self.buffer):
+            count = self._rows_in(line)
+            rows.extend((line, p) for p in range(part, min(count, part + shown - len(rows))))
+            line, part = line + 1, 0
+        self._window = (key, rows)
+        return rows
+
+    @property
+    def _showing_window(self) -> bool:
+        return self.folded and self.is_foldable
 
     def row_count(self) -> int:
-        count = len(self.buffer)
-        if self.folded and count > self.FOLD_ROWS:
-            return self.FOLD_ROWS
-        return count
+        return self.FOLD_ROWS if self._showing_window else self._row_total()
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        self._width = width
         return self.row_count()
 
     def get_content_width(self, container: Size, viewport: Size) -> int:
@@ -107,16 +226,20 @@ class OutputView(Widget, can_focus=False):
 
     def hidden_summary(self) -> str:
         """The fold row's text, e.g. ``⋯ 99,989 lines above · o unfolds``."""
-        top, shown, _ = self._window()
-        above = self.buffer.lines_before(top)
-        below = self.buffer.total_lines - self.buffer.lines_before(top + shown)
+        rows = self._window_rows()
+        if not rows:
+            return ""
+        first, last = rows[0][0], rows[-1][0]
+        above = self.buffer.lines_before(first)
+        below = self.buffer.total_lines - self.buffer.lines_before(last + 1)
         parts = []
         if above:
             parts.append(f"{above:,} line{'s' * (above != 1)} above")
         if below:
             parts.append(f"{below:,} below")
-        if not parts:
-            return ""
+        if not parts:  # one long line, partly shown
+            hidden = rows[0][1] + self._rows_in(last) - 1 - rows[-1][1]
+            parts.append(f"{hidden:,} wrapped row{'s' * (hidden != 1)}")
         dropped = f" ({self.buffer.dropped:,} not kept)" if self.buffer.dropped else ""
         return "⋯ " + ", ".join(parts) + dropped + " · o unfolds"
 
@@ -124,14 +247,21 @@ class OutputView(Widget, can_focus=False):
 
     def buffer_changed(self) -> None:
         """Call after writing to the buffer: redraws, and re-lays out when the height changes."""
-        # A tab stop only where there is something to do (fold, scroll, pan long lines).
-        self.can_focus = self.is_foldable or not self.folded
+        self._update_focusable()
         rows = self.row_count()
         if rows != self._rows:
             self._rows = rows
             self.refresh(layout=True)
         else:
             self.refresh()
+
+    def _update_focusable(self) -> None:
+        # A tab stop only where there is something to do (fold, scroll, wrap or pan).
+        self.can_focus = self.is_foldable or not self.folded or self.has_wide_lines
+
+    def on_resize(self) -> None:
+        self._update_focusable()
+        self._rows = self.row_count()
 
     def reset(self, redraw: bool = True) -> None:
         """Empty the view (``redraw=False``: the caller writes again at once)."""
@@ -146,37 +276,68 @@ class OutputView(Widget, can_focus=False):
         self._kind_styles.clear()
         super().notify_style_update()
 
+    def watch_wrap(self) -> None:
+        self._pan = 0
+        self._top = None
+        self.buffer_changed()
+        self.refresh_bindings()
+
+    def watch_folded(self) -> None:
+        self.refresh_bindings()
+
     # -- keys ----------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Scrolling keys belong to the page unless there is a folded window to move.
-        if action in ("scroll_lines", "scroll_home_of_output", "follow"):
-            return self.folded and self.is_foldable
-        if action == "toggle_fold":
-            return self.is_foldable
+        if action in ("scroll_rows", "scroll_home_of_output", "follow"):
+            return self._showing_window
+        if action == "unfold":
+            return self._showing_window
+        if action == "fold":
+            return not self.folded and self.is_foldable
+        if action == "pan":
+            return self.wrap and self.has_wide_lines
+        if action == "wrap":
+            return not self.wrap
+        if action == "pan_by":
+            return not self.wrap
         return True
 
-    def action_toggle_fold(self) -> None:
-        self.folded = not self.folded
+    def action_unfold(self) -> None:
+        self.folded = False
         self._top = None
         self.buffer_changed()
 
-    def action_scroll_lines(self, delta: int) -> None:
-        top, shown, _ = self._window()
-        last_top = len(self.buffer) - shown
-        new_top = max(0, min(top + delta, last_top))
-        self._top = None if new_top >= last_top else new_top
+    def action_fold(self) -> None:
+        self.folded = True
+        self._top = None
+        self.buffer_changed()
+
+    def action_pan(self) -> None:
+        """Printed lines pan (for wide tables); errors and notes still wrap."""
+        self.wrap = False
+
+    def action_wrap(self) -> None:
+        self.wrap = True
+
+    def action_scroll_rows(self, delta: int) -> None:
+        rows = self._window_rows()
+        if not rows:
+            return
+        last_top = self._end_position(self.FOLD_ROWS - 1)
+        top = self._step(rows[0], delta)
+        self._top = None if top >= last_top else top
         self.refresh()
 
     def action_scroll_home_of_output(self) -> None:
-        self._top = 0
+        self._top = (0, 0)
         self.refresh()
 
     def action_follow(self) -> None:
         self._top = None
         self.refresh()
 
-    def action_pan(self, delta: int) -> None:
+    def action_pan_by(self, delta: int) -> None:
         self._pan = max(0, self._pan + delta)
         self.refresh()
 
@@ -190,37 +351,70 @@ class OutputView(Widget, can_focus=False):
         return style
 
     def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width or self.size.width
+        width = self.wrap_width
         base = self.rich_style
-        top, shown, hidden_above = self._window()
-        if self.folded and self.is_foldable:
+        if self._showing_window:
             if y == 0:
                 return Strip([Segment(self.hidden_summary(), self._style_of("fold"))]).crop_extend(0, width, base)
-            y -= 1
-        if y >= shown:
-            return Strip.blank(width, base)
+            rows = self._window_rows()
+            if y - 1 >= len(rows):
+                return Strip.blank(width, base)
+            index, part = rows[y - 1]
+        else:
+            if y >= self._row_total():
+                return Strip.blank(width, base)
+            index, part = self._locate(y)
         try:
-            line = self.buffer.line(top + y)
+            line = self.buffer.line(index)
         except IndexError:
             return Strip.blank(width, base)
-        return self._render_text_line(line, width, base)
+        return self._render_row(line, part, width, base)
 
-    def _render_text_line(self, line: str | StyledLine, width: int, base: Style) -> Strip:
-        pan = self._pan
+    def _render_row(self, line: str | StyledLine, part: int, width: int, base: Style) -> Strip:
+        if isinstance(line, str) and line.isascii() and (len(line) <= width or not self.wrap):
+            pan = 0 if self.wrap else self._pan
+            text = line[pan:pan + width]
+            strip = Strip([Segment(text, base)], len(text)).extend_cell_length(width, base)
+            return strip if self.wrap else self._pan_marks(strip, len(line), width, base)
+        if not self._wraps(line):
+            strip = Strip(self._segments(line, 0, len(plain(line)), base))
+            return self._pan_marks(strip.crop_extend(self._pan, self._pan + width, base),
+                                   strip.cell_length, width, base)
+        starts = self._starts(line, width)
+        if part >= len(starts):
+            return Strip.blank(width, base)
+        end = starts[part + 1] if part + 1 < len(starts) else len(plain(line))
+        segments = self._segments(line, starts[part], end, base)
+        if part:
+            segments.insert(0, Segment(continuation_prefix(plain(line), width), base + self._style_of("mark")))
+        return Strip(segments).crop_extend(0, width, base)
+
+    def _pan_marks(self, strip: Strip, cells: int, width: int, base: Style) -> Strip:
+        """A panned row: ``‹`` where text is hidden to the left, ``›`` to the right."""
+        left, right = self._pan > 0 and cells > 0, cells > self._pan + width
+        if not (left or right) or width < 3:
+            return strip
+        mark = base + self._style_of("mark")
+        segments = list(strip.crop(1 if left else 0, width - 1 if right else width))
+        return Strip([Segment("‹", mark)] * left + segments + [Segment("›", mark)] * right)
+
+    def _segments(self, line: str | StyledLine, start: int, end: int, base: Style) -> list[Segment]:
+        """The characters ``start:end`` of ``line``, styled."""
         if isinstance(line, str):
-            if line.isascii():
-                text = line[pan:pan + width]
-                return Strip([Segment(text, base)], len(text)).extend_cell_length(width, base)
-            segments = [Segment(line, base)]
-        else:
-            kind_style = base + self._style_of(line.kind) if line.kind != "stdout" else base
-            segments = []
-            pos = 0
-            for span in line.spans:
-                if span.start > pos:
-                    segments.append(Segment(line.text[pos:span.start], kind_style))
-                segments.append(Segment(line.text[span.start:span.end], kind_style + sgr_style(span.sgr)))
-                pos = span.end
-            if pos < len(line.text):
-                segments.append(Segment(line.text[pos:], kind_style))
-        return Strip(segments).crop_extend(pan, pan + width, base)
+            return [Segment(line[start:end], base)]
+        kind_style = base + self._style_of(line.kind) if line.kind != "stdout" else base
+        text = line.text
+        segments = []
+        pos = start
+        for span in line.spans:
+            if span.end <= pos or span.start >= end:
+                continue
+            if span.start > pos:
+                segments.append(Segment(text[pos:span.start], kind_style))
+                pos = span.start
+            stop = min(span.end, end)
+            segments.append(Segment(text[pos:stop], kind_style + sgr_style(span.sgr)))
+            pos = stop
+        if pos < end:
+            segments.append(Segment(text[pos:end], kind_style))
+        return segments
