@@ -1,0 +1,79 @@
+"""The lesson footer at 80 columns: the most important keys first, and only whole labels."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets._footer import FooterKey
+
+from tutor.ui.widgets.key_footer import KeyFooter
+
+from screen_text import screen_text
+from test_lesson_keys import cells, run_cell, settle
+
+FIRST = ["f5 Run", "f6 Run+next", "f7 Stop", "^↓ Next step", "f1 Help"]
+
+
+def footer_labels(app) -> list[str]:
+    return [f"{key.key_display} {key.description}" for key in app.screen.query_one(KeyFooter).query(FooterKey)]
+
+
+def assert_whole(app) -> None:
+    """Every key shown lies inside the screen, and the footer row reads each label whole."""
+    width = app.size.width
+    keys = list(app.screen.query_one(KeyFooter).query(FooterKey))
+    assert keys
+    for key in keys:
+        assert key.region.right <= width, f"{key.key_display} {key.description} is cut"
+    row = screen_text(app).splitlines()[-1]
+    for label in footer_labels(app):
+        assert label in row.replace("  ", " "), (label, row)
+
+
+@pytest.mark.parametrize("width", [80, 64])
+async def test_the_first_keys_come_first_and_every_label_is_whole(make_app, width):
+    app, _ = make_app("basics")
+    async with app.run_test(size=(width, 24)) as pilot:
+        await settle(pilot, app)
+        assert app.focused is cells(app)[0].editor
+        labels = footer_labels(app)
+        assert labels[:5] == FIRST
+        assert_whole(app)
+
+
+async def test_an_exercise_adds_its_keys_after_the_first_ones(make_app):
+    app, _ = make_app("basics")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        cells(app)[3].editor.focus()
+        await pilot.pause()
+        await pilot.pause()
+        assert footer_labels(app)[:7] == FIRST + ["f3 Hint", "f10 Solution"]
+        assert_whole(app)
+
+
+async def test_a_focused_wide_output_offers_w_and_the_footer_follows_a_resize(make_app):
+    app, _ = make_app("errors")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        table = cells(app)[5]
+        await run_cell(pilot, app, table)
+        table.output.focus()
+        await pilot.pause()
+        await pilot.pause()
+        assert "w Pan" in footer_labels(app)
+        assert_whole(app)
+        await pilot.press("w")
+        await pilot.pause()
+        await pilot.pause()
+        assert "w Wrap" in footer_labels(app)
+        await pilot.resize_terminal(120, 30)
+        await pilot.pause()
+        await pilot.pause()
+        wide = footer_labels(app)
+        assert "f8 Restart" in wide and "^p palette" in wide  # room for the last ones now
+        assert_whole(app)
+        await pilot.resize_terminal(50, 20)
+        await pilot.pause()
+        await pilot.pause()
+        assert len(footer_labels(app)) < len(wide)
+        assert_whole(app)
