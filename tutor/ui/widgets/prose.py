@@ -3,7 +3,8 @@
 One widget per prose block, rendered by Rich's Markdown: Textual's Markdown widget
 builds a widget for every paragraph and list item, which made a long lesson (some
 6,000 widgets) take seconds to open. Links show their address after the text, since
-a terminal over SSH has no browser to open them in.
+a terminal over SSH has no browser to open them in; Ctrl+L lists a step's links to open
+or copy (``tutor.ui.screens.links``).
 """
 
 from __future__ import annotations
