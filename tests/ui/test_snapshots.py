@@ -98,3 +98,52 @@ def test_error(snap_compare, make_app, size):
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=_running(3, then=show_it))
+
+
+def _scrolled_to(cell_number: int):
+    async def scroll(pilot):
+        cell = cells(pilot.app)[cell_number - 1]
+        pilot.app.screen.query_one("#page").scroll_to_widget(cell, top=True, animate=False)
+        await pilot.pause()
+    return scroll
+
+
+def test_long_errors_read_in_full_at_80x24(snap_compare, make_app):
+    """Lesson 02's shape error and lesson 00's ``.item()`` error, every word on screen."""
+    app, _ = make_app("errors")
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_running(4, 5, then=_scrolled_to(4)))
+
+
+def test_long_error_beside_the_contents_at_100x30(snap_compare, make_app):
+    """At 100 columns the contents take a side column: the error still reads in full."""
+    app, _ = make_app("errors")
+    assert snap_compare(app, terminal_size=(100, 30), run_before=_running(4, 5, then=_scrolled_to(4)))
+
+
+def test_a_wide_table_pans_after_w(snap_compare, make_app):
+    """Wrapped by default; ``w`` on the focused output pans it (the footer says so)."""
+    app, _ = make_app("errors")
+
+    async def pan(pilot):
+        await _scrolled_to(6)(pilot)
+        table = cells(pilot.app)[5]
+        table.output.focus()
+        await pilot.press("w", "right", "right")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_running(6, then=pan))
+
+
+def test_links_of_a_step(snap_compare, make_app, monkeypatch):
+    from tutor.ui.screens import links
+
+    monkeypatch.setattr(links, "browser_here", lambda: False)  # as over SSH, whatever this machine has
+    app, _ = make_app("errors")
+
+    async def links(pilot):
+        pilot.app.screen.go_to_step("further-reading")
+        await settle(pilot, pilot.app)
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_running(then=links))

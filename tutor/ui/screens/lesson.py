@@ -19,8 +19,9 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.events import DescendantFocus
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static, TextArea
+from textual.widgets import Static, TextArea
 
+from tutor.lessons.links import step_links
 from tutor.lessons.model import CodeCell, Exercise, Lesson, Prose as ProseBlock, Quiz, Step
 from tutor.sandbox.events import CellFailed, CellFinished, CellStarted
 from tutor.ui import keys
@@ -29,6 +30,7 @@ from tutor.ui.session import SandboxSession
 from tutor.ui.widgets.cell import CodeCellView, RunnableCell
 from tutor.ui.widgets.editor import CodeEditor
 from tutor.ui.widgets.exercise import ExerciseView
+from tutor.ui.widgets.key_footer import KeyFooter
 from tutor.ui.widgets.prose import Prose
 from tutor.ui.widgets.quiz import QuizView
 from tutor.ui.widgets.status_line import StatusLine
@@ -107,9 +109,10 @@ class LessonScreen(Screen):
         Binding(keys.RESTART, "restart", "Restart", priority=True),
         Binding(keys.RESET, "reset", "Reset", priority=True),
         Binding(keys.RUN_ABOVE, "run_above", "Run above", show=False, priority=True),
-        Binding(keys.CONTENTS, "toggle_toc", "Contents", show=False, priority=True),
-        Binding(keys.NEXT_STEP, "step(1)", "Next step", show=False),
+        Binding(keys.CONTENTS, "toggle_toc", "Contents", priority=True),
+        Binding(keys.NEXT_STEP, "step(1)", "Next step"),
         Binding(keys.PREV_STEP, "step(-1)", "Previous step", show=False),
+        Binding(keys.LINKS, "links", "Links", priority=True),
         Binding(keys.HELP, "app.help", "Help"),
         Binding(keys.BACK, "back", "Lessons", show=False),
     ]
@@ -151,6 +154,7 @@ class LessonScreen(Screen):
         self._unsaved: dict[str, tuple[str, str]] = {}  # cell id -> (code, the lesson's code)
         self._save_timer = None
         self._toc_pinned: bool | None = None  # None: by width
+        self._links: dict[str, list] = {}  # step id -> its links, parsed when first asked
 
     # -- layout -------------------------------------------------------------------------
 
@@ -166,7 +170,7 @@ class LessonScreen(Screen):
                 for index, step in enumerate(lesson.steps):
                     yield StepView(step, index + 1, lambda step=step: self._step_widgets(step), filled=index == 0)
         yield StatusLine()
-        yield Footer()
+        yield KeyFooter(first=keys.FOOTER_FIRST, last=keys.FOOTER_LAST)
 
     def _step_widgets(self, step: Step) -> list:
         cells = iter(self._step_cells.get(step.id, ()))
@@ -296,6 +300,7 @@ class LessonScreen(Screen):
         self.store.set_position(self.lesson.id, step_id)
         self.query_one(StepList).mark(current=step_id)
         self._refresh_done_marks()
+        self.refresh_bindings()  # Links (Ctrl+L) is offered when this step has some
 
     def _done_steps(self) -> set[str]:
         """Steps seen whose cells ran, exercises passed and quizzes were answered."""
@@ -367,6 +372,19 @@ class LessonScreen(Screen):
 
     def action_back(self) -> None:
         self.app.action_go_home()
+
+    def _step_links(self) -> list:
+        links = self._links.get(self.current_step or "")
+        if links is None:
+            step = next((s for s in self.lesson.steps if s.id == self.current_step), None)
+            links = self._links[self.current_step or ""] = step_links(self.lesson, step) if step else []
+        return links
+
+    def action_links(self) -> None:
+        from tutor.ui.screens.links import LinksScreen
+
+        step = next(s for s in self.lesson.steps if s.id == self.current_step)
+        self.app.push_screen(LinksScreen(step.title, self._step_links()))
 
     # -- edited code ------------------------------------------------------------------------
 
@@ -582,6 +600,8 @@ class LessonScreen(Screen):
     def check_action(self, action: str, parameters) -> bool | None:
         if action == "interrupt_running":
             return self._active is not None  # otherwise ctrl+c copies, as everywhere
+        if action == "links":
+            return bool(self._step_links())
         return True
 
     def action_interrupt_running(self) -> None:
