@@ -1,0 +1,189 @@
+"""The link: greeting, bounded frames, heartbeat; hostile bytes end the link with a
+message and never crash or allocate without bound."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import struct
+
+import pytest
+
+from tutor.sessions.link import (
+    FRAME, LINK_VERSION, MAX_BLOB, MAX_HEADER, MAX_PREAMBLE, Channel, Frame, FrameDecoder, Greeting, Link,
+    LinkClosed, LinkError, encode, greeting, parse_greeting, version_mismatch,
+)
+
+
+def test_frames_round_trip_split_anywhere():
+    data = (encode(Channel.EVENT, {"t": "ev", "n": 1}, b"\x00\x01blob") + encode(Channel.REQUEST, {"t": "x"})
+            + encode(Channel.SESSION, {"t": "é ☃"}))
+    for cut in range(len(data) + 1):
+        decoder = FrameDecoder()
+        frames = decoder.feed(data[:cut]) + decoder.feed(data[cut:])
+        assert frames == [Frame(Channel.EVENT, {"t": "ev", "n": 1}, b"\x00\x01blob"),
+                          Frame(Channel.REQUEST, {"t": "x"}), Frame(Channel.SESSION, {"t": "é ☃"})]
+        assert decoder.pending == 0
+
+
+@pytest.mark.parametrize("bad, why", [
+    (FRAME.pack(9, 2, 0) + b"{}", "unknown channel"),
+    (FRAME.pack(1, MAX_HEADER + 1, 0), "impossible size"),
+    (FRAME.pack(1, 10, MAX_BLOB + 1), "impossible size"),
+    (FRAME.pack(1, 0, 0), "impossible size"),
+    (FRAME.pack(1, 4, 0) + b"{x: ", "not JSON"),
+    (FRAME.pack(1, 2, 0) + b"\xff\xfe", "not JSON"),
+    (FRAME.pack(1, 2, 0) + b"[]", "not a message"),
+    (FRAME.pack(1, 8, 0) + b'{"t": 1}', "not a message"),
+])
+def test_malformed_frames_are_refused_with_a_reason(bad, why):
+    with pytest.raises(LinkError, match=why):
+        FrameDecoder().feed(bad)
+
+
+def test_deeply_nested_json_is_refused_not_a_crash():
+    header = b'{"t":"x","a":' + b"[" * 200_000 + b"]" * 200_000 + b"}"
+    with pytest.raises(LinkError):
+        FrameDecoder().feed(FRAME.pack(1, len(header), 0) + header)
+
+
+def test_a_huge_announced_frame_is_refused_before_anything_is_kept():
+    decoder = FrameDecoder()
+    with pytest.raises(LinkError):
+        decoder.feed(struct.pack("!BII", 2, 0xFFFFFFFF, 0xFFFFFFFF))
+    # a frame within bounds is only kept up to what arrived
+    decoder = FrameDecoder()
+    decoder.feed(FRAME.pack(2, 1000, 0) + b"{" * 10)
+    assert decoder.pending == FRAME.size + 10
+
+
+def test_greeting_names_version_tutor_and_role():
+    parsed = parse_greeting(greeting("host"))
+    assert parsed.version == LINK_VERSION and parsed.role == "host" and parsed.tutor
+    with pytest.raises(LinkError):
+        parse_greeting(b"SSH-2.0-OpenSSH_9.2\n")
+    with pytest.raises(LinkError):
+        parse_greeting(b"tutor-link x y z\n")
+
+
+def test_version_mismatch_says_which_versions_and_what_to_upgrade():
+    newer = version_mismatch("gpu-box", Greeting(LINK_VERSION + 1, "9.9.9", "host"))
+    assert "9.9.9" in newer and f"link protocol {LINK_VERSION + 1}" in newer and "upgrade tutor here" in newer
+    older = version_mismatch("gpu-box", Greeting(0, "0.0.1", "host"))
+    assert "upgrade tutor on gpu-box" in older and "pip install -U" in older
+
+
+async def pair(**kwargs) -> tuple[Link, Link]:
+    """Two links over a socketpair, handshaken."""
+    a, b = socket.socketpair()
+    ra, wa = await asyncio.open_connection(sock=a)
+    rb, wb = await asyncio.open_connection(sock=b)
+    left = Link(ra, wa, role="app", peer="the host", **kwargs)
+    right = Link(rb, wb, role="host", peer="the app", **kwargs)
+    await asyncio.gather(left.handshake(), right.handshake())
+    return left, right
+
+
+async def test_frames_flow_both_ways_and_pings_stay_inside():
+    left, right = await pair(interval=0.05, timeout=2)
+    await asyncio.sleep(0.2)  # several pings each way
+    left.send(Channel.REQUEST, {"t": "execute", "code": "1"})
+    right.send(Channel.EVENT, {"t": "ev"}, b"xyz")
+    assert (await right.receive()) == Frame(Channel.REQUEST, {"t": "execute", "code": "1"})
+    assert (await left.receive()) == Frame(Channel.EVENT, {"t": "ev"}, b"xyz")
+    left.close("done", goodbye="see you")
+    with pytest.raises(LinkClosed, match="see you"):
+        await right.receive()
+
+
+async def test_silence_is_noticed_within_the_timeout():
+    """A half-open link: the peer's socket stays open but nothing arrives."""
+    a, b = socket.socketpair()
+    ra, wa = await asyncio.open_connection(sock=a)
+    link = Link(ra, wa, role="app", peer="gpu-box", interval=0.1, timeout=0.6)
+    b.sendall(greeting("host"))  # the far end greets, then goes silent for ever
+    await link.handshake()
+    started = asyncio.get_running_loop().time()
+    with pytest.raises(LinkClosed, match="no word from gpu-box for 0.6 s"):
+        await link.receive()
+    assert asyncio.get_running_loop().time() - started < 2.0
+    b.close()
+
+
+async def test_corrupt_bytes_end_the_link_with_a_message():
+    a, b = socket.socketpair()
+    ra, wa = await asyncio.open_connection(sock=a)
+    link = Link(ra, wa, role="app", peer="gpu-box", timeout=5)
+    b.sendall(greeting("host") + encode(Channel.EVENT, {"t": "ev"}) + b"\x07garbage that is no frame at all")
+    await link.handshake()
+    assert (await link.receive()).message == {"t": "ev"}
+    with pytest.raises(LinkClosed, match="gpu-box sent an unreadable frame"):
+        await link.receive()
+    b.close()
+
+
+async def test_peer_of_another_version_is_refused_with_both_versions():
+    a, b = socket.socketpair()
+    ra, wa = await asyncio.open_connection(sock=a)
+    link = Link(ra, wa, role="app", peer="gpu-box", timeout=5)
+    b.sendall(greeting("host", version=LINK_VERSION + 1))
+    with pytest.raises(LinkClosed, match=f"link protocol {LINK_VERSION + 1}"):
+        await link.handshake()
+    b.close()
+
+
+async def test_login_noise_before_the_greeting_is_skipped_only_when_allowed():
+    for allowed in (True, False):
+        a, b = socket.socketpair()
+        ra, wa = await asyncio.open_connection(sock=a)
+        link = Link(ra, wa, role="app", peer="gpu-box", timeout=5)
+        b.sendall(b"Welcome to gpu-box!\nconda: base activated\n" + greeting("host"))
+        if allowed:
+            await link.handshake(preamble=True)
+            assert "Welcome to gpu-box" in link.preamble
+        else:
+            with pytest.raises(LinkClosed, match="not a tutor session"):
+                await link.handshake()
+        b.close()
+
+
+async def test_endless_noise_without_a_greeting_is_bounded():
+    a, b = socket.socketpair()
+    ra, wa = await asyncio.open_connection(sock=a)
+    link = Link(ra, wa, role="app", peer="gpu-box", timeout=5)
+    noise = (b"x" * 99 + b"\n") * (MAX_PREAMBLE // 100 + 10)
+
+    async def spew():
+        loop = asyncio.get_running_loop()
+        await loop.sock_sendall(b, noise)
+
+    b.setblocking(False)
+    task = asyncio.get_running_loop().create_task(spew())
+    with pytest.raises(LinkClosed, match="no tutor greeting in the first 64 KiB"):
+        await link.handshake(preamble=True)
+    task.cancel()
+    b.close()
+
+
+async def test_an_end_before_the_greeting_keeps_what_was_printed():
+    a, b = socket.socketpair()
+    ra, wa = await asyncio.open_connection(sock=a)
+    link = Link(ra, wa, role="app", peer="gpu-box", timeout=5)
+    b.sendall(b"/usr/bin/python3: No module named tutor\n")
+    b.shutdown(socket.SHUT_WR)
+    with pytest.raises(LinkClosed) as caught:
+        await link.handshake(preamble=True)
+    assert "No module named tutor" in caught.value.output
+
+
+async def test_a_consumer_that_falls_behind_is_not_taken_for_silence():
+    left, right = await pair(interval=0.05, timeout=0.5)
+    for n in range(20_000):  # more than the read-ahead: the reader pauses
+        right.send(Channel.EVENT, {"t": "ev", "n": n})
+    await asyncio.sleep(1.0)  # longer than the timeout, while we do not read
+    got = [(await left.receive()).message["n"] for _ in range(20_000)]
+    assert got == list(range(20_000))
+    assert not left.closed and not right.closed
+    left.close("done")
+    right.close("done")
