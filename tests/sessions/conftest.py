@@ -109,7 +109,7 @@ async def make_remote(far_home):
 @pytest.fixture
 def sshd(tmp_path_factory, far_home):
     """A real sshd on 127.0.0.1 (skipped, with the reason, where it cannot run)."""
-    import sshd as harness
+    import sshd_harness as harness
 
     why = harness.missing()
     if why:

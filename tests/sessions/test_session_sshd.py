@@ -1,4 +1,4 @@
-"""End to end through a real OpenSSH server on 127.0.0.1 (tests/sessions/sshd.py):
+"""End to end through a real OpenSSH server on 127.0.0.1 (tests/sessions/sshd_harness.py):
 connect, run a cell, kill the ssh client mid-training, reconnect, and see the missed
 output and the finished result."""
 
