@@ -23,6 +23,7 @@ COMMANDS = {
     "run": "run a lesson headless in the sandbox; exit 0 only if every cell and check passes",
     "progress": "scores per lesson; --reset, --export FILE, --import FILE",
     "review": "list the quizzes and exercises due for review",
+    "export": "write a lesson as a Jupyter notebook, with your code and outputs (-o FILE.ipynb)",
 }
 
 DESCRIPTION = """\

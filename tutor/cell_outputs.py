@@ -1,0 +1,202 @@
+"""The last outputs of each cell the learner ran, kept on disk for ``tutor export``.
+
+    recorder = OutputRecorder()
+    for event in run_events: recorder.add(event)      # sandbox events of one run
+    OutputStore.for_lesson(lesson_id).save(cell_id, recorder.outputs())
+    OutputStore.for_lesson(lesson_id).load_all()      # {cell id: [output, ...]}
+
+Outputs are notebook outputs already (nbformat v4 dicts: ``stream``, ``error``,
+``display_data`` with ``image/png`` or ``text/plain``), so the export copies them as
+they are. A cell keeps at most ``CELL_LIMIT`` characters: long output keeps its head
+and its tail, and pictures that do not fit are named instead.
+
+Kept under the tutor's home (``outputs/LESSON/CELL.json``, beside the progress file),
+not in the lesson's workspace: the workspace is the learner's to change (and lives on
+the remote machine with ``--remote``), while the export runs here. Pure: stdlib, plus
+Pillow for the pictures. Writing never raises; a file that cannot be read is skipped.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from pathlib import Path
+
+from tutor import config
+from tutor.progress import write_atomically
+from tutor.sandbox.events import (CellFailed, ImagesShown, MetricsLogged, OutputCapped, OutputStreamed,
+                                  PlotUpdated)
+from tutor.sandbox.textcharts import ChartBook
+
+CELL_LIMIT = 200 * 1024  # characters of output kept per cell
+TAIL = CELL_LIMIT // 4  # what is kept of the end once the limit is reached
+SCHEMA = 1
+
+
+class OutputRecorder:
+    """One run's events -> notebook outputs, within ``limit`` characters."""
+
+    def __init__(self, limit: int = CELL_LIMIT) -> None:
+        self.limit = limit
+        self._outputs: list[dict] = []
+        self._size = 0
+        self._tail: dict[str, str] = {}  # stream name -> its last characters, once full
+        self._beyond: dict[str, int] = {}  # stream name -> characters past the limit
+        self._charts = ChartBook()
+        self._images: dict[str | None, dict] = {}  # title -> its latest picture output
+        self.advice: list[str] = []
+
+    def add(self, event) -> None:
+        if isinstance(event, OutputStreamed):
+            self._stream(event.name, event.text)
+        elif isinstance(event, OutputCapped):
+            self._stream("stdout", f"\n… {event.dropped_lines} lines ({event.dropped_bytes} bytes) "
+                                   "were not kept by the tutor …\n")
+        elif isinstance(event, CellFailed):
+            self._outputs.append(_error(event))  # always kept (the worker already cut long messages)
+        elif isinstance(event, ImagesShown):
+            self._picture(event)
+        elif isinstance(event, (MetricsLogged, PlotUpdated)):
+            self._charts.add(event)
+
+    def outputs(self) -> list[dict]:
+        """The outputs so far, in order, with the charts and pictures at the end."""
+        outputs = [dict(o) for o in self._outputs]
+        for name, tail in self._tail.items():
+            dropped = self._beyond[name] - len(tail)
+            note = f"\n… {dropped} characters not kept …\n" if dropped else ""
+            outputs.append({"output_type": "stream", "name": name, "text": note + tail})
+        outputs.extend(self._images.values())
+        for chart in self._charts.render():
+            outputs.append(_text(chart))
+        outputs.extend(_text(f"advice: {line}") for line in self.advice)
+        return outputs
+
+    # -- within the limit -----------------------------------------------------------
+
+    def _stream(self, name: str, text: str) -> None:
+        room = self.limit - self._size
+        if room > 0 and not self._beyond:
+            kept, text = text[:room], text[room:]
+            self._size += len(kept)
+            last = self._outputs[-1] if self._outputs else None
+            if last is not None and last["output_type"] == "stream" and last["name"] == name:
+                last["text"] += kept
+            else:
+                self._outputs.append({"output_type": "stream", "name": name, "text": kept})
+        if text:  # past the limit: count it, and keep only the end
+            self._beyond[name] = self._beyond.get(name, 0) + len(text)
+            self._tail[name] = (self._tail.get(name, "") + text)[-TAIL:]
+
+    def _picture(self, shown: ImagesShown) -> None:
+        try:
+            png = _grid_png(shown)
+        except Exception:  # an odd picture must not lose the rest
+            png = None
+        description = _describe(shown)
+        if png is not None and self._size + len(png) * 4 // 3 <= self.limit:
+            self._images[shown.title] = {
+                "output_type": "display_data", "metadata": {},
+                "data": {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": description}}
+        else:
+            self._images[shown.title] = _text(description + " (too large to keep)" if png else description)
+
+
+def _text(text: str) -> dict:
+    return {"output_type": "display_data", "metadata": {}, "data": {"text/plain": text}}
+
+
+def _error(failure: CellFailed) -> dict:
+    lines = ["Traceback (most recent call last):"] if failure.frames else []
+    for frame in failure.frames:
+        lines.append(f'  File "{frame.filename}", line {frame.lineno}, in {frame.name}')
+        if frame.source:
+            lines.append(f"    {frame.source.strip()}")
+    lines.append(f"{failure.ename}: {failure.message}" if failure.message else failure.ename)
+    if failure.advice:
+        lines += ["", failure.advice]
+    return {"output_type": "error", "ename": failure.ename, "evalue": failure.message, "traceback": lines}
+
+
+def _describe(shown: ImagesShown) -> str:
+    labels = [i.label for i in shown.images if i.label]
+    title = f"{shown.title}: " if shown.title else ""
+    text = f"[{title}{len(shown.images)} image{'s' * (len(shown.images) != 1)}]"
+    return text + (" " + ", ".join(labels[:32]) if labels else "")
+
+
+def _grid_png(shown: ImagesShown) -> bytes | None:
+    """The pictures of one ``live.images`` call as one PNG grid, small ones blown up."""
+    from PIL import Image
+
+    pictures = [i for i in shown.images if i.width > 0 and i.height > 0]
+    if not pictures:
+        return None
+    width = max(i.width for i in pictures)
+    height = max(i.height for i in pictures)
+    scale = max(1, 64 // max(width, height))
+    cols = max(1, min(shown.ncols, len(pictures)))
+    rows = -(-len(pictures) // cols)
+    gap = 2
+    sheet = Image.new("RGB", (cols * (width * scale + gap) - gap, rows * (height * scale + gap) - gap), "white")
+    for n, picture in enumerate(pictures):
+        image = Image.frombytes(picture.mode, (picture.width, picture.height), picture.pixels).convert("RGB")
+        if scale > 1:
+            image = image.resize((picture.width * scale, picture.height * scale), Image.NEAREST)
+        row, col = divmod(n, cols)
+        sheet.paste(image, (col * (width * scale + gap), row * (height * scale + gap)))
+    buffer = io.BytesIO()
+    sheet.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
+class OutputStore:
+    """One lesson's kept outputs: a JSON file per cell."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    @classmethod
+    def for_lesson(cls, lesson_id: str) -> "OutputStore":
+        return cls(config.home_dir() / "outputs" / lesson_id)
+
+    def path(self, cell_id: str) -> Path:
+        return self.root / f"{cell_id}.json"
+
+    def save(self, cell_id: str, outputs: list[dict]) -> bool:
+        """Keep ``outputs`` as the cell's last; False when it could not be written."""
+        try:
+            write_atomically(self.path(cell_id), json.dumps({"schema": SCHEMA, "outputs": outputs}))
+            return True
+        except (OSError, ValueError):
+            return False
+
+    def load(self, cell_id: str) -> list[dict] | None:
+        try:
+            data = json.loads(self.path(cell_id).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        outputs = data.get("outputs") if isinstance(data, dict) and data.get("schema") == SCHEMA else None
+        if not isinstance(outputs, list) or not all(isinstance(o, dict) for o in outputs):
+            return None
+        return outputs
+
+    def load_all(self) -> dict[str, list[dict]]:
+        found = {}
+        try:
+            paths = sorted(self.root.glob("*.json"))
+        except OSError:
+            return found
+        for path in paths:
+            outputs = self.load(path.stem)
+            if outputs is not None:
+                found[path.stem] = outputs
+        return found
+
+    def clear(self) -> None:
+        for path in self.root.glob("*.json") if self.root.is_dir() else ():
+            try:
+                path.unlink()
+            except OSError:
+                pass
