@@ -12,6 +12,9 @@ Modes:
   garbage         on execute: writes bytes that are not a frame to the event pipe
   die_idle        ready, then exits with code 7 after FAKE_WORKER_DELAY seconds
   late_output     finishes each request, then sends output for it after 50 ms
+  hostile         puts HOSTILE (escape sequences, controls) in every text field of
+                  every frame it sends: ready info, output (split byte by byte), charts,
+                  images, the failure, thread names
 """
 
 from __future__ import annotations
@@ -21,10 +24,29 @@ import signal
 import sys
 import time
 
-from tutor.sandbox.protocol import ENV_WORKER_FDS, PROTOCOL_VERSION, FrameReader, FrameWriter, read_frames
+from tutor.sandbox.protocol import (ENV_WORKER_FDS, PROTOCOL_VERSION, FrameReader, FrameWriter, read_frames,
+                                    read_key)
 
 MODE = os.environ.get("FAKE_WORKER_MODE", "ok")
 DELAY = float(os.environ.get("FAKE_WORKER_DELAY", "1"))
+# Screen wipe, alternate screen, window title, clipboard write (OSC 52), DCS, C1 CSI and
+# OSC, a bell, a lone ESC, a lone surrogate and a carriage return.
+HOSTILE = ("A\x1b[2J\x1b[?1049h\x1b]0;pwned\x07\x1b]52;c;Y3VybCBldmlsIHwgc2g=\x07\x1bP+q544e\x1b\\"
+           "\x9b2J\x9d0;t\x9c\x07\x1b\ud800\rZ")
+
+
+def send_hostile(out: FrameWriter, request_id: int) -> None:
+    for byte in HOSTILE.encode("utf-8", "surrogatepass"):
+        out.send({"t": "out", "id": request_id, "name": "stdout"}, bytes([byte]))
+    out.send({"t": "metrics", "id": request_id, "points": [[1, {HOSTILE: 1.0}], [None, {"ok": 2.0}]]})
+    out.send({"t": "plot", "id": request_id, "kind": HOSTILE, "title": HOSTILE,
+              "series": [[HOSTILE, [0, 1], [1, 2]]]})
+    out.send({"t": "images", "id": request_id, "title": HOSTILE, "ncols": 2,
+              "images": [[1, 1, "L", HOSTILE], [1, 1, "RGB", HOSTILE]]}, b"\x00" + b"\x01\x02\x03")
+    out.send({"t": "failed", "id": request_id, "ename": HOSTILE, "message": HOSTILE,
+              "frames": [{"filename": HOSTILE, "lineno": 1, "name": HOSTILE, "source": HOSTILE}],
+              "advice": HOSTILE, "line": 1})
+    out.send({"t": "finished", "id": request_id, "status": "error", "duration": 0.0, "threads": [HOSTILE]})
 
 
 def main() -> int:
@@ -33,14 +55,18 @@ def main() -> int:
         sys.stderr.flush()
         return 3
     requests_fd, events_fd = (int(fd) for fd in os.environ[ENV_WORKER_FDS].split(","))
-    out = FrameWriter(events_fd)
+    out = FrameWriter(events_fd, key=read_key(requests_fd))
     if MODE == "slow_start":
         time.sleep(DELAY)
     out.send({"t": "hello", "protocol": 999 if MODE == "bad_protocol" else PROTOCOL_VERSION, "pid": os.getpid()})
     if MODE == "never_ready":
         time.sleep(3600)
-    out.send({"t": "ready", "info": {"pid": os.getpid(), "torch_version": None, "device": "cpu",
-                                     "device_name": "fake", "gpu_total": None}})
+    if MODE == "hostile":
+        out.send({"t": "ready", "info": {"pid": os.getpid(), "torch_version": HOSTILE, "device": HOSTILE,
+                                         "device_name": HOSTILE, "gpu_total": None, "note": HOSTILE}})
+    else:
+        out.send({"t": "ready", "info": {"pid": os.getpid(), "torch_version": None, "device": "cpu",
+                                         "device_name": "fake", "gpu_total": None}})
     if MODE == "die_idle":
         time.sleep(DELAY)
         return 7
@@ -57,6 +83,9 @@ def main() -> int:
             if MODE == "hang":
                 signal.signal(signal.SIGINT, signal.SIG_IGN)
                 time.sleep(3600)
+            if MODE == "hostile":
+                send_hostile(out, request_id)
+                continue
             if MODE == "garbage":
                 os.write(events_fd, b"\xff\xff\xff\xffnot a frame at all" * 4)
                 time.sleep(3600)

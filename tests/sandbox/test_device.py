@@ -52,14 +52,14 @@ def test_cuda_out_of_memory_gets_advice(monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", fake_torch(cuda=True, allocated=2**30))
     error_class = type("OutOfMemoryError", (RuntimeError,), {"__module__": "torch"})
     tip = advice.advice_for(error_class("CUDA out of memory. Tried to allocate 20.00 GiB"))
-    assert tip.startswith("The GPU ran out of memory (20.0 GB of 80.0 GB in use, 2.0 GB held by PyTorch)")
+    assert tip.startswith("The GPU ran out of memory (20.0 GiB of 80.0 GiB in use, 2.0 GiB held by PyTorch)")
     assert "smaller batch size" in tip and "torch.cuda.empty_cache()" in tip
 
 
 def test_cpu_out_of_memory_names_the_limit():
     tip = advice.advice_for(RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 9 GB"),
                             memory_limit=4 * 2**30)
-    assert "limit is 4.0 GB" in tip
+    assert "limit is 4.0 GiB" in tip
 
 
 def test_cpu_setting_hides_gpus_from_lesson_code():

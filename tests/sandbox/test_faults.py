@@ -194,7 +194,7 @@ async def test_memory_bomb_in_the_worker_is_a_memory_error(make_client):
     await run(client, "marker = 'kept'")
     cell = await run(client, "hog = []\nwhile True:\n    hog.append(bytearray(20 * 2**20))")
     assert cell.status == "error" and cell.failure.ename == "MemoryError"
-    assert "limit is 400 MB" in cell.failure.advice and "--memory-limit" in cell.failure.advice
+    assert "limit is 400 MiB" in cell.failure.advice and "--memory-limit" in cell.failure.advice
     await run(client, "del hog")
     await assert_state(client, kept=True)
 
@@ -216,7 +216,7 @@ async def test_memory_of_the_whole_tree_is_watched(make_client):
     """)
     cell = await run(client, code, label="bomb")
     assert cell.status == "killed" and cell.finished.state_lost
-    match = re.fullmatch(r"Stopped at ([\d.]+) ([MG])B \(limit 300 MB\): worker restarted, variables lost\.",
+    match = re.fullmatch(r"Stopped at ([\d.]+) ([MG])iB \(limit 300 MiB\): worker restarted, variables lost\.",
                          cell.reason)
     assert match, cell.reason
     assert float(match.group(1)) * (1024 if match.group(2) == "G" else 1) > 300

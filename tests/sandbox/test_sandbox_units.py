@@ -119,7 +119,7 @@ def test_crash_frames_from_faulthandler():
     (reasons.Exit(3, None, None), ("crashed", "Your code exited the worker (code 3)")),
     (reasons.Exit(None, signal.SIGKILL, None), ("killed", "Killed (SIGKILL: by the system, likely out of memory")),
     (reasons.Exit(None, signal.SIGKILL, "memory", figure=5 * 2**30 + 2**27),
-     ("killed", "Stopped at 5.1 GB (limit 4.0 GB)")),
+     ("killed", "Stopped at 5.1 GiB (limit 4.0 GiB)")),
     (None, ("crashed", "The worker's supervisor died unexpectedly")),
 ])
 def test_death_reasons(exit, expected):
@@ -136,8 +136,8 @@ def test_death_reason_names_the_place():
 # -- limits --------------------------------------------------------------------------------
 
 def test_format_size():
-    assert limits.format_size(4 * 2**30) == "4.0 GB"
-    assert limits.format_size(600 * 2**20) == "600 MB"
+    assert limits.format_size(4 * 2**30) == "4.0 GiB"
+    assert limits.format_size(600 * 2**20) == "600 MiB"
 
 
 def test_default_limit_is_three_quarters_of_ram(monkeypatch):

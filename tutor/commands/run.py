@@ -27,15 +27,22 @@ def add_arguments(parser) -> None:
 
 
 class Printer:
-    """Prints the run as it goes (sandbox and runner events)."""
+    """Prints the run as it goes (sandbox and runner events). Worker text arrives
+    sanitised (only SGR colours are left in output); with no terminal to colour, those
+    go too, so a log file holds no escape sequence at all."""
 
     def __init__(self, quiet: bool) -> None:
+        from tutor.sandbox.sanitize import strip_colours
+
         self.quiet = quiet
         self.at_line_start = True
+        self.plain = None if sys.stdout.isatty() else strip_colours
 
     def write(self, text: str) -> None:
         if not text:
             return
+        if self.plain is not None:
+            text = self.plain(text)
         sys.stdout.write(text)
         sys.stdout.flush()
         self.at_line_start = text.endswith("\n")

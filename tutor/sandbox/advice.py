@@ -22,7 +22,35 @@ def _gpu_memory() -> str:
         return ""
 
 
-def advice_for(err: BaseException, *, memory_limit: int | None = None) -> str | None:
+def _recursed_in_learner_code(frames: list[dict]) -> bool:
+    """Whether the learner's own frames repeat (a function of theirs calling itself)."""
+    seen = set()
+    for frame in frames:
+        where = (frame.get("filename"), frame.get("lineno"), frame.get("name"))
+        if where in seen:
+            return True
+        seen.add(where)
+    return False
+
+
+def _recursion(message: str, frames: list[dict] | None) -> str:
+    limit = sys.getrecursionlimit()
+    if frames is None or _recursed_in_learner_code(frames):
+        return ("A function kept calling itself: check that every recursive call gets closer to a "
+                "case that returns without recursing.")
+    if "repr" in message:
+        return (f"Printing a structure this deep (lists or dicts nested about {limit} levels or more) "
+                "exceeds Python's recursion limit: print a part of it, e.g. its first level, instead. "
+                "Your variables are kept.")
+    doing = message.partition(" while ")[2].strip() or "working through a structure nested this deep"
+    return (f"A structure nested this deep exceeds Python's recursion limit ({limit} levels) while "
+            f"{doing}: the recursion is inside Python or a library, not in a function of yours. "
+            "Flatten the structure, or handle its levels in a loop.")
+
+
+def advice_for(err: BaseException, *, memory_limit: int | None = None,
+               frames: list[dict] | None = None) -> str | None:
+    """Advice for ``err``; ``frames`` are the learner frames of its traceback."""
     name = type(err).__name__
     message = str(err)
     if name == "OutOfMemoryError" and "cuda" in (type(err).__module__ + message).lower():
@@ -42,8 +70,7 @@ def advice_for(err: BaseException, *, memory_limit: int | None = None) -> str | 
         return ("sys.exit() doesn't stop the tutor's worker: the rest of the cell was skipped and "
                 "your variables are kept. To stop a cell early, raise an exception.")
     if isinstance(err, RecursionError):
-        return ("A function kept calling itself: check that every recursive call gets closer to a "
-                "case that returns without recursing.")
+        return _recursion(message, frames)
     if isinstance(err, ModuleNotFoundError) and err.name:
         return (f"`{err.name}` is not installed in the Python that runs the tutor "
                 f"({sys.executable}); install it there with `{sys.executable} -m pip install {err.name}`.")

@@ -6,6 +6,10 @@ are block-buffered text streams on those fds; a flusher thread pushes their buff
 every 20 ms while a cell runs, and a pump thread reads the pipes, applies the per-cell
 cap and sends ``out`` frames of up to 64 KiB every 20 ms. Output while no cell runs
 (a background thread printing) is read and dropped.
+
+The pipes come from the nanny (``TUTOR_SANDBOX_CAPTURE``), which keeps its own copy of
+the read ends: what the worker printed just before it died (``os._exit``, a crash) is
+still in the pipe, and the nanny passes it on after the exit.
 """
 
 from __future__ import annotations
@@ -13,19 +17,48 @@ from __future__ import annotations
 import io
 import os
 import select
+import struct
 import sys
 import threading
 import time
 
+try:
+    import fcntl
+    import termios
+except ImportError:  # not POSIX: batches go out when their time is up
+    pass
+
 from tutor.sandbox.outputcap import CapLimits, OutputBudget
-from tutor.sandbox.protocol import FrameWriter, enlarge_pipe
+from tutor.sandbox.protocol import ENV_CAPTURE_FDS, FrameWriter, enlarge_pipe
 
 BATCH_BYTES = 64 << 10
 BATCH_SECONDS = 0.02
 IDLE_SECONDS = 0.25
 READ_SIZE = 1 << 20
 DRAIN_TIMEOUT = 10.0
+POLL_FULL = 0.005  # how often a gathering batch checks whether the pipes are full
 STREAMS = (("stdout", 1), ("stderr", 2))
+
+
+def waiting(fds: list[int]) -> int:
+    """Bytes waiting in these pipes (FIONREAD); a big number where that is not known."""
+    total = 0
+    for fd in fds:
+        try:
+            total += struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0]
+        except (OSError, NameError):
+            return 1 << 30
+    return total
+
+
+def pipes_from_environment() -> list[tuple[int, int]] | None:
+    """The (read, write) pipe pairs the nanny made for fds 1 and 2, if it did."""
+    value = os.environ.pop(ENV_CAPTURE_FDS, "")
+    try:
+        fds = [int(fd) for fd in value.split(",")]
+    except ValueError:
+        return None
+    return [(fds[0], fds[1]), (fds[2], fds[3])] if len(fds) == 4 else None
 
 
 def text_stream(fd: int) -> io.TextIOWrapper:
@@ -37,13 +70,16 @@ def text_stream(fd: int) -> io.TextIOWrapper:
 class OutputCapture:
     """Owns fds 1 and 2 for the worker's lifetime; ``begin``/``end`` bracket a cell."""
 
-    def __init__(self, channel: FrameWriter, limits: CapLimits | None = None) -> None:
+    def __init__(self, channel: FrameWriter, limits: CapLimits | None = None,
+                 pipes: list[tuple[int, int]] | None = None) -> None:
         self.channel = channel
         self.limits = limits or CapLimits()
         self.readers: dict[int, str] = {}
         self.keep: dict[int, int] = {}  # fd -> a spare copy of its pipe end, to restore it
-        for name, fd in STREAMS:
-            read_end, write_end = os.pipe()
+        for index, (name, fd) in enumerate(STREAMS):
+            read_end, write_end = pipes[index] if pipes else os.pipe()
+            for end in (read_end, write_end):
+                os.set_inheritable(end, False)
             enlarge_pipe(write_end)
             os.dup2(write_end, fd)
             self.keep[fd] = write_end  # stays open (non-inheritable)
@@ -56,7 +92,6 @@ class OutputCapture:
         self.budget: OutputBudget | None = None
         self._pending: list[tuple[str, list[bytes]]] = []
         self._pending_bytes = 0
-        self._pending_since = 0.0
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_w, False)
         self._drain_requested = False
@@ -86,13 +121,13 @@ class OutputCapture:
         self.budget = OutputBudget(self.limits)
         self._active.set()
 
-    def end(self) -> None:
+    def end(self, timeout: float = DRAIN_TIMEOUT) -> None:
         """Flush, send everything the cell wrote, then the cap summary and the tail."""
         self.flush_python()
         self._drained.clear()
         self._drain_requested = True
         self._wake()
-        self._drained.wait(DRAIN_TIMEOUT)  # never hang the worker on its own plumbing
+        self._drained.wait(timeout)  # never hang the worker on its own plumbing
         self._active.clear()
         self.request_id = None
         self.budget = None
@@ -169,11 +204,20 @@ class OutputCapture:
                 time.sleep(BATCH_SECONDS)
 
     def _pump_forever(self) -> None:
-        fds = list(self.readers) + [self._wake_r]
+        """Output waits in the pipes, not in this process, until its batch goes out
+        (BATCH_SECONDS after the first byte, or once BATCH_BYTES are waiting): then a
+        worker that dies at once (``os._exit`` from C, a segfault) loses nothing it
+        printed, since the nanny reads what is left in the pipes."""
+        data_fds = list(self.readers)
+        everything = data_fds + [self._wake_r]
+        batch_ends: float | None = None
         while True:
-            timeout = BATCH_SECONDS if self._pending else None
+            if batch_ends is None:
+                watched, timeout = everything, None
+            else:  # a batch is gathering in the pipes: wake for a drain or a full pipe
+                watched, timeout = [self._wake_r], max(min(batch_ends - time.monotonic(), POLL_FULL), 0)
             try:
-                readable, _, _ = select.select(fds, [], [], timeout)
+                readable, _, _ = select.select(watched, [], [], timeout)
             except InterruptedError:
                 continue
             if self._wake_r in readable:
@@ -182,15 +226,19 @@ class OutputCapture:
                 except BlockingIOError:
                     pass
             draining = self._drain_requested
-            self._read_available(readable if not draining else list(self.readers), draining)
+            if batch_ends is None and not draining:
+                if any(fd in readable for fd in data_fds):
+                    batch_ends = time.monotonic() + BATCH_SECONDS
+                continue
+            if not draining and time.monotonic() < batch_ends and waiting(data_fds) < BATCH_BYTES:
+                continue
+            batch_ends = None
+            self._read_available(data_fds, until_empty=True)
+            self._send_pending()
             if draining:
-                self._send_pending()
                 self._send_cap_summary()
                 self._drain_requested = False
                 self._drained.set()
-            elif self._pending and (self._pending_bytes >= BATCH_BYTES
-                                    or time.monotonic() - self._pending_since >= BATCH_SECONDS):
-                self._send_pending()
 
     def _read_available(self, readable: list[int], until_empty: bool) -> None:
         for fd in readable:
@@ -214,8 +262,6 @@ class OutputCapture:
             return  # nobody is listening: a background thread printing between cells
         head = budget.take(name, data)
         if head:
-            if not self._pending:
-                self._pending_since = time.monotonic()
             if self._pending and self._pending[-1][0] == name:
                 self._pending[-1][1].append(head)
             else:

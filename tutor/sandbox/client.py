@@ -15,9 +15,9 @@ Extras beyond the contract (keyword-only, optional): ``interrupt_grace`` (second
 between SIGINT and the kill), ``start_timeout``, ``output_limits`` (an
 ``outputcap.CapLimits``), ``namespace`` (None: use a user+PID namespace when the
 system allows; False: never; True: insist), ``perturb`` (K: every torch seed shifted
-by K and another CPU thread count, see ``tutor.sandbox.perturb``). ``supervisor_pid``
-is the pid of the process the client started (for tests that check nothing is left
-behind).
+by K and another CPU thread count, see ``tutor.sandbox.perturb``), ``max_processes``
+(the worker's tree is stopped above it: a fork bomb). ``supervisor_pid`` is the pid
+of the process the client started (for tests that check nothing is left behind).
 """
 
 from __future__ import annotations
@@ -30,17 +30,15 @@ import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
-from tutor.sandbox import proctree, reasons, tracebacks
+from tutor.sandbox import decode, proctree, reasons, tracebacks
 from tutor.sandbox.events import (
-    CellFailed, CellFinished, CellStarted, Event, Frame, Image, ImagesShown, MetricsLogged,
-    OutputCapped, OutputStreamed, PlotUpdated, ResourcesMeasured, Series, WorkerInfo, WorkerState,
+    CellEvent, CellFailed, CellFinished, CellStarted, ResourcesMeasured, WorkerInfo, WorkerState,
     WorkerStateChanged,
 )
-from tutor.sandbox.limits import default_memory_limit, process_limit
+from tutor.sandbox.limits import default_memory_limit, format_size, process_limit
 from tutor.sandbox.outputcap import CapLimits
 from tutor.sandbox.process import WorkerProcess
-from tutor.sandbox.protocol import PROTOCOL_VERSION
-from tutor.sandbox.sanitize import StreamSanitizer
+from tutor.sandbox.protocol import MAX_HEADER, PROTOCOL_VERSION, FrameTooLarge, ProtocolError, encode
 from tutor.sandbox.spawn import launch, worker_environment
 
 DEFAULT_WORKER = [sys.executable, "-m", "tutor.sandbox.worker"]
@@ -48,6 +46,7 @@ START_FAILURES_ALLOWED = 3  # failed starts in a row before we stop trying
 IDLE_CRASHES_ALLOWED = 3  # deaths outside a cell within CRASH_WINDOW
 CRASH_WINDOW = 60.0
 
+FINISHED_STATUSES = ("ok", "error", "interrupted")  # what the worker itself may say
 EventCallback = Callable[[WorkerStateChanged | ResourcesMeasured], None]
 
 
@@ -56,14 +55,18 @@ class _Request:
         self.id = request_id
         self.label = label
         self.timeout = timeout
-        self.queue: asyncio.Queue[Event] = asyncio.Queue()
+        self.queue: asyncio.Queue[CellEvent] = asyncio.Queue()
         self.sent_at = time.perf_counter()
         self.started = False
         self.finished = False  # its CellFinished was queued
         self.abandoned = False  # nobody listens any more (the worker may still run it)
         self.stopped_by: str | None = None  # "user" or "timeout"
         self.timers: list[asyncio.TimerHandle] = []
-        self.sanitizers: dict[str, StreamSanitizer] = {}
+        self.decoder = decode.CellDecoder(request_id)
+
+    def deliver(self, event: CellEvent) -> None:
+        """Every cell event leaves the client here, its worker text sanitised."""
+        self.queue.put_nowait(decode.clean(event))
 
     def cancel_timers(self) -> None:
         for timer in self.timers:
@@ -77,7 +80,7 @@ class SandboxClient:
                  env: dict[str, str] | None = None, on_event: EventCallback | None = None,
                  interrupt_grace: float = 3.0, start_timeout: float = 120.0,
                  output_limits: CapLimits | None = None, namespace: bool | None = None,
-                 perturb: int = 0) -> None:
+                 perturb: int = 0, max_processes: int | None = None) -> None:
         self.workdir = Path(workdir)
         self.device = device
         self.memory_limit = memory_limit if memory_limit is not None else default_memory_limit()
@@ -90,6 +93,7 @@ class SandboxClient:
         self.output_limits = output_limits
         self.namespace = namespace
         self.perturb = perturb
+        self.max_processes = max_processes
         self.state = WorkerState.STOPPED
         self.reason: str | None = None
         self.info: WorkerInfo | None = None
@@ -112,7 +116,7 @@ class SandboxClient:
 
     def _set_state(self, state: WorkerState, reason: str | None = None) -> None:
         self.state = state
-        self.reason = reason
+        self.reason = decode.text(reason)  # it may quote the worker (a crash log)
         if state is WorkerState.READY:
             self.ready.set()
         elif state is not WorkerState.RUNNING and state is not WorkerState.INTERRUPTING:
@@ -122,9 +126,10 @@ class SandboxClient:
         self._emit(WorkerStateChanged(state, reason, self.info))
 
     def _emit(self, event) -> None:
+        """Every worker event leaves the client here, its worker text sanitised."""
         if self.on_event is not None:
             try:
-                self.on_event(event)
+                self.on_event(decode.clean(event))
             except Exception:  # a broken listener must not break the sandbox
                 import traceback
 
@@ -145,7 +150,7 @@ class SandboxClient:
         try:
             self.workdir.mkdir(parents=True, exist_ok=True)
             launched = await loop.run_in_executor(None, self._launch_blocking)
-        except OSError as err:
+        except Exception as err:  # OSError, or a bad setting: say it, never hang a waiting cell
             self._launching = None
             self.info = None
             self._failed_starts = START_FAILURES_ALLOWED
@@ -154,14 +159,14 @@ class SandboxClient:
         finally:
             self._launching = None
         if self.state is not WorkerState.STARTING:  # shut down or restarted meanwhile
-            WorkerProcess(loop, launched, on_message=lambda *a: None, on_status=lambda m: None,
+            WorkerProcess(loop, launched, on_message=lambda *a: None, on_status=lambda *a: None,
                           on_broken=lambda e: None, on_ended=lambda e: None).close()
             return
         self.supervisor_pid = launched.process.pid
         self.in_namespace = launched.namespace
         proc = WorkerProcess(loop, launched, on_message=None, on_status=None, on_broken=None, on_ended=None)
         proc.on_message = lambda message, blob: self._on_message(proc, message, blob)
-        proc.on_status = lambda message: self._on_status(proc, message)
+        proc.on_status = lambda message, blob: self._on_status(proc, message, blob)
         proc.on_broken = lambda error: self._on_broken(proc, error)
         proc.on_ended = lambda exit: self._on_ended(proc, exit)
         self._proc = proc
@@ -178,7 +183,8 @@ class SandboxClient:
             config["perturb"] = self.perturb
         env = worker_environment(os.environ, {**torch_environment(self.device), **self.env})
         return launch(workdir=self.workdir, worker_command=self.worker_command, worker_config=config,
-                      memory_limit=self.memory_limit, env=env, namespace=self.namespace)
+                      memory_limit=self.memory_limit, env=env, namespace=self.namespace,
+                      nanny_options={"max_processes": self.max_processes})
 
     def _start_took_too_long(self, proc: WorkerProcess) -> None:
         if proc is self._proc and self.state is WorkerState.STARTING:
@@ -218,12 +224,17 @@ class SandboxClient:
 
     # -- worker messages ------------------------------------------------------------------
 
-    def _on_status(self, proc: WorkerProcess, message: dict) -> None:
+    def _on_status(self, proc: WorkerProcess, message: dict, blob: bytes) -> None:
         if proc is not self._proc:
             return
-        if message.get("t") == "rss":
+        kind = message.get("t")
+        if kind == "rss":
             allocated, reserved = self._gpu
             self._emit(ResourcesMeasured(int(message.get("rss") or 0), message.get("limit"), allocated, reserved))
+        elif kind == "out":  # what the worker printed just before it ended
+            request = self._current
+            if request is not None and not request.abandoned:
+                self._decode(proc, request, "out", message, blob)
 
     def _on_message(self, proc: WorkerProcess, message: dict, blob: bytes) -> None:
         if proc is not self._proc:
@@ -231,16 +242,18 @@ class SandboxClient:
         kind = message["t"]
         if kind == "hello":
             if message.get("protocol") != PROTOCOL_VERSION:
-                self._pending_restart_reason = (
+                self._pending_restart_reason = decode.text(
                     f"The worker speaks protocol {message.get('protocol')} and this tutor {PROTOCOL_VERSION}: "
                     "reinstall tutor so that both come from the same version.")
                 proc.kill()
             return
         if kind == "ready":
-            self._on_ready(message.get("info") or {})
+            self._on_ready(proc, message.get("info"))
             return
         if kind == "gpu":
-            self._gpu = (message.get("allocated"), message.get("reserved"))
+            allocated, reserved = message.get("allocated"), message.get("reserved")
+            self._gpu = (allocated if isinstance(allocated, int) else None,
+                         reserved if isinstance(reserved, int) else None)
             return
         request = self._current
         if request is None or message.get("id") != request.id:
@@ -257,73 +270,60 @@ class SandboxClient:
             if request.timeout is not None:
                 loop = asyncio.get_running_loop()
                 request.timers.append(loop.call_later(request.timeout, self._on_timeout, request))
-            request.queue.put_nowait(CellStarted(request.id))
-        elif kind == "out":
-            name = message.get("name", "stdout")
-            sanitizer = request.sanitizers.setdefault(name, StreamSanitizer())
-            text = sanitizer.feed(blob)
-            if text:
-                request.queue.put_nowait(OutputStreamed(request.id, name, text))
-        elif kind == "capped":
-            self._flush_sanitizers(request)
-            request.queue.put_nowait(OutputCapped(request.id, int(message["lines"]), int(message["bytes"])))
-        elif kind == "metrics":
-            points = tuple((step, dict(values)) for step, values in message["points"])
-            request.queue.put_nowait(MetricsLogged(request.id, points))
-        elif kind == "plot":
-            series = tuple(Series(label, tuple(xs), tuple(ys)) for label, xs, ys in message["series"])
-            request.queue.put_nowait(PlotUpdated(request.id, message["kind"], message.get("title"), series))
-        elif kind == "images":
-            request.queue.put_nowait(self._images(request.id, message, blob))
-        elif kind == "failed":
-            request.queue.put_nowait(self._failure(request, message))
+            request.deliver(CellStarted(request.id))
         elif kind == "finished":
             self._on_finished(request, message)
+        else:
+            self._decode(proc, request, kind, message, blob)
 
-    def _on_ready(self, info: dict) -> None:
+    def _decode(self, proc: WorkerProcess, request: _Request, kind: str, message: dict, blob: bytes) -> None:
+        try:
+            events = request.decoder.decode(kind, message, blob)
+        except ProtocolError as err:
+            self._on_broken(proc, str(err))
+            return
+        for event in events:
+            if isinstance(event, CellFailed):
+                event = self._failure(request, event)
+            request.deliver(event)
+
+    def _on_ready(self, proc: WorkerProcess, info: dict | None) -> None:
         if self._start_timer:
             self._start_timer.cancel()
-        self._failed_starts = 0
-        pid = int(info.get("pid") or 0)
+        pid = info.get("pid") if isinstance(info, dict) else None
+        pid = pid if isinstance(pid, int) else 0
         if self.in_namespace and self.supervisor_pid:
             pid = proctree.outer_pid(self.supervisor_pid, pid) or pid
-        self.info = WorkerInfo(pid=pid, torch_version=info.get("torch_version"),
-                               device=info.get("device") or "cpu", device_name=info.get("device_name") or "",
-                               gpu_total=info.get("gpu_total"))
-        self._set_state(WorkerState.READY, info.get("note"))
+        try:
+            self.info, note = decode.worker_info(info, pid)
+        except ProtocolError as err:
+            self._on_broken(proc, str(err))
+            return
+        self._failed_starts = 0
+        self._set_state(WorkerState.READY, note)
 
     @staticmethod
-    def _images(request_id: int, message: dict, blob: bytes) -> ImagesShown:
-        images, offset = [], 0
-        for width, height, mode, label in message["images"]:
-            size = width * height * (1 if mode == "L" else 3)
-            images.append(Image(width, height, mode, blob[offset:offset + size], label))
-            offset += size
-        return ImagesShown(request_id, message.get("title"), tuple(images), int(message.get("ncols") or 8))
-
-    def _failure(self, request: _Request, message: dict) -> CellFailed:
-        frames = tuple(Frame(f["filename"], f["lineno"], f["name"], f.get("source")) for f in message["frames"])
-        ename, text = message["ename"], message["message"]
-        if ename == "KeyboardInterrupt" and request.stopped_by == "timeout":
-            ename, text = "TimeoutError", f"the cell ran longer than its time limit ({reasons.seconds(request.timeout or 0)})"
-        return CellFailed(request.id, ename, text, frames, message.get("advice"), message.get("line"))
-
-    def _flush_sanitizers(self, request: _Request) -> None:
-        for name, sanitizer in request.sanitizers.items():
-            text = sanitizer.flush()
-            if text:
-                request.queue.put_nowait(OutputStreamed(request.id, name, text))
+    def _failure(request: _Request, failure: CellFailed) -> CellFailed:
+        if failure.ename == "KeyboardInterrupt" and request.stopped_by == "timeout":
+            return dataclasses.replace(
+                failure, ename="TimeoutError",
+                message=f"the cell ran longer than its time limit ({reasons.seconds(request.timeout or 0)})")
+        return failure
 
     def _on_finished(self, request: _Request, message: dict) -> None:
         status = message.get("status", "ok")
+        status = status if status in FINISHED_STATUSES else "error"
         reason = None
         if status == "interrupted":
             if request.stopped_by == "timeout":
                 status, reason = "timeout", reasons.timed_out(request.timeout or 0, kept=True)
             else:
                 reason = reasons.INTERRUPTED
-        self._finish(request, CellFinished(request.id, status, float(message.get("duration") or 0.0), reason,
-                                           False, tuple(message.get("threads") or ())))
+        duration = message.get("duration")
+        threads = message.get("threads")
+        self._finish(request, CellFinished(
+            request.id, status, float(duration) if isinstance(duration, (int, float)) else 0.0, reason, False,
+            tuple(str(name) for name in threads[:100]) if isinstance(threads, list) else ()))
         if self.state in (WorkerState.RUNNING, WorkerState.INTERRUPTING):
             self._set_state(WorkerState.READY)
 
@@ -335,8 +335,9 @@ class SandboxClient:
         request.finished = True
         request.cancel_timers()
         if not request.abandoned:
-            self._flush_sanitizers(request)
-            request.queue.put_nowait(event)
+            for rest in request.decoder.flush():
+                request.deliver(rest)
+            request.deliver(event)
 
     def _finish_current(self, status: str, reason: str, *, state_lost: bool) -> None:
         request = self._current
@@ -426,20 +427,30 @@ class SandboxClient:
             await self._changed.wait()
 
     async def execute(self, code: str, *, label: str = "<cell>", timeout: float | None = None
-                      ) -> AsyncIterator[Event]:
-        """Run ``code``; yields events, always ending with ``CellFinished``."""
+                      ) -> AsyncIterator[CellEvent]:
+        """Run ``code``; yields events, always ending with ``CellFinished``. A cell too
+        big to send (over the protocol's frame limit) fails at once; the worker lives on."""
         async with self._queue_lock:
             request_id = self._next_id
             self._next_id += 1
+            try:
+                frame = encode({"t": "execute", "id": request_id, "code": code, "label": label})
+            except FrameTooLarge:
+                size = len(code.encode("utf-8", "surrogatepass")) + len(label)
+                yield decode.clean(CellFailed(request_id, "ValueError",
+                                              f"this cell is {format_size(size)}: too big to send to the "
+                                              f"worker (the limit is {format_size(MAX_HEADER)})", (), None, None))
+                yield decode.clean(CellFinished(request_id, "error", 0.0, None, False, ()))
+                return
             if not await self._wait_usable():
-                yield CellFinished(request_id, "crashed", 0.0,
-                                   self.reason or "The worker is stopped: restart it.", True, ())
+                yield decode.clean(CellFinished(request_id, "crashed", 0.0,
+                                                self.reason or "The worker is stopped: restart it.", True, ()))
                 return
             request = _Request(request_id, label, timeout)
             self._current = request
             self._set_state(WorkerState.RUNNING)
             assert self._proc is not None
-            self._proc.send({"t": "execute", "id": request_id, "code": code, "label": label})
+            self._proc.send_frame(frame)
             try:
                 while True:
                     event = await request.queue.get()

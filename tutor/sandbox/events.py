@@ -2,14 +2,21 @@
 
 Stdlib only, frozen dataclasses, named as facts. ``SandboxClient.execute`` yields the
 cell events (always ending with ``CellFinished``); ``on_event`` gets the worker events
-(``WorkerStateChanged``, ``ResourcesMeasured``).
+(``WorkerStateChanged``, ``ResourcesMeasured``). Every string in them that came from
+the worker is sanitised (tutor.sandbox.decode) before the client hands them out.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Union
+
+# How tutor.sandbox.decode.clean sanitises a string field: "block" (the default: no
+# escape sequences, newlines kept), "line" (drawn on one row: no newlines either) or
+# "stream" (learner output: SGR colours and "\r" kept).
+LINE = {"text": "line"}
+STREAM = {"text": "stream"}
 
 
 @dataclass(frozen=True)
@@ -24,7 +31,7 @@ class OutputStreamed:
 
     request_id: int
     name: str
-    text: str
+    text: str = field(metadata=STREAM)
 
 
 @dataclass(frozen=True)
@@ -47,7 +54,7 @@ class MetricsLogged:
 
 @dataclass(frozen=True)
 class Series:
-    label: str | None
+    label: str | None = field(metadata=LINE)
     x: tuple[float, ...]
     y: tuple[float, ...]
 
@@ -57,8 +64,8 @@ class PlotUpdated:
     """The FULL current state of one chart of the cell (``kind`` "line" or "scatter")."""
 
     request_id: int
-    kind: str
-    title: str | None
+    kind: str = field(metadata=LINE)
+    title: str | None = field(metadata=LINE)
     series: tuple[Series, ...]
 
 
@@ -70,13 +77,13 @@ class Image:
     height: int
     mode: str
     pixels: bytes
-    label: str | None
+    label: str | None = field(metadata=LINE)
 
 
 @dataclass(frozen=True)
 class ImagesShown:
     request_id: int
-    title: str | None
+    title: str | None = field(metadata=LINE)
     images: tuple[Image, ...]
     ncols: int
 
@@ -85,10 +92,10 @@ class ImagesShown:
 class Frame:
     """One learner frame of a traceback; ``filename`` is the cell label."""
 
-    filename: str
+    filename: str = field(metadata=LINE)
     lineno: int
-    name: str
-    source: str | None
+    name: str = field(metadata=LINE)
+    source: str | None = field(metadata=LINE)
 
 
 @dataclass(frozen=True)
@@ -97,7 +104,7 @@ class CellFailed:
     is the failing line of the executed code (1-based), or None."""
 
     request_id: int
-    ename: str
+    ename: str = field(metadata=LINE)
     message: str
     frames: tuple[Frame, ...]
     advice: str | None
@@ -118,7 +125,7 @@ class CellFinished:
     duration: float
     reason: str | None
     state_lost: bool
-    threads: tuple[str, ...]
+    threads: tuple[str, ...] = field(metadata=LINE)
 
 
 class WorkerState(str, Enum):
@@ -134,9 +141,9 @@ class WorkerState(str, Enum):
 @dataclass(frozen=True)
 class WorkerInfo:
     pid: int
-    torch_version: str | None
-    device: str  # "cpu", "cuda:0", "mps"
-    device_name: str
+    torch_version: str | None = field(metadata=LINE)
+    device: str = field(metadata=LINE)  # "cpu", "cuda:0", "mps"
+    device_name: str = field(metadata=LINE)
     gpu_total: int | None  # bytes
 
 
@@ -159,5 +166,4 @@ class ResourcesMeasured:
 
 CellEvent = Union[CellStarted, OutputStreamed, OutputCapped, MetricsLogged, PlotUpdated,
                   ImagesShown, CellFailed, CellFinished]
-Event = CellEvent
 WorkerEvent = Union[WorkerStateChanged, ResourcesMeasured]

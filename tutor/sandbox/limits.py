@@ -16,12 +16,14 @@ MIN_MEMORY_LIMIT = GIB
 
 
 def format_size(n: int | float) -> str:
-    """Bytes for people: "512 MB", "5.1 GB" (binary units, as ``--memory-limit`` reads them)."""
+    """Bytes for people, in the binary units ``--memory-limit`` reads, with the unit
+    shown: "512 MiB", "5.1 GiB", "139.8 GiB". The one formatter for memory everywhere
+    (status line, kill messages, advice, ``tutor doctor``)."""
     if n >= GIB:
-        return f"{n / GIB:.1f} GB"
+        return f"{n / GIB:.1f} GiB"
     if n >= 2**20:
-        return f"{n / 2**20:.0f} MB"
-    return f"{n / 2**10:.0f} KB"
+        return f"{n / 2**20:.0f} MiB"
+    return f"{n / 2**10:.0f} KiB"
 
 
 def _read_int(path: str) -> int | None:

@@ -8,13 +8,15 @@ whole; a series called again with the same label replaces the old one.
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import time
 from time import monotonic
 from typing import Any
 
 from tutor.sandbox import liveconvert
-from tutor.sandbox.protocol import FrameWriter
+from tutor.sandbox.protocol import FrameTooLarge, FrameWriter
 
 INTERVAL = 0.05
 # Points of live.log forwarded per cell at full rate. Past that only every 2nd, then
@@ -28,6 +30,11 @@ class LiveSink:
         self.channel = channel
         self.request_id: int | None = None
         self._lock = threading.Lock()
+        # Held while a batch is being sent: the cell's end waits for a batch that the
+        # flusher thread is still encoding, so nothing it says comes after the cell.
+        self._sending = threading.Lock()
+        if hasattr(os, "register_at_fork"):  # a child must not inherit a lock held by a thread
+            os.register_at_fork(after_in_child=self._new_locks)
         self._points: list = []
         self._logged = 0
         self._held: tuple | None = None  # the latest point skipped by thinning
@@ -35,6 +42,9 @@ class LiveSink:
         self._dirty: set[tuple[str, str | None]] = set()
         self._images: dict[str | None, dict] = {}
         self._last_sent = 0.0
+
+    def _new_locks(self) -> None:
+        self._lock, self._sending = threading.Lock(), threading.Lock()
 
     # -- the cell bracket ------------------------------------------------------------
 
@@ -103,6 +113,10 @@ class LiveSink:
             self.flush()
 
     def flush(self) -> None:
+        with self._sending:
+            self._flush()
+
+    def _flush(self) -> None:
         with self._lock:
             request_id = self.request_id
             points, self._points = self._points, []
@@ -112,7 +126,7 @@ class LiveSink:
         if request_id is None or not (points or charts or images):
             return
         self._last_sent = time.monotonic()
-        send = self.channel.send
+        send = self._send
         if points:
             send({"t": "metrics", "id": request_id, "points": points})
         for (kind, title), series in charts:
@@ -123,3 +137,11 @@ class LiveSink:
             blob = b"".join(pixels for (_, _, _, pixels, _) in payload["images"])
             send({"t": "images", "id": request_id, "title": title, "ncols": payload["ncols"],
                   "images": meta}, blob)
+
+    def _send(self, message: dict, blob: bytes = b"") -> None:
+        """Send, or say on stderr why a chart too big for the protocol was dropped."""
+        try:
+            self.channel.send(message, blob)
+        except FrameTooLarge as err:
+            what = {"metrics": "live.log", "plot": "live.plot", "images": "live.images"}.get(message["t"], "live")
+            sys.stderr.write(f"tutor: {what}: too much to draw at once ({err}); it was dropped.\n")

@@ -8,8 +8,12 @@ inside a user+PID namespace when the system allows). It
   cannot kill it; in a PID namespace it is init, which SIGKILL from inside cannot hit);
 - starts the worker in its own session, interrupts it (SIGINT to its group) and kills
   it on request;
-- watches the memory of the worker's whole tree (anonymous RSS every 250 ms, confirmed
-  with PSS) and kills it above the limit;
+- watches the memory of the worker's whole tree (anonymous and shared-memory RSS every
+  250 ms, plus the RAM in tmpfs files it made or holds, see tutor.sandbox.tmpfs;
+  confirmed with PSS) and kills it above the limit; and counts its processes, killing
+  a tree that grows past ``max_processes`` (a fork bomb, even as root);
+- makes the pipes of the worker's stdout and stderr and keeps their read ends, so that
+  what the worker printed just before it died still reaches the client (``out``);
 - kills every descendant when the worker exits, when asked, or when the client dies
   (end of file on the control pipe), then reports how the worker ended and exits.
 """
@@ -24,11 +28,14 @@ import sys
 import time
 
 from tutor.sandbox import proctree
-from tutor.sandbox.protocol import PROTOCOL_VERSION, FrameReader, FrameWriter, ProtocolError
+from tutor.sandbox.protocol import ENV_CAPTURE_FDS, PROTOCOL_VERSION, FrameReader, FrameWriter, ProtocolError, enlarge_pipe
+from tutor.sandbox.tmpfs import TmpfsWatch
 
 POLL = 0.25  # seconds between memory samples
 REPORT_EVERY = 4  # samples between reports to the client (about once a second)
 PR_SET_CHILD_SUBREAPER = 36
+MAX_PROCESSES = 1024  # a bigger tree is a fork bomb (RLIMIT_NPROC does not hold root back)
+LEFTOVER_OUTPUT = 1 << 20  # at most this much of each stream is passed on after the exit
 
 
 def become_subreaper() -> bool:
@@ -50,12 +57,17 @@ class Nanny:
         self.worker_command: list[str] = config["worker"]
         self.worker_fds: list[int] = config["worker_fds"]
         self.memory_limit: int | None = config.get("memory_limit")
+        self.max_processes: int = config.get("max_processes") or MAX_PROCESSES
         self.in_namespace = os.getpid() == 1
+        self.capture: dict[str, int] = {}  # stream name -> our copy of its read end
         self.worker_pid = 0
         self.worker_status: int | None = None
         self.cause: str | None = None  # why we killed it: "request", "memory", "parent"
         self.figure: int | None = None  # memory reached, for "memory"
+        self.files: dict | None = None  # RAM in tmpfs files, for "memory"
         self.tree: list[int] = []
+        self.tmpfs = TmpfsWatch() if self.memory_limit else None
+        self.in_files = 0  # bytes in tmpfs files at the last refresh
 
     # -- the process tree ------------------------------------------------------------
 
@@ -87,26 +99,36 @@ class Nanny:
     def measure(self, refresh: bool) -> int:
         if refresh or not self.tree:
             self.tree = self.family()
-        return sum(proctree.anon_rss(pid) for pid in self.tree)
+            if self.tmpfs is not None:
+                self.in_files = self.tmpfs.measure(self.tree)[0]
+        return sum(proctree.counted_rss(pid) for pid in self.tree) + self.in_files
 
     def check_memory(self, tick: int) -> None:
-        rss = self.measure(refresh=tick % REPORT_EVERY == 0)
+        refresh = tick % REPORT_EVERY == 0
+        rss = self.measure(refresh)
+        if refresh and len(self.tree) > self.max_processes:
+            self.cause, self.figure = "processes", len(self.tree)
+            self.kill_everything()
+            return
         limit = self.memory_limit
         if limit and rss > limit:
             self.tree = self.family()
-            confirmed = sum(proctree.proportional_anon(pid) for pid in self.tree)
+            in_files, paths = self.tmpfs.measure(self.tree, exclude_mapped=True) if self.tmpfs else (0, [])
+            confirmed = sum(proctree.counted_pss(pid) for pid in self.tree) + in_files
             if confirmed > limit:
                 self.cause, self.figure = "memory", confirmed
+                if in_files:
+                    self.files = {"bytes": in_files, "paths": paths[:10]}
                 self.kill_everything()
                 return
-        if tick % REPORT_EVERY == 0:
+        if refresh:
             self.send({"t": "rss", "rss": rss, "limit": limit})
 
     # -- talking to the client -------------------------------------------------------
 
-    def send(self, message: dict) -> None:
+    def send(self, message: dict, blob: bytes = b"") -> None:
         try:
-            self.status.send(message)
+            self.status.send(message, blob)
         except OSError:  # the client is gone
             if self.cause is None:
                 self.cause = "parent"
@@ -126,16 +148,47 @@ class Nanny:
     # -- the main loop ---------------------------------------------------------------
 
     def spawn_worker(self) -> None:
-        for fd in self.worker_fds:
+        pipes = {}
+        for name in ("stdout", "stderr"):
+            pipes[name] = os.pipe()
+            enlarge_pipe(pipes[name][1])
+        passed = [*self.worker_fds, *(fd for pair in pipes.values() for fd in pair)]
+        for fd in passed:
             os.set_inheritable(fd, True)
-        self.worker_pid = os.posix_spawnp(
-            self.worker_command[0], self.worker_command, os.environ,
-            setsid=True,
-            file_actions=[(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0)],
-        )
-        for fd in self.worker_fds:
-            os.close(fd)
+        env = dict(os.environ)
+        env[ENV_CAPTURE_FDS] = ",".join(str(fd) for pair in pipes.values() for fd in pair)
+        try:
+            self.worker_pid = os.posix_spawnp(
+                self.worker_command[0], self.worker_command, env,
+                setsid=True,
+                file_actions=[(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0)],
+            )
+        finally:
+            for fd in self.worker_fds:
+                os.close(fd)
+            for name, (read_end, write_end) in pipes.items():
+                os.close(write_end)
+                os.set_inheritable(read_end, False)
+                os.set_blocking(read_end, False)
+                self.capture[name] = read_end
         self.send({"t": "spawned", "pid": self.worker_pid})
+
+    def pass_on_leftover_output(self) -> None:
+        """What the worker printed but did not send before it ended (``os._exit`` right
+        after a print, a crash): everything that could write is dead by now."""
+        for name, fd in self.capture.items():
+            left = LEFTOVER_OUTPUT
+            while left > 0:
+                try:
+                    data = os.read(fd, min(left, 1 << 16))
+                except OSError:  # nothing more now (a writer escaped), or closed
+                    break
+                if not data:
+                    break
+                left -= len(data)
+                self.send({"t": "out", "name": name}, data)
+            os.close(fd)
+        self.capture.clear()
 
     def run(self) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
@@ -185,6 +238,8 @@ class Nanny:
         # The worker is gone: nothing it started may outlive it.
         self.kill_everything()
         self.reap()
+        if self.cause != "parent":
+            self.pass_on_leftover_output()
         self.report_exit()
         return 0
 
@@ -199,6 +254,8 @@ class Nanny:
         message = {"t": "exited", "code": code, "signal": sig, "cause": self.cause}
         if self.figure is not None:
             message["figure"] = self.figure
+        if self.files is not None:
+            message["files"] = self.files
         if self.cause != "parent":
             self.send(message)
 

@@ -14,7 +14,7 @@ import signal
 import time
 from collections.abc import Callable
 
-from tutor.sandbox.protocol import FrameReader, ProtocolError, encode
+from tutor.sandbox.protocol import KEY_FIELD, FrameReader, ProtocolError, encode
 from tutor.sandbox.reasons import Exit
 from tutor.sandbox.spawn import Launched
 
@@ -73,13 +73,18 @@ class PipeWriter:
         self.fd = -1
 
 
+FORGED = ("a message without the worker's key reached the tutor (did the cell write to the "
+          "tutor's private channel?)")
+
+
 class WorkerProcess:
-    """Callbacks run on the loop: ``on_message(message, blob)`` for worker frames,
-    ``on_status(message)`` for nanny reports, ``on_broken(error)`` for an unreadable
-    frame, ``on_ended(exit or None)`` once at the end."""
+    """Callbacks run on the loop: ``on_message(message, blob)`` for worker frames (only
+    those with the run's key), ``on_status(message, blob)`` for nanny reports,
+    ``on_broken(error)`` for an unreadable or forged frame, ``on_ended(exit or None)``
+    once at the end."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, launched: Launched, *,
-                 on_message: Callable[[dict, bytes], None], on_status: Callable[[dict], None],
+                 on_message: Callable[[dict, bytes], None], on_status: Callable[[dict, bytes], None],
                  on_broken: Callable[[str], None], on_ended: Callable[[Exit | None], None]) -> None:
         self.loop = loop
         self.launched = launched
@@ -88,7 +93,6 @@ class WorkerProcess:
         self.requests = PipeWriter(loop, launched.requests)
         self.control = PipeWriter(loop, launched.control)
         self.log_tail = bytearray()
-        self.nanny_pid: int | None = None
         self.worker_pid: int | None = None  # as the nanny sees it (inside its namespace)
         self.ended = False
         self.exit: Exit | None = None
@@ -105,6 +109,10 @@ class WorkerProcess:
 
     def send(self, message: dict, blob: bytes = b"") -> None:
         self.requests.write(encode(message, blob))
+
+    def send_frame(self, frame: bytes) -> None:
+        """An already encoded request (``protocol.encode``)."""
+        self.requests.write(frame)
 
     def interrupt(self) -> None:
         self.control.write(encode({"t": "interrupt"}))
@@ -144,6 +152,10 @@ class WorkerProcess:
             for message, blob in frames:
                 if self.ended:
                     return
+                if message.pop(KEY_FIELD, None) != self.launched.key:
+                    self._stop_reading(self.launched.events)
+                    self.on_broken(FORGED)
+                    return
                 self.on_message(message, blob)
 
     def _read_status(self) -> None:
@@ -158,19 +170,19 @@ class WorkerProcess:
         except ProtocolError:
             self._finish(None)
             return
-        for message, _ in frames:
+        for message, blob in frames:
             kind = message.get("t")
-            if kind == "nanny":
-                self.nanny_pid = message.get("pid")
-            elif kind == "spawned":
+            if kind == "spawned":
                 self.worker_pid = message.get("pid")
+            elif kind == "out" and self.launched.events in self._readers:
+                self._read_events(drain=True)  # the worker's own last frames come first
             elif kind == "exited":
                 self.exit = Exit(code=message.get("code"), signal=message.get("signal"),
                                  cause=message.get("cause"), figure=message.get("figure"),
-                                 error=message.get("error"))
+                                 error=message.get("error"), files=message.get("files"))
                 self._finish(self.exit)
                 return
-            self.on_status(message)
+            self.on_status(message, blob)
 
     def _read_log(self) -> None:
         data = self._read(self.launched.log)

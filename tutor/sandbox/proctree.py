@@ -85,24 +85,34 @@ def outer_pid(root: int, inner: int) -> int | None:
     return None
 
 
-def anon_rss(pid: int) -> int:
-    """Resident anonymous memory (resident minus file-backed and shared), cheap."""
+def counted_rss(pid: int) -> int:
+    """Resident memory the limit counts, cheap: anonymous pages plus shared memory
+    (``MAP_SHARED``, mapped /dev/shm files and memfds), not pages of files on disk."""
     try:
-        with open(f"/proc/{pid}/statm", "rb") as f:
-            fields = f.read().split()
-        return max(int(fields[1]) - int(fields[2]), 0) * PAGE
-    except (OSError, IndexError, ValueError):
+        with open(f"/proc/{pid}/status", "rb") as f:
+            data = f.read()
+    except OSError:
         return 0
+    total = 0
+    for key in (b"\nRssAnon:", b"\nRssShmem:"):
+        start = data.find(key)
+        if start >= 0:
+            try:
+                total += int(data[start + len(key):data.index(b"kB", start)]) * 1024
+            except ValueError:
+                pass
+    return total
 
 
-def proportional_anon(pid: int) -> int:
-    """Anonymous and shared-memory PSS: pages shared after fork count once in total.
-    About 20 ms a process: only to confirm what ``anon_rss`` suggests."""
+def counted_pss(pid: int) -> int:
+    """The same as proportional set size: pages shared after fork (or between mappers
+    of one shared segment) count once in total. About 20 ms a process: only to confirm
+    what ``counted_rss`` suggests."""
     try:
         with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
             data = f.read()
     except OSError:
-        return anon_rss(pid)
+        return counted_rss(pid)
     values = {}
     for line in data.splitlines():
         key, _, rest = line.partition(b":")

@@ -7,10 +7,21 @@ pixels). Frames travel on dedicated pipes passed to the child, never on its stdo
 Worker -> client: ``hello`` (protocol, pid), ``ready`` (info), ``started``, ``out``
 (name; blob = raw bytes), ``capped``, ``metrics``, ``plot``, ``images`` (blob =
 pixels), ``failed``, ``finished``, ``gpu``, ``fatal`` (cannot start: message).
-Client -> worker: ``execute`` (id, code, label), ``shutdown``.
+Client -> worker: ``key`` (the first frame, written before the worker starts),
+``execute`` (id, code, label), ``shutdown``.
 Nanny -> client: ``nanny`` (protocol, pid, namespace), ``spawned`` (pid), ``rss``
-(rss, limit), ``exited`` (code, signal, cause, figure).
+(rss, limit), ``out`` (name; blob = output the worker left in its pipes when it
+ended), ``exited`` (code, signal, cause, figure, files).
 Client -> nanny: ``interrupt``, ``kill``.
+
+Every worker frame carries ``"k"``, the per-run key the client wrote into the request
+pipe before the worker started. The client drops a worker whose frames lack it: a
+learner cell that writes a frame of its own onto the channel (a fake "finished ok")
+cannot pass for the worker by accident. The key lives only in the worker's memory,
+never in its namespace, environment or command line.
+
+A frame is at most MAX_HEADER + MAX_BLOB bytes; ``FrameWriter.send`` refuses a bigger
+one with ``FrameTooLarge`` before writing anything, so the stream stays readable.
 """
 
 from __future__ import annotations
@@ -28,16 +39,59 @@ MAX_BLOB = 128 * 2**20
 
 # Environment variables through which the parent tells a child its pipe fds.
 ENV_WORKER_FDS = "TUTOR_SANDBOX_FDS"  # "requests_read,events_write"
-ENV_CRASH_FD = "TUTOR_SANDBOX_CRASH_FD"  # where faulthandler writes when the worker dies
+ENV_CAPTURE_FDS = "TUTOR_SANDBOX_CAPTURE"  # "stdout_read,stdout_write,stderr_read,stderr_write" (nanny -> worker)
+
+
+KEY_FIELD = "k"
+
+_exit = os._exit  # the real one: the worker wraps os._exit
 
 
 class ProtocolError(Exception):
     """A frame that cannot be read: the peer is broken (restart it, never crash)."""
 
 
+class FrameTooLarge(ValueError):
+    """A frame over the size limits: refused before anything was written."""
+
+
 def encode(message: dict, blob: bytes = b"") -> bytes:
-    header = json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    try:
+        header = json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: JSON escapes it
+        header = json.dumps(message, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+    if len(header) > MAX_HEADER or len(blob) > MAX_BLOB:
+        raise FrameTooLarge(f"{(len(header) + len(blob)) / 2**20:.1f} MiB in one message, over the "
+                            f"{MAX_HEADER / 2**20:.0f} MiB limit")
     return HEADER.pack(len(header), len(blob)) + header + blob
+
+
+def new_key() -> str:
+    return os.urandom(16).hex()
+
+
+def read_key(fd: int) -> str | None:
+    """The worker side: read exactly the ``key`` frame (nothing after it) from ``fd``."""
+    head = _read_exact(fd, HEADER.size)
+    header_len, blob_len = HEADER.unpack(head) if head else (0, 0)
+    if not head or blob_len or not 0 < header_len <= 4096:
+        return None
+    try:
+        message = json.loads(_read_exact(fd, header_len))
+    except ValueError:
+        return None
+    key = message.get(KEY_FIELD) if isinstance(message, dict) and message.get("t") == "key" else None
+    return key if isinstance(key, str) else None
+
+
+def _read_exact(fd: int, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = os.read(fd, size - len(data))
+        if not chunk:
+            return b""
+        data += chunk
+    return data
 
 
 class FrameReader:
@@ -77,13 +131,23 @@ class FrameReader:
 
 
 class FrameWriter:
-    """Blocking, thread-safe frame writes to a pipe fd (the worker and nanny side)."""
+    """Blocking, thread-safe frame writes to a pipe fd (the worker and nanny side).
 
-    def __init__(self, fd: int) -> None:
+    With a ``key`` (the worker), every frame carries it. Only the process that made
+    the writer may use it: a forked child of the worker that touches the channel exits
+    at once, so a cell's result always comes from the worker itself."""
+
+    def __init__(self, fd: int, key: str | None = None) -> None:
         self.fd = fd
+        self.key = key
+        self.pid = os.getpid()
         self._lock = threading.Lock()
 
     def send(self, message: dict, blob: bytes = b"") -> None:
+        if os.getpid() != self.pid:
+            _exit(0)
+        if self.key is not None:
+            message = {**message, KEY_FIELD: self.key}
         data = memoryview(encode(message, blob))
         with self._lock:
             while data:

@@ -39,9 +39,20 @@ class Exit:
 
     code: int | None
     signal: int | None
-    cause: str | None  # "memory", "request", "parent", "spawn", None (on its own)
-    figure: int | None = None  # memory reached, for "memory"
+    cause: str | None  # "memory", "processes", "request", "parent", "spawn", None (on its own)
+    figure: int | None = None  # memory reached ("memory") or processes counted ("processes")
     error: str | None = None  # for "spawn"
+    files: dict | None = None  # for "memory": {"bytes": n, "paths": [...]} held in RAM-backed files
+
+
+def _files(files: dict | None) -> str:
+    """RAM-backed files (/dev/shm, tmpfs) outlive the worker: say which to delete."""
+    if not files or not files.get("bytes"):
+        return ""
+    paths = [str(p) for p in files.get("paths") or []]
+    shown = ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+    return (f" {format_size(files['bytes'])} of it is in files in memory (tmpfs), which stay until "
+            f"deleted{': ' + shown if shown else ''}.")
 
 
 def where(place: tuple[str, int] | None) -> str:
@@ -55,7 +66,10 @@ def death(exit: Exit | None, *, limit: int | None, place: tuple[str, int] | None
     if exit.cause == "memory":
         figure = format_size(exit.figure or 0)
         cap = format_size(limit) if limit else "?"
-        return "killed", f"Stopped at {figure} (limit {cap}){where(place)}: {LOST}"
+        return "killed", f"Stopped at {figure} (limit {cap}){where(place)}: {LOST}{_files(exit.files)}"
+    if exit.cause == "processes":
+        return "killed", (f"Stopped: your code started {exit.figure or 'too many'} processes (a fork bomb?)"
+                          f"{where(place)}: {LOST}")
     if exit.cause == "spawn":
         return "crashed", f"The worker could not be started ({exit.error})."
     if exit.signal is not None:

@@ -16,7 +16,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from tutor.sandbox.protocol import ENV_WORKER_FDS, enlarge_pipe
+from tutor.sandbox.protocol import ENV_WORKER_FDS, KEY_FIELD, encode, enlarge_pipe, new_key
 
 PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 UNSHARE = ["--user", "--map-current-user", "--pid", "--fork", "--kill-child", "--mount-proc"]
@@ -55,6 +55,7 @@ class Launched:
     status: int  # client reads nanny reports
     log: int  # client reads the nanny's and worker's stray output (crash dumps)
     namespace: bool
+    key: str  # every worker frame carries it (see tutor.sandbox.protocol)
 
 
 def worker_environment(base: dict[str, str], extra: dict[str, str] | None) -> dict[str, str]:
@@ -69,19 +70,22 @@ def worker_environment(base: dict[str, str], extra: dict[str, str] | None) -> di
 
 
 def launch(*, workdir: Path, worker_command: list[str], worker_config: dict, memory_limit: int | None,
-           env: dict[str, str], namespace: bool | None = None) -> Launched:
-    """Start the nanny, which starts the worker. Raises OSError when it cannot."""
+           env: dict[str, str], namespace: bool | None = None, nanny_options: dict | None = None) -> Launched:
+    """Start the nanny, which starts the worker. Raises OSError when it cannot.
+    ``nanny_options``: more settings for the nanny (``max_processes``)."""
     prefix = namespace_command() if namespace is None or namespace else None
     if namespace and prefix is None:
         raise OSError("user and PID namespaces are not available here")
     requests_r, requests_w = os.pipe()
+    key = new_key()
+    os.write(requests_w, encode({"t": "key", KEY_FIELD: key}))  # read first by the worker
     events_r, events_w = os.pipe()
     control_r, control_w = os.pipe()
     status_r, status_w = os.pipe()
     enlarge_pipe(events_w)
     child_ends = (requests_r, events_w, control_r, status_w)
     config = {"control": control_r, "status": status_w, "worker": worker_command,
-              "worker_fds": [requests_r, events_w], "memory_limit": memory_limit}
+              "worker_fds": [requests_r, events_w], "memory_limit": memory_limit, **(nanny_options or {})}
     env = dict(env)
     env[ENV_WORKER_FDS] = f"{requests_r},{events_w}"
     env["TUTOR_SANDBOX_CONFIG"] = json.dumps(worker_config)
@@ -99,4 +103,4 @@ def launch(*, workdir: Path, worker_command: list[str], worker_config: dict, mem
         os.close(fd)
     log = os.dup(process.stdout.fileno())
     process.stdout.close()
-    return Launched(process, requests_w, events_r, control_w, status_r, log, prefix is not None)
+    return Launched(process, requests_w, events_r, control_w, status_r, log, prefix is not None, key)

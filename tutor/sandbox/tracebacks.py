@@ -28,8 +28,8 @@ def learner_frames(tb, labels: Collection[str]) -> list[dict]:
     frames = []
     for summary in traceback.extract_tb(tb):
         if summary.filename in labels:
-            frames.append(frame_dict(summary.filename, summary.lineno or 0, summary.name,
-                                     (summary.line or "").strip() or None))
+            frames.append(frame_dict(summary.filename, summary.lineno or 0, cut(summary.name, 200),
+                                     cut((summary.line or "").strip(), 2000) or None))
     return shorten(frames)
 
 
@@ -66,17 +66,63 @@ def failing_line(frames: list[dict], label: str) -> int | None:
 def syntax_error_frames(err: SyntaxError, label: str) -> list[dict]:
     if err.filename != label or not err.lineno:
         return []
-    return [frame_dict(label, err.lineno, "<module>", (err.text or "").strip() or None)]
+    source = err.text if isinstance(err.text, str) else ""
+    return [frame_dict(label, err.lineno, "<module>", cut(source.strip(), 2000) or None)]
+
+
+MAX_TEXT = 20_000  # characters of one message (or note, or source line) sent whole
+HEAD = 16_000  # what a longer one keeps: its head and its tail
+TAIL = 3_000
+
+
+def cut(text: str, limit: int = MAX_TEXT) -> str:
+    """``text``, or its head and tail with the size said in between when it is long."""
+    if len(text) <= limit:
+        return text
+    head, tail = limit * HEAD // MAX_TEXT, limit * TAIL // MAX_TEXT
+    return (f"{text[:head]}\n… [{len(text) - head - tail:,} characters cut: the text has "
+            f"{len(text):,} in all] …\n{text[-tail:]}")
+
+
+def safe_str(value: object, what: str = "exception", func=str) -> str:
+    """``str(value)``, or what the traceback module prints when that raises."""
+    try:
+        result = func(value)
+        if not isinstance(result, str):
+            raise TypeError("not a str")
+        return result
+    except BaseException:  # noqa: BLE001 - learner code may raise anything, even SystemExit
+        return f"<{what} {func.__name__}() failed>"
+
+
+def type_name(err: BaseException) -> str:
+    """The exception class's own name (a metaclass cannot make this raise)."""
+    try:
+        name = type.__dict__["__name__"].__get__(type(err), type)
+    except BaseException:  # noqa: BLE001
+        name = None
+    return cut(name, 200) if isinstance(name, str) and name else "Exception"
 
 
 def exception_message(err: BaseException) -> str:
+    """The message as the traceback module shows it: ``str(err)`` and the notes, each
+    of which may fail (``<exception str() failed>``); long ones are cut."""
     if isinstance(err, SyntaxError):
-        return err.msg or ""
-    text = str(err)
-    notes = getattr(err, "__notes__", None)
-    if notes:
-        text = "\n".join([text, *map(str, notes)])
-    return text
+        try:
+            return cut(safe_str(err.msg or ""))
+        except BaseException:  # noqa: BLE001
+            return "<exception str() failed>"
+    parts = [cut(safe_str(err))]
+    try:
+        notes = getattr(err, "__notes__", None)
+    except BaseException as problem:  # noqa: BLE001
+        notes = [f"Ignored error getting __notes__: {safe_str(problem, '__notes__', repr)}"]
+    if notes is not None:
+        if isinstance(notes, (list, tuple)):
+            parts += [cut(safe_str(note, "note")) for note in notes[:100]]
+        else:
+            parts.append(cut(safe_str(notes, "__notes__", repr)))
+    return cut("\n".join(parts), 2 * MAX_TEXT)
 
 
 _FAULT_FRAME = re.compile(r'^\s*File "(?P<file>.*)", line (?P<line>\d+) in (?P<name>.*)$')

@@ -6,8 +6,15 @@ Never imports textual or rich; imports torch only to prewarm (``prewarm`` true).
 
 - fd 1/2 are captured and streamed in batches (tutor.sandbox.capture); stdin is /dev/null
   and ``input()`` raises a clear error; a cell that closes fd 1 or 2 gets them back.
-- errors are reported with learner frames only, in the cell's own lines.
-- ``sys.exit`` stops the cell, not the worker; a SIGINT outside a cell is ignored.
+- errors are reported with learner frames only, in the cell's own lines, the way the
+  traceback module does (``<exception str() failed>``, odd ``__notes__``), long
+  messages cut; nothing a learner exception does can stop the worker.
+- ``sys.exit`` stops the cell, not the worker; a SIGINT outside a cell is ignored. A
+  SIGINT that lands inside ``os.fork`` (its at-fork hooks cannot raise) is raised when
+  the fork returns; one swallowed anyway (a finalizer) is delivered again.
+- a forked child cannot use the protocol: its copies of the channel are closed, and
+  if it gets back to the worker's code (the cell ends in the child too) it exits.
+- ``os._exit`` sends what the cell printed before the process goes.
 - if Python itself dies (segfault), faulthandler writes the learner's frames to the
   nanny's log pipe, where the client reads them.
 """
@@ -17,6 +24,7 @@ from __future__ import annotations
 import ast
 import builtins
 import faulthandler
+import functools
 import json
 import os
 import signal
@@ -25,15 +33,16 @@ import threading
 import time
 import types
 
-from tutor.sandbox import advice, tracebacks
-from tutor.sandbox.capture import OutputCapture
+from tutor.sandbox import advice, protocol, tracebacks
+from tutor.sandbox.capture import OutputCapture, pipes_from_environment
 from tutor.sandbox.limits import apply_worker_limits, cuda_device_present, format_size
 from tutor.sandbox.livesink import LiveSink
 from tutor.sandbox.outputcap import CapLimits
 from tutor.sandbox.protocol import (ENV_WORKER_FDS, PROTOCOL_VERSION, FrameReader, FrameWriter,
-                                    ProtocolError, enlarge_pipe, read_frames)
+                                    ProtocolError, enlarge_pipe, read_frames, read_key)
 
 ENV_CONFIG = "TUTOR_SANDBOX_CONFIG"
+UNSAFE_FRAMES = frozenset({"__del__"})  # where a raised interrupt is swallowed by Python
 
 
 class NoInputError(EOFError):
@@ -45,9 +54,12 @@ def no_input(prompt: object = "") -> str:
 
 
 class Worker:
-    def __init__(self, requests_fd: int, events_fd: int, config: dict) -> None:
+    def __init__(self, requests_fd: int, events_fd: int, config: dict, *, key: str | None = None,
+                 capture_pipes: list[tuple[int, int]] | None = None) -> None:
+        self.pid = os.getpid()
         self.requests_fd = requests_fd
-        self.channel = FrameWriter(events_fd)
+        self.channel = FrameWriter(events_fd, key=key)
+        self.capture_pipes = capture_pipes
         self.config = config
         self.memory_limit = config.get("memory_limit")
         self.data_limited = bool(config.get("limit_data") and self.memory_limit)
@@ -55,6 +67,8 @@ class Worker:
         self.executing = False  # learner code is running: SIGINT raises KeyboardInterrupt
         self.in_request = False  # between "started" and "finished"
         self.interrupt_pending = False  # a SIGINT came in a request before its code ran
+        self.forking = 0  # inside os.fork (its at-fork hooks): a SIGINT waits until it returns
+        self.interrupt_deferred = False
         self.main_module = types.ModuleType("__main__")
         self.main_module.__dict__["__builtins__"] = builtins
         self.namespace = self.main_module.__dict__
@@ -66,7 +80,7 @@ class Worker:
     def start(self) -> None:
         self.channel.send({"t": "hello", "protocol": PROTOCOL_VERSION, "pid": os.getpid()})
         cap = self.config.get("cap")
-        self.capture = OutputCapture(self.channel, CapLimits(**cap) if cap else None)
+        self.capture = OutputCapture(self.channel, CapLimits(**cap) if cap else None, self.capture_pipes)
         self.live = LiveSink(self.channel)
         from tutor import live
 
@@ -77,8 +91,85 @@ class Worker:
         self.flush_before_children()
         sys.modules["__main__"] = self.main_module
         sys.argv = [""]
+        self.guard_forks()
+        self.guard_exit()
         signal.signal(signal.SIGINT, self.on_sigint)
+        self._default_unraisablehook = sys.unraisablehook
+        sys.unraisablehook = self.on_unraisable
         self.channel.send({"t": "ready", "info": self.prepare()})
+
+    def guard_forks(self) -> None:
+        """A forked child never reads requests nor writes frames: its copies of the
+        channel are closed, and FrameWriter makes it exit if it tries. ``os.fork``
+        also defers a SIGINT that arrives while it runs its at-fork hooks."""
+        for fd in (self.requests_fd, self.channel.fd):
+            os.set_inheritable(fd, False)
+        os.register_at_fork(after_in_child=self.in_forked_child)
+        real_fork = os.fork
+
+        @functools.wraps(real_fork)
+        def fork() -> int:
+            self.forking += 1
+            try:
+                pid = real_fork()
+            finally:
+                self.forking -= 1
+            if self.interrupt_deferred and not self.forking:
+                self.interrupt_deferred = False
+                if self.executing:  # in the parent and in the child: both stop
+                    raise KeyboardInterrupt
+            return pid
+
+        os.fork = fork
+
+    def in_forked_child(self) -> None:
+        for fd in (self.requests_fd, self.channel.fd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def guard_exit(self) -> None:
+        """``print(..., flush=True); os._exit(0)``: what the cell printed still reaches
+        the client (the pump sends it before the process goes)."""
+        real_exit = protocol._exit
+
+        @functools.wraps(real_exit)
+        def _exit(code) -> None:
+            try:
+                if os.getpid() == self.pid and self.in_request and self.capture is not None:
+                    self.capture.end(timeout=2.0)
+                elif self.capture is not None:
+                    self.capture.flush_python()
+            except BaseException:  # noqa: BLE001 - exiting matters more
+                pass
+            real_exit(code)
+
+        os._exit = _exit
+
+    def on_unraisable(self, unraisable) -> None:
+        """An interrupt raised where Python cannot raise (a finalizer, a weakref
+        callback) is swallowed there: raise it again on the next line of the code that
+        was running, rather than print "Exception ignored" and lose it."""
+        if unraisable.exc_type is not None and issubclass(unraisable.exc_type, KeyboardInterrupt) \
+                and self.executing and os.getpid() == self.pid:
+            self.interrupt_on_next_line(sys._getframe(1))
+            return
+        self._default_unraisablehook(unraisable)
+
+    def interrupt_on_next_line(self, frame) -> None:
+        def trace(frame, event, arg):
+            if frame.f_code.co_name in UNSAFE_FRAMES:
+                return trace  # not inside another finalizer: its interrupt would be lost too
+            sys.settrace(None)
+            frame.f_trace = None
+            if self.executing:
+                raise KeyboardInterrupt
+            return None
+
+        frame.f_trace = trace
+        frame.f_trace_lines = True
+        sys.settrace(trace)
 
     def flush_before_children(self) -> None:
         """``print("a"); os.system("echo b")`` shows a before b: buffered output is
@@ -144,6 +235,9 @@ class Worker:
 
     def on_sigint(self, signum, frame) -> None:
         if self.executing:
+            if self.forking:
+                self.interrupt_deferred = True  # raised when os.fork returns
+                return
             raise KeyboardInterrupt
         if self.in_request:
             self.interrupt_pending = True
@@ -171,8 +265,13 @@ class Worker:
         self.capture.begin(request_id)
         self.live.begin(request_id)
         started = time.perf_counter()
-        status = self.run_code(request_id, code, label)
+        try:
+            status = self.run_code(request_id, code, label)
+        except BaseException:  # noqa: BLE001 - e.g. an interrupt between two steps of ours
+            status = "interrupted" if self.interrupt_pending else "error"
         duration = time.perf_counter() - started
+        if os.getpid() != self.pid:
+            self.leave_forked_child()
         for step in (self.live.end, self.capture.end, self.capture.repair):
             try:
                 step()
@@ -207,7 +306,7 @@ class Worker:
             self.report_failure(request_id, err, label)
             return "interrupted"
         except SystemExit as err:
-            if err.code in (None, 0):
+            if self.plain_exit(err):
                 self.capture.flush_python()
                 sys.stderr.write("note: sys.exit() was ignored (it would stop the tutor's worker); "
                                  "the rest of the cell was skipped.\n")
@@ -220,6 +319,21 @@ class Worker:
         return "ok"
 
     @staticmethod
+    def plain_exit(err: SystemExit) -> bool:
+        """``sys.exit()`` or ``sys.exit(0)`` (a code whose ``==`` raises is not)."""
+        try:
+            code = err.code
+            return code is None or (type(code) is int and code == 0)
+        except BaseException:  # noqa: BLE001
+            return False
+
+    def leave_forked_child(self) -> None:
+        """A child forked by the cell got back here: it must not act as the worker."""
+        if self.capture is not None:
+            self.capture.flush_python()
+        protocol._exit(0)
+
+    @staticmethod
     def compile_cell(code: str, label: str):
         """The cell, and its last expression apart when it has one (shown like a notebook)."""
         tree = ast.parse(code, label, "exec")
@@ -229,22 +343,32 @@ class Worker:
         return compile(tree, label, "exec"), None
 
     def report_failure(self, request_id: int, err: BaseException, label: str, with_stack: bool = True) -> None:
-        if isinstance(err, SyntaxError) and not with_stack:
-            frames = tracebacks.syntax_error_frames(err, label)
-        else:
-            frames = tracebacks.learner_frames(err.__traceback__, self.labels)
-            if isinstance(err, SyntaxError):
-                frames += tracebacks.syntax_error_frames(err, label)
+        """Send the failure the way the traceback module would show it. Nothing the
+        exception does (a raising ``__str__``, odd ``__notes__``, a metaclass) may stop
+        the worker: each part falls back on its own."""
+        ename = tracebacks.type_name(err)
+        message = _attempt(lambda: tracebacks.exception_message(err), "<exception str() failed>")
+        frames = _attempt(lambda: self.failure_frames(err, label, with_stack), [])
+        tip = _attempt(lambda: advice.advice_for(err, memory_limit=self.memory_limit, frames=frames), None)
+        report = {"t": "failed", "id": request_id, "ename": ename, "message": message, "frames": frames,
+                  "advice": tip, "line": _attempt(lambda: tracebacks.failing_line(frames, label), None)}
         try:
-            tip = advice.advice_for(err, memory_limit=self.memory_limit)
-        except Exception:
-            tip = None
-        self.channel.send({
-            "t": "failed", "id": request_id, "ename": type(err).__name__,
-            "message": tracebacks.exception_message(err), "frames": frames, "advice": tip,
-            "line": tracebacks.failing_line(frames, label),
-        })
-        err.__traceback__ = None  # do not keep the cell's frames (and tensors) alive
+            self.channel.send(report)
+        except protocol.FrameTooLarge:
+            self.channel.send({**report, "message": tracebacks.cut(message, 2000), "frames": frames[:2],
+                               "advice": None})
+        try:
+            err.__traceback__ = None  # do not keep the cell's frames (and tensors) alive
+        except BaseException:  # noqa: BLE001
+            pass
+
+    def failure_frames(self, err: BaseException, label: str, with_stack: bool) -> list[dict]:
+        if isinstance(err, SyntaxError) and not with_stack:
+            return tracebacks.syntax_error_frames(err, label)
+        frames = tracebacks.learner_frames(err.__traceback__, self.labels)
+        if isinstance(err, SyntaxError):
+            frames += tracebacks.syntax_error_frames(err, label)
+        return frames
 
     def background_threads(self) -> list[str]:
         own = set(self.capture.own_threads) if self.capture else set()
@@ -252,8 +376,19 @@ class Worker:
         return [t.name for t in threading.enumerate() if t is not main and t not in own and t.is_alive()]
 
 
+def _attempt(compute, fallback):
+    try:
+        return compute()
+    except BaseException:  # noqa: BLE001 - learner objects may raise anything
+        return fallback
+
+
 def main() -> int:
     requests_fd, events_fd = (int(fd) for fd in os.environ[ENV_WORKER_FDS].split(","))
+    key = read_key(requests_fd)
+    if key is None:
+        sys.stderr.write("tutor worker: no key from the tutor on the request pipe\n")
+        return 2
     config = json.loads(os.environ.get(ENV_CONFIG) or "{}")
     config["limit_data"] = config.get("device", "auto") == "cpu" or not cuda_device_present()
     apply_worker_limits(memory_limit=config.get("memory_limit"), limit_data=config["limit_data"],
@@ -263,13 +398,13 @@ def main() -> int:
     crash_fd = os.dup(2)  # the nanny's log pipe, kept after fd 2 is captured
     faulthandler.enable(file=crash_fd, all_threads=False)
     enlarge_pipe(events_fd)
-    worker = Worker(requests_fd, events_fd, config)
+    worker = Worker(requests_fd, events_fd, config, key=key, capture_pipes=pipes_from_environment())
     try:
         worker.start()
         worker.serve()
-    except (BrokenPipeError, ProtocolError):
-        pass  # the client is gone or broken: the nanny cleans up
-    os._exit(0)  # a normal exit with torch loaded costs about 0.5 s
+    except (OSError, ProtocolError):
+        pass  # the client is gone or broken (or a cell closed our pipes): the nanny cleans up
+    protocol._exit(0)  # a normal exit with torch loaded costs about 0.5 s
 
 
 if __name__ == "__main__":
