@@ -24,6 +24,7 @@ COMMANDS = {
     "progress": "scores per lesson; --reset, --export FILE, --import FILE",
     "review": "list the quizzes and exercises due for review",
     "export": "write a lesson as a Jupyter notebook, with your code and outputs (-o FILE.ipynb)",
+    "sessions": "lessons whose worker runs on in the background; --stop ID|all ends them",
 }
 
 DESCRIPTION = """\

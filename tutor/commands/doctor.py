@@ -45,8 +45,11 @@ print(json.dumps(out))
 
 
 def add_arguments(parser) -> None:
+    from tutor.commands.options import add_remote_options
+
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--no-sandbox", action="store_true", help="skip starting the sandbox worker")
+    add_remote_options(parser)
 
 
 def probe_torch(timeout: float = 120.0) -> dict:
@@ -96,7 +99,14 @@ def paths_report() -> dict:
         "data": str(config.data_dir()),
         "lessons": str(config.lessons_dir()),
         "assets": str(config.assets_dir()),
+        "sessions": str(_runtime_dir()),
     }
+
+
+def _runtime_dir():
+    from tutor.sessions.places import runtime_dir
+
+    return runtime_dir()
 
 
 def extra_checks(*, sandbox: bool = True) -> list[tuple[str, str, bool]]:
@@ -115,6 +125,11 @@ def extra_checks(*, sandbox: bool = True) -> list[tuple[str, str, bool]]:
 
 
 def run(args) -> int:
+    from tutor.commands.options import remote_setting
+
+    remote = remote_setting(args)
+    if remote is not None:
+        return run_remote(args, remote)
     torch_info = probe_torch()
     report = {
         "tutor": __version__,
@@ -135,10 +150,56 @@ def run(args) -> int:
     return 0 if healthy else 1
 
 
-def print_report(report: dict) -> None:
+def run_remote(args, remote) -> int:
+    """``tutor doctor --remote HOST``: the far side's own doctor, through ssh, and how
+    it compares with this tutor."""
+    import time
+
+    from tutor.errors import UserError
+    from tutor.sandbox.sanitize import sanitize
+    from tutor.sessions.transport import SessionUnavailable, run_remote as ssh_run
+
+    words = ["tutor", "doctor", "--json"] + (["--no-sandbox"] if args.no_sandbox else [])
+    started = time.perf_counter()
+    try:
+        out = ssh_run(remote.destination, words, ssh_command=remote.ssh_command, remote_python=remote.python,
+                      timeout=600)
+    except SessionUnavailable as err:
+        raise UserError(str(err)) from None
+    took = time.perf_counter() - started
+    try:
+        report = json.loads(sanitize(out[out.index("{"):]))
+        if not isinstance(report, dict) or "torch" not in report:
+            raise ValueError
+    except ValueError:
+        raise UserError(f"{remote.destination} gave no doctor report: "
+                        f"{sanitize(out.strip().splitlines()[-1] if out.strip() else 'nothing')[:200]}") from None
+    report["link"] = {"ssh": f"{remote.destination}: the whole check took {took:.1f} s through ssh",
+                      "versions": _versions(report.get("tutor"))}
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print_report(report, where=remote.destination)
+    checks = report.get("checks") or []
+    healthy = "torch_error" not in report["torch"] and all(c.get("ok") for c in checks) and \
+        report.get("tutor") == __version__
+    return 0 if healthy else 1
+
+
+def _versions(theirs) -> str:
+    if theirs == __version__:
+        return f"tutor {__version__} on both ends"
+    return (f"tutor {theirs} there, {__version__} here: install the same version on both "
+            f"(there: python3 -m pip install 'pytorch-tutor=={__version__}')")
+
+
+def print_report(report: dict, where: str | None = None) -> None:
     t = report["torch"]
     line = lambda k, v: print(f"  {k:<18} {v}")  # noqa: E731
-    print("tutor doctor")
+    print(f"tutor doctor · {where}" if where else "tutor doctor")
+    if "link" in report:
+        line("link", report["link"]["ssh"])
+        line("versions", report["link"]["versions"])
     line("tutor", report["tutor"])
     line("python", report["python"])
     line("platform", report["platform"])
@@ -161,13 +222,18 @@ def print_report(report: dict) -> None:
     print("paths")
     for k, v in report["paths"].items():
         line(k, v)
-    print("terminal")
-    term = report["terminal"]
-    line("size", term["size"])
-    line("TERM", term["term"])
-    line("colours", term["colours"])
-    line("tmux / ssh", f"{'yes' if term['tmux'] else 'no'} / {'yes' if term['ssh'] else 'no'}")
+    term = report.get("terminal")
+    if where is None and term:
+        _print_terminal(term, line)
     if report["checks"]:
         print("checks")
         for c in report["checks"]:
             line(c["name"], ("ok: " if c["ok"] else "PROBLEM: ") + c["finding"])
+
+
+def _print_terminal(term: dict, line) -> None:
+    print("terminal")
+    line("size", term["size"])
+    line("TERM", term["term"])
+    line("colours", term["colours"])
+    line("tmux / ssh", f"{'yes' if term['tmux'] else 'no'} / {'yes' if term['ssh'] else 'no'}")

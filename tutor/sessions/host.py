@@ -46,6 +46,7 @@ ATTACH_WAIT = 10.0  # seconds a new connection has to say what it wants
 PUMP_BYTES = 256 * 2**10  # replay written per turn before waiting for the link to drain
 MAX_NOTES = 64 * 2**10
 MAX_REF = 64
+INFO_DELAY = 0.25  # seconds: session-file changes closer than this are written once
 
 
 def idle_timeout_setting(value: str | float | None = None) -> float:
@@ -76,6 +77,7 @@ class HostOptions:
     ring_bytes: int = DEFAULT_RING_BYTES
     worker_command: list[str] | None = None  # tests: a fake worker
     interrupt_grace: float = 3.0
+    output_limits: dict | None = None  # CapLimits fields (benchmarks lift the cap)
 
     @classmethod
     def from_json(cls, text: str) -> "HostOptions":
@@ -108,7 +110,11 @@ class SessionHost:
         self.paths = paths
         self.host_id = os.urandom(8).hex()  # tells this host's sequence numbers from another's
         workdir = Path(options.workdir) if options.workdir else config.workspace_dir(options.lesson_id)
-        kwargs = {"worker_command": options.worker_command} if options.worker_command else {}
+        kwargs: dict = {"worker_command": options.worker_command} if options.worker_command else {}
+        if options.output_limits:
+            from tutor.sandbox.outputcap import CapLimits
+
+            kwargs["output_limits"] = CapLimits(**options.output_limits)
         self.client = SandboxClient(workdir=workdir, device=options.device, memory_limit=options.memory_limit,
                                     prewarm=options.prewarm, on_event=self._on_worker_event,
                                     interrupt_grace=options.interrupt_grace, **kwargs)
@@ -127,6 +133,7 @@ class SessionHost:
         self._ended = asyncio.Event()
         self._new_frames = asyncio.Event()
         self._end_reason = ""
+        self._info_timer: asyncio.TimerHandle | None = None
 
     # -- life ----------------------------------------------------------------------------
 
@@ -185,7 +192,7 @@ class SessionHost:
             self.stopping_worker = True
             asyncio.get_running_loop().create_task(self._stop_worker_for_now())
         self._publish(None, event)
-        self._write_info()
+        self._write_info(soon=True)
 
     async def _stop_worker_for_now(self) -> None:
         try:
@@ -237,14 +244,14 @@ class SessionHost:
                 if isinstance(event, CellStarted):
                     self.running = record
                     record.started_at = time.time()
-                    self._write_info()
+                    self._write_info(soon=True)
                 elif isinstance(event, CellFinished):
                     finished = True
                     if self.running is record:
                         self.running = None
                 self._publish(record.ref, event)
                 if finished:
-                    self._write_info()
+                    self._write_info(soon=True)
         finally:
             self.requests.pop(record.ref, None)
             if self.running is record:
@@ -253,7 +260,7 @@ class SessionHost:
                 rid = record.request_id
                 self._publish(record.ref, CellFinished(rid, "interrupted", time.time() - record.started_at,
                                                        "Stopped: the app stopped waiting for it.", False, ()))
-                self._write_info()
+                self._write_info(soon=True)
 
     def _cancel(self, ref) -> None:
         task = self.requests.get(ref) if isinstance(ref, str) else None
@@ -443,7 +450,16 @@ class SessionHost:
             "worker": self.worker.state.value if self.worker is not None else "starting",
         }
 
-    def _write_info(self) -> None:
+    def _write_info(self, *, soon: bool = False) -> None:
+        """Rewrite the session file: now, or ``soon`` (changes within INFO_DELAY are
+        written once: a cell's start and end cost a file write each otherwise)."""
+        if soon:
+            if self._info_timer is None:
+                self._info_timer = asyncio.get_running_loop().call_later(INFO_DELAY, self._write_info)
+            return
+        if self._info_timer is not None:
+            self._info_timer.cancel()
+            self._info_timer = None
         try:
             places.write_info(self.paths, self.describe())
         except OSError:

@@ -175,27 +175,22 @@ class SshTransport:
     remote = True
 
     def __init__(self, destination: str, options: HostOptions, *, ssh_command: str | None = None,
-                 remote_python: str | None = None, action: str = "attach") -> None:
+                 remote_python: str | None = None) -> None:
         if not destination or destination.startswith("-"):
             raise SessionUnavailable(f"not a host to connect to: {destination!r}")
         self.destination = destination
         self.options = options
         self.ssh_words = shlex.split(ssh_command or os.environ.get(ENV_SSH_COMMAND) or "ssh")
         self.remote_python = remote_python or os.environ.get(ENV_REMOTE_PYTHON) or DEFAULT_REMOTE_PYTHON
-        self.action = action
         self.where = _short_host(destination)
         self.peer = self.where
 
     def describe(self) -> str:
         return self.where
 
-    def command(self, *extra: str) -> list[str]:
-        remote = f"{self.remote_python} -m tutor.sandbox.remote {self.action}"
-        if self.action == "attach":
-            remote += " " + shlex.quote(self.options.to_json())
-        if extra:
-            remote += " " + " ".join(shlex.quote(word) for word in extra)
-        return [*self.ssh_words, "-T", "-o", "BatchMode=yes", self.destination, remote]
+    def command(self) -> list[str]:
+        return ssh_command_line(self.destination, ["tutor.sandbox.remote", "attach", self.options.to_json()],
+                                ssh_words=self.ssh_words, remote_python=self.remote_python)
 
     async def open(self, *, start: bool = True) -> Opened:
         try:
@@ -227,6 +222,38 @@ class SshTransport:
         code = process.returncode if process is not None else None
         return explain_ssh(self.where, self.destination, code, list(opened.stderr), fallback,
                            remote_python=self.remote_python)
+
+
+def ssh_command_line(destination: str, module_args: list[str], *, ssh_words: list[str],
+                     remote_python: str) -> list[str]:
+    """``ssh -T -o BatchMode=yes DEST '<python> -m MODULE ARGS...'`` (quoted for the far
+    shell; ``remote_python`` is the user's own words, so it is not quoted)."""
+    remote = f"{remote_python} -m " + " ".join(shlex.quote(word) for word in module_args)
+    return [*ssh_words, "-T", "-o", "BatchMode=yes", destination, remote]
+
+
+def run_remote(destination: str, module_args: list[str], *, ssh_command: str | None = None,
+               remote_python: str | None = None, timeout: float = 300.0) -> str:
+    """Run ``<python> -m MODULE ARGS`` on ``destination`` through ssh; its stdout.
+    Raises SessionUnavailable with one plain line when that fails."""
+    if not destination or destination.startswith("-"):
+        raise SessionUnavailable(f"not a host to connect to: {destination!r}")
+    words = shlex.split(ssh_command or os.environ.get(ENV_SSH_COMMAND) or "ssh")
+    python = remote_python or os.environ.get(ENV_REMOTE_PYTHON) or DEFAULT_REMOTE_PYTHON
+    try:
+        done = subprocess.run(ssh_command_line(destination, module_args, ssh_words=words, remote_python=python),
+                              stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
+    except FileNotFoundError:
+        raise SessionUnavailable(f"'{words[0]}' was not found: install OpenSSH's client (ssh) to use --remote") from None
+    except subprocess.TimeoutExpired:
+        raise SessionUnavailable(f"{destination} did not answer within {timeout:g} s") from None
+    out = done.stdout.decode("utf-8", "replace")
+    if done.returncode != 0 and not out.strip():
+        stderr = done.stderr.decode("utf-8", "replace").splitlines()[-STDERR_KEEP:]
+        raise SessionUnavailable(explain_ssh(_short_host(destination), destination, done.returncode, stderr,
+                                             f"ssh {destination} failed (exit {done.returncode})",
+                                             remote_python=python))
+    return out
 
 
 async def _collect(stream: asyncio.StreamReader, keep: deque) -> None:

@@ -1,0 +1,76 @@
+"""The command line of sessions: ``tutor sessions`` (here and through ssh), ``--stop``,
+and ``tutor doctor --remote``; every failure is one line, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from session_helpers import FAKE_SSH, REPO, child_environment, run, until
+
+from tutor.sessions import places
+
+SSH = " ".join(FAKE_SSH)
+
+
+def tutor(*args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "tutor", *args], capture_output=True, text=True, timeout=300,
+                          env=child_environment(**env), cwd=REPO)
+
+
+async def test_sessions_lists_a_detached_session_and_stop_ends_it(make_client):
+    client = await make_client()
+    cell = client.execute("import time\nprint('go', flush=True)\ntime.sleep(60)", label="cell 5",
+                          tag={"title": "training"})
+    await cell.__anext__()
+    await client.detach()
+    await cell.aclose()
+    listed = tutor("sessions")
+    assert listed.returncode == 0
+    assert "03 · training, just now" in listed.stdout and "no app attached" in listed.stdout
+    as_json = json.loads(tutor("sessions", "--json").stdout)
+    assert as_json[0]["lesson"] == "03" and as_json[0]["running"] == "training"
+    stopped = tutor("sessions", "--stop", "03")
+    assert stopped.returncode == 0 and "stopped 03" in stopped.stdout
+    assert places.list_sessions() == []
+    assert "no sessions" in tutor("sessions").stdout
+
+
+def test_stopping_what_does_not_run_says_so():
+    out = tutor("sessions", "--stop", "07")
+    assert out.returncode == 1 and "no session '07' runs" in out.stdout and "Traceback" not in out.stderr
+
+
+async def test_sessions_on_a_remote_machine(make_remote, far_home):
+    client = await make_remote()
+    await run(client, "x = 1")
+    await client.detach()
+    env = {"TUTOR_REMOTE_PYTHON": sys.executable}
+    listed = tutor("sessions", "--remote", "gpu-box", "--ssh-command", SSH, **env)
+    assert "sessions on gpu-box:" in listed.stdout and "03 · idle" in listed.stdout
+    assert "tutor --remote gpu-box LESSON" in listed.stdout
+    stopped = tutor("sessions", "--remote", "gpu-box", "--ssh-command", SSH, "--stop", "all", **env)
+    assert stopped.returncode == 0 and "stopped 03" in stopped.stdout
+
+
+@pytest.mark.parametrize("args, words", [
+    (["sessions", "--remote", "gpu-box"], "cannot reach gpu-box"),
+    (["sessions", "--ssh-command", "ssh -v"], "only apply with --remote"),
+    (["sessions", "--remote=-oProxyCommand=evil"], "--remote wants a host"),
+])
+def test_remote_failures_are_one_line(args, words, monkeypatch):
+    out = tutor(*args, FAKE_SSH_MODE="unreachable", TUTOR_SSH_COMMAND=SSH)
+    assert out.returncode != 0 and words in out.stderr
+    assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_doctor_checks_the_far_side(far_home):
+    out = tutor("doctor", "--remote", "gpu-box", "--no-sandbox", "--ssh-command", SSH,
+                TUTOR_REMOTE_PYTHON=sys.executable)
+    assert "tutor doctor · gpu-box" in out.stdout, out.stderr
+    assert "on both ends" in out.stdout and "torch " in out.stdout
+    assert str(far_home) in out.stdout  # the far side's paths, not ours
+    assert "terminal" not in out.stdout
