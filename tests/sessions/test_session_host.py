@@ -91,7 +91,7 @@ async def test_app_killed_mid_cell_comes_back_to_complete_output(make_client):
         app.wait()
     finally:
         app.kill()
-    assert session().running == "training"
+    await until(lambda: session().running == "training", timeout=5, what="the listing to show the cell")
     await until(lambda: session().state == "idle" and not session().attached, what="the cell to end")
 
     log = Log()

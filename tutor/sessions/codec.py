@@ -2,8 +2,9 @@
 
 An event travels as ``{"k": class name, "f": fields}`` with its ``bytes`` fields (image
 pixels) moved into the frame's blob as ``[offset, length]``. Decoding trusts nothing:
-every field is checked against the dataclass's type hints, every string passes the
-sandbox's sanitiser (a hostile host cannot write escape sequences to our terminal),
+every field is checked against the dataclass's type hints, the event then passes the
+sandbox's one sanitiser, ``decode.clean`` (a hostile host cannot write escape
+sequences to our terminal),
 and anything that does not fit raises ``BadEvent``, which ends that link. The event
 classes are found in ``tutor.sandbox.events`` (and ``register``), so a new event kind
 travels without a change here.
@@ -18,6 +19,7 @@ import typing
 from functools import lru_cache
 
 from tutor.sandbox import events as sandbox_events
+from tutor.sandbox.decode import clean
 from tutor.sandbox.sanitize import sanitize
 
 
@@ -81,7 +83,7 @@ def decode_event(description, blob: bytes = b""):
     cls = _TYPES.get(kind) if isinstance(kind, str) else None
     if cls is None:
         raise BadEvent(f"an unknown kind of event ({sanitize(str(kind))[:40]})")
-    return _build(cls, description.get("f"), blob, kind)
+    return clean(_build(cls, description.get("f"), blob, kind))
 
 
 @lru_cache(maxsize=None)
@@ -145,7 +147,7 @@ def _value(hint, value, blob: bytes, where: str):
         if hint is str:
             if not isinstance(value, str):
                 raise BadEvent(f"{where}: not text")
-            return sanitize(value)
+            return value  # sanitised with the whole event (decode.clean), by its field's kind
         if hint is bool:
             if not isinstance(value, bool):
                 raise BadEvent(f"{where}: not true or false")
