@@ -22,6 +22,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--lessons", metavar="DIR", help="the course to check when no PATH is given")
     parser.add_argument("--run", action="store_true",
                         help="also run each lesson: every starter must fail its check, every solution pass")
+    parser.add_argument("--record-curves", action="store_true",
+                        help="run each lesson's solutions and save the curves its training cells draw "
+                             "(NN-name.curves.json beside it), drawn faintly behind the learner's")
     add_timeout_option(parser, prefix="with --run: ")
     add_device_options(parser, memory=False, prefix="with --run: ")
     add_perturb_option(parser, prefix="with --run: ")
@@ -50,6 +53,53 @@ def quiz_errors(lesson) -> list[str]:
     from tutor.grading import quiz_problems
 
     return [f"{lesson.path}:{quiz.line}: {problem}" for quiz in lesson.quizzes() for problem in quiz_problems(quiz)]
+
+
+def curve_errors(lesson) -> list[str]:
+    """``path:line: ...`` for reference curves that do not fit the lesson (stale, unknown cell)."""
+    from tutor import curves
+
+    try:
+        found = curves.load(lesson.path)
+    except curves.CurvesError as err:
+        return [f"{lesson.path}:1: {err}"]
+    if found is None:
+        return []
+    return [f"{lesson.path}:{line}: {message}" for line, message in curves.problems(lesson, found)]
+
+
+def record_curves(lesson, timeout: float, device: str) -> list[str]:
+    """Run the lesson's solutions and save the curves of its training cells; the
+    failures (nothing is saved then) as ``path:line: why``."""
+    import asyncio
+
+    from tutor import curves
+    from tutor.runner import BlockStarted, describe_failure, run_lesson
+    from tutor.sandbox.events import MetricsLogged, WorkerStateChanged
+
+    recorder = curves.Recorder()
+
+    def on_event(event) -> None:
+        if isinstance(event, BlockStarted):
+            recorder.block_started(event.block_id)
+        elif isinstance(event, MetricsLogged):
+            recorder.metrics(event.points)
+        elif isinstance(event, WorkerStateChanged) and event.info is not None:
+            recorder.worker_ready(event.info.device, event.info.device_name, event.info.torch_version)
+
+    started = time.monotonic()
+    try:
+        lesson_run = asyncio.run(run_lesson(lesson, mode="solutions", timeout=timeout or None, device=device,
+                                            on_event=on_event))
+    except Exception as err:
+        return [f"{lesson.path}:1: the sandbox could not run this lesson: {type(err).__name__}: {err}"]
+    if lesson_run.failures:
+        return [describe_failure(result) for result in lesson_run.failures]
+    found = recorder.curves(lesson)
+    path = curves.save(lesson.path, found)
+    print(f"recorded {path.name}: {len(found.curves)} training cells on {found.label} "
+          f"({time.monotonic() - started:.1f} s)", flush=True)
+    return []
 
 
 def selftest_errors(lesson, timeout: float, device: str, perturb: int = 0) -> list[str]:
@@ -93,10 +143,15 @@ def run(args) -> int:
         if lines:
             bad.add(path)
 
+    if args.record_curves:
+        for result in results:
+            if result.ok:
+                report(result.path, record_curves(result.lesson, args.timeout, device))
     for result in results:
         report(result.path, list(result.errors))
         if result.ok:
             report(result.path, quiz_errors(result.lesson))
+            report(result.path, curve_errors(result.lesson))
     if args.run:
         for result in results:
             if result.ok:
