@@ -134,3 +134,24 @@ async def test_a_flood_of_lines_is_folded_and_keys_still_work(make_app):
         await pilot.press("f6")  # still responsive: runs and moves on
         await settle(pilot, app)
         assert app.screen.current is cells(app)[3]
+
+
+async def test_a_new_drawing_repaints_the_chart_without_laying_out_the_page(make_app, monkeypatch):
+    app, _ = make_app("charts")
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("f5")
+        await settle(pilot, app)
+        await drawn(pilot, app)
+        chart = cells(app)[0].query_one(ChartView)
+        screen = app.screen
+        layouts = []
+        original = type(screen)._refresh_layout
+        monkeypatch.setattr(type(screen), "_refresh_layout",
+                            lambda self, *a, **k: layouts.append(1) or original(self, *a, **k))
+        chart.data.add_points(((1000, {"loss": 3.0, "acc": 0.5}),))  # a new maximum: the axis changes
+        chart.data_changed(now=True)
+        await drawn(pilot, app)
+        await pilot.pause()
+        assert "3.00" in chart.drawn_text and "3.00" in screen_text(app)
+        assert layouts == []

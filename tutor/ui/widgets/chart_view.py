@@ -1,22 +1,36 @@
 """A live chart under a cell (``tutor.live``), drawn by plotext in a thread.
 
 New points only mark the chart stale; it is redrawn at most every ``INTERVAL``
-seconds while points stream in, and once more, at once, when the cell ends.
+seconds while points stream in, and once more, at once, when the cell ends. The
+thread also turns plotext's ANSI text into the rows to paint, so that the event loop
+only swaps them in and repaints: the chart's height is fixed, and a new drawing
+never lays the page out again (a Static's ``update`` did, four times a second).
 """
 
 from __future__ import annotations
 
 import time
 
+from rich.console import Console
 from rich.text import Text
 from textual import work
 from textual.message import Message
-from textual.widgets import Static
+from textual.strip import Strip
+from textual.widget import Widget
 
 from tutor.ui.charts import ChartData, draw_chart
 
+_CONSOLE = Console(legacy_windows=False, force_terminal=True, color_system="truecolor")
 
-class ChartView(Static):
+
+def ansi_rows(text: str) -> tuple[list[Strip], str]:
+    """ANSI text as one strip per row, and as plain text (tests and captures read it)."""
+    rendered = Text.from_ansi(text, no_wrap=True, end="")
+    rows = rendered.split("\n", allow_blank=True)
+    return [Strip(row.render(_CONSOLE, end=""), row.cell_len) for row in rows], rendered.plain
+
+
+class ChartView(Widget):
     DEFAULT_CSS = """
     ChartView {
         height: 16;
@@ -29,22 +43,25 @@ class ChartView(Static):
     NARROW = 40  # below this width, a one-line summary instead of a plot
 
     class Drawn(Message):
-        """A drawing finished in the background."""
+        """A drawing finished in the background: its rows, ready to paint."""
 
-        def __init__(self, text: str, version: int, width: int) -> None:
+        def __init__(self, rows: list[Strip], plain: str, version: int, width: int) -> None:
             super().__init__()
-            self.text = text
+            self.rows = rows
+            self.plain = plain
             self.version = version
             self.width = width
 
     def __init__(self, data: ChartData, **kwargs):
-        super().__init__("", **kwargs)
+        super().__init__(**kwargs)
         self.data = data
         self._drawn_version = -1
         self._drawn_width = -1
         self._drawing = False
         self._last_draw = 0.0
         self._timer = None
+        self._rows: list[Strip] = []
+        self._base_style = None  # rich_style walks every ancestor: once per style change
         self.drawn_text = ""  # the last drawing as plain text (tests, captures)
 
     def on_mount(self) -> None:
@@ -82,20 +99,37 @@ class ChartView(Static):
 
     @work(thread=True, group="chart-draw")
     def _draw(self, snapshot: ChartData, width: int, height: int) -> None:
-        self.post_message(self.Drawn(draw_chart(snapshot, width, height), snapshot.version, width))
+        rows, plain = ansi_rows(draw_chart(snapshot, width, height))
+        self.post_message(self.Drawn(rows, plain, snapshot.version, width))
 
     def on_chart_view_drawn(self, message: Drawn) -> None:
         message.stop()
         self._drawing = False
-        self._show(message.text, message.version, message.width)
+        self._paint(message.rows, message.plain, message.version, message.width)
         self.data_changed()
 
     def _show(self, text: str, version: int, width: int) -> None:
-        rendered = Text.from_ansi(text, no_wrap=True, end="")
-        self.drawn_text = rendered.plain
+        """Show ``text`` (ANSI allowed) in place of a drawing."""
+        self._paint(*ansi_rows(text), version, width)
+
+    def _paint(self, rows: list[Strip], plain: str, version: int, width: int) -> None:
+        self._rows, self.drawn_text = rows, plain
         self._drawn_version, self._drawn_width = version, width
-        self.update(rendered)
+        self.refresh()
         # Seen twice in tmux (not reproduced since): a chart drawn while its cell was
         # being scrolled into view stayed blank until the next drawing. A repaint after
         # the next frame costs nothing and covers it.
         self.call_after_refresh(self.refresh)
+
+    def notify_style_update(self) -> None:
+        self._base_style = None
+        super().notify_style_update()
+
+    def render_line(self, y: int) -> Strip:
+        width = self.content_size.width
+        style = self._base_style
+        if style is None:
+            style = self._base_style = self.rich_style
+        if y >= len(self._rows):
+            return Strip.blank(width, style)
+        return self._rows[y].apply_style(style).crop_extend(0, width, style)
