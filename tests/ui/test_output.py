@@ -332,3 +332,16 @@ def test_an_indented_line_keeps_its_indent_on_continuation_rows():
     assert all(len(row.rstrip()) <= 40 - 6 for row in rows[1:])
     assert continuation_prefix(" " * 30 + "x", 30) == " " * 10 + MARK  # at most a third of the row
     assert continuation_prefix("anything", 7) == ""  # too narrow for a mark
+
+
+async def test_a_focused_output_is_drawn_on_its_focus_background():
+    app = NarrowApp()
+    async with app.run_test(size=(40, 16)) as pilot:
+        view = app.query_one(OutputView)
+        view.buffer.write("".join(f"line {i}\n" for i in range(30)))
+        view.buffer_changed()
+        await pilot.pause()
+        unfocused = list(view.render_line(1))[0].style.bgcolor
+        view.focus()
+        await pilot.pause()
+        assert list(view.render_line(1))[0].style.bgcolor != unfocused

@@ -95,6 +95,7 @@ class OutputView(Widget, can_focus=False):
         self._rows = 0  # rows last laid out
         self._width = 0  # the content width last laid out (rows depend on it)
         self._kind_styles: dict[str, Style] = {}
+        self._base_style: Style | None = None  # rich_style walks every ancestor: once per style change
         self._index: tuple[tuple, list[int] | None, int] = ((), None, 0)
         self._window: tuple[tuple, list[Position]] = ((), [])
 
@@ -274,6 +275,7 @@ class OutputView(Widget, can_focus=False):
 
     def notify_style_update(self) -> None:
         self._kind_styles.clear()
+        self._base_style = None
         super().notify_style_update()
 
     def watch_wrap(self) -> None:
@@ -352,7 +354,9 @@ class OutputView(Widget, can_focus=False):
 
     def render_line(self, y: int) -> Strip:
         width = self.wrap_width
-        base = self.rich_style
+        base = self._base_style
+        if base is None:
+            base = self._base_style = self.rich_style
         if self._showing_window:
             if y == 0:
                 return Strip([Segment(self.hidden_summary(), self._style_of("fold"))]).crop_extend(0, width, base)
