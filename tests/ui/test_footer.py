@@ -77,3 +77,19 @@ async def test_a_focused_wide_output_offers_w_and_the_footer_follows_a_resize(ma
         await pilot.pause()
         assert len(footer_labels(app)) < len(wide)
         assert_whole(app)
+
+
+async def test_the_keys_are_rebuilt_only_when_they_change(make_app):
+    app, _ = make_app("basics")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        footer = app.screen.query_one(KeyFooter)
+        before = list(footer.query(FooterKey))
+        cells(app)[1].editor.focus()  # another code cell: the same keys
+        await pilot.pause()
+        await pilot.pause()
+        assert list(footer.query(FooterKey)) == before  # the same widgets, not new ones
+        cells(app)[3].editor.focus()  # an exercise: Hint and Solution join
+        await pilot.pause()
+        await pilot.pause()
+        assert "f3 Hint" in footer_labels(app)

@@ -30,6 +30,7 @@ class KeyFooter(Footer):
         self.first = first
         self.last = last
         self._laid_out_width = 0
+        self._shown: tuple = ()  # what the keys now on screen say
 
     def _rank(self, action: str) -> int:
         if action in self.first:
@@ -63,11 +64,31 @@ class KeyFooter(Footer):
             return
         width = self.size.width or self.app.size.width
         self._laid_out_width = width
-        for binding, enabled, tooltip in self.footer_keys(width):
+        keys = self.footer_keys(width)
+        self._shown = self._words(keys)
+        for binding, enabled, tooltip in keys:
             yield FooterKey(binding.key, self.app.get_key_display(binding), binding.description,
                             binding.action, disabled=not enabled,
                             tooltip=tooltip or binding.tooltip).data_bind(compact=Footer.compact)
 
+    @staticmethod
+    def _words(keys: list[tuple]) -> tuple:
+        return tuple((binding.key, binding.description, enabled) for binding, enabled, _tooltip in keys)
+
+    def bindings_changed(self, screen) -> None:
+        # Textual's Footer rebuilds every key whenever focus moves (each Run+next, each
+        # Tab): about a millisecond of mounting. Rebuild only when the keys differ.
+        self._bindings_ready = True
+        if screen.app.app_focus and self.is_attached and screen is self.screen:
+            self.call_after_refresh(self._recompose_if_changed)
+
+    async def _recompose_if_changed(self) -> None:
+        if not self.is_attached:
+            return
+        width = self.size.width or self.app.size.width
+        if width != self._laid_out_width or self._words(self.footer_keys(width)) != self._shown:
+            await self.recompose()
+
     def on_resize(self) -> None:
         if self.size.width != self._laid_out_width and self._bindings_ready:
-            self.call_after_refresh(self.recompose)
+            self.call_after_refresh(self._recompose_if_changed)
