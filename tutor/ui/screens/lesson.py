@@ -24,7 +24,7 @@ from textual.widgets import Static, TextArea
 from tutor.lessons.links import step_links
 from tutor.lessons.model import CodeCell, Exercise, Lesson, Prose as ProseBlock, Quiz, Step
 from tutor.sandbox.events import CellFailed, CellFinished, CellStarted
-from tutor.ui import keys
+from tutor.ui import heap, keys
 from tutor.ui.runs import CODE, SETUP, RunOutcome, RunRequest, perform_run
 from tutor.ui.session import SandboxSession
 from tutor.ui.widgets.cell import CodeCellView, RunnableCell
@@ -224,6 +224,7 @@ class LessonScreen(Screen):
         view = next((v for v in self.query(StepView) if not v.filled), None)
         if view is None:
             self.loaded = True
+            heap.freeze_long_lived()  # the page's widgets live as long as it is open
             return
         await view.fill()
         self.call_after_refresh(self._fill_next_step)
@@ -415,6 +416,8 @@ class LessonScreen(Screen):
 
     def on_unmount(self) -> None:
         self.save_edits()
+        self.app.theme_changed_signal.unsubscribe(self)  # its callback would keep this screen alive
+        heap.thaw(self.app)
 
     # -- running ----------------------------------------------------------------------------
 
