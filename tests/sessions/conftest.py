@@ -65,11 +65,10 @@ def far_home(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("FAKE_SSH_REMOTE_ENV", json.dumps({"TUTOR_HOME": str(home), "PYTHONPATH": str(REPO)}))
     monkeypatch.setenv("FAKE_SSH_COUNTER", str(home / "ssh-connections"))
     yield home
-    with pytest.MonkeyPatch.context() as far:  # where the far side keeps its sessions
-        far.setenv("TUTOR_HOME", str(home))
-        folder = places.runtime_dir()
+    from session_helpers import host_family, runtime_dir_of
+
+    folder = runtime_dir_of(home)
     pids = set()
-    from session_helpers import host_family
 
     for session in places.list_sessions(folder):
         pids |= host_family(session.pid)

@@ -53,6 +53,19 @@ async def until(predicate, timeout: float = 20.0, what: str = "") -> None:
         await asyncio.sleep(0.02)
 
 
+def runtime_dir_of(home: Path) -> Path:
+    """Where a tutor whose TUTOR_HOME is ``home`` keeps its sessions."""
+    saved = os.environ.get("TUTOR_HOME")
+    os.environ["TUTOR_HOME"] = str(home)
+    try:
+        return places.runtime_dir()
+    finally:
+        if saved is None:
+            del os.environ["TUTOR_HOME"]
+        else:
+            os.environ["TUTOR_HOME"] = saved
+
+
 def host_family(pid: int) -> set[int]:
     """A host and every process under it (nanny, worker, what learner code started)."""
     if not proctree.alive(pid):

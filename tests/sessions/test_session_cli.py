@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from session_helpers import FAKE_SSH, REPO, child_environment, run, until
+from session_helpers import FAKE_SSH, REPO, child_environment, run, runtime_dir_of
 
 from tutor.sessions import places
 
@@ -74,3 +74,27 @@ def test_doctor_checks_the_far_side(far_home):
     assert "on both ends" in out.stdout and "torch " in out.stdout
     assert str(far_home) in out.stdout  # the far side's paths, not ours
     assert "terminal" not in out.stdout
+
+
+COURSE = str(REPO / "tests" / "sessions" / "course")
+
+
+@pytest.mark.parametrize("mode, code", [("--solutions", 0), ("--quiet", 1)])
+def test_a_remote_run_prints_and_exits_as_a_local_one(far_home, mode, code, tutor_home):
+    local = tutor("run", "00", "--lessons", COURSE, mode)
+    remote = tutor("run", "00", "--lessons", COURSE, mode, "--remote", "gpu-box", "--ssh-command", SSH,
+                   TUTOR_REMOTE_PYTHON=sys.executable, FAKE_SSH_MODE="drop=epoch 4", FAKE_SSH_ONLY="1")
+    assert local.returncode == remote.returncode == code, remote.stderr
+    shown = [line for line in remote.stdout.splitlines() if not line.startswith("[link]")]
+    assert shown == local.stdout.splitlines()
+    if mode == "--solutions":
+        assert "[link] gpu-box closed the connection; the cell goes on there" in remote.stdout
+        assert "[link] reconnected to gpu-box" in remote.stdout
+    assert places.list_sessions(runtime_dir_of(far_home)) == []  # the run's own session ended with it
+
+
+def test_a_remote_run_that_cannot_connect_is_one_line(far_home):
+    out = tutor("run", "00", "--lessons", COURSE, "--remote", "gpu-box", "--ssh-command", SSH,
+                FAKE_SSH_MODE="auth")
+    assert out.returncode == 2 and "Run 'ssh gpu-box' once by hand" in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1

@@ -11,8 +11,11 @@ import sys
 
 from tutor import config
 from tutor.commands.common import add_course_option, find_lesson, open_catalog
-from tutor.commands.options import add_device_options, add_perturb_option, add_timeout_option
+from tutor.commands.options import (
+    add_device_options, add_perturb_option, add_remote_options, add_timeout_option, remote_setting,
+)
 from tutor.errors import UserError
+
 
 def add_arguments(parser) -> None:
     parser.add_argument("lesson", help="a lesson: number (03), id, or path to a .md file")
@@ -23,6 +26,7 @@ def add_arguments(parser) -> None:
     add_device_options(parser)
     add_perturb_option(parser)
     add_course_option(parser)
+    add_remote_options(parser)
     parser.add_argument("--quiet", action="store_true", help="print only failures and the summary")
 
 
@@ -36,6 +40,7 @@ class Printer:
 
         self.quiet = quiet
         self.at_line_start = True
+        self.last_link: str | None = None
         self.plain = None if sys.stdout.isatty() else strip_colours
 
     def write(self, text: str) -> None:
@@ -55,12 +60,17 @@ class Printer:
         from tutor.runner import BlockFinished, BlockStarted
         from tutor.sandbox.events import OutputCapped, OutputStreamed, WorkerState, WorkerStateChanged
 
+        from tutor.sessions.events import LinkChanged
+
         if isinstance(event, WorkerStateChanged):
             if event.state in (WorkerState.RESTARTING, WorkerState.CRASHED) and event.reason:
                 self.newline()
                 self.write(f"[worker] {event.reason}\n")
             elif event.state is WorkerState.READY and event.reason:
                 self.write(f"[worker] {event.reason}\n")
+            return
+        if isinstance(event, LinkChanged):
+            self.link(event)
             return
         if self.quiet:
             if isinstance(event, BlockFinished) and not event.result.ok:
@@ -81,6 +91,18 @@ class Printer:
             mark = "ok" if event.result.ok else "FAILED"
             detail = f": {event.result.message}" if event.result.message else ""
             self.write(f"   {mark}{detail}\n")
+
+
+    def link(self, event) -> None:
+        """Only what changes the picture: the link lost (the cells go on over there)
+        and found again (the missed output follows)."""
+        if event.state == "reconnecting" and event.reason and event.reason != self.last_link:
+            self.newline()
+            self.write(f"[link] {event.reason}\n")
+            self.last_link = event.reason
+        elif event.state == "attached" and self.last_link is not None:
+            self.write(f"[link] reconnected to {event.where}; what was missed follows\n")
+            self.last_link = None
 
 
 def describe(result) -> str:
@@ -105,8 +127,14 @@ def run(args) -> int:
     mode = "selftest" if args.selftest else "solutions" if args.solutions else "starters"
     mode_words = f"{mode}, perturbed by {args.perturb}" if args.perturb else mode
     printer = Printer(args.quiet)
-    lesson_run = asyncio.run(run_lesson(lesson, mode=mode, timeout=args.timeout or None, device=device,
-                                        memory_limit=memory_limit, on_event=printer, perturb=args.perturb))
+    remote = remote_setting(args)
+    if remote is None:
+        lesson_run = asyncio.run(run_lesson(lesson, mode=mode, timeout=args.timeout or None, device=device,
+                                            memory_limit=memory_limit, on_event=printer, perturb=args.perturb))
+    else:
+        lesson_run = asyncio.run(run_remote(lesson, remote, mode=mode, timeout=args.timeout or None,
+                                            device=device, memory_limit=memory_limit, on_event=printer,
+                                            perturb=args.perturb))
     printer.newline()
     failures = lesson_run.failures
     total = len(lesson_run.results)
@@ -117,3 +145,25 @@ def run(args) -> int:
     for result in failures:
         print("  " + describe(result))
     return 1
+
+
+async def run_remote(lesson, remote, *, mode: str, timeout: float | None, device: str, memory_limit: int | None,
+                     on_event, perturb: int):
+    """The same run in a session of its own on ``remote`` (ended afterwards): a dropped
+    link is reconnected and the missed output printed, the cells go on meanwhile."""
+    import os
+
+    from tutor.runner import run_lesson
+    from tutor.sessions.connect import host_options, session_client
+
+    options = host_options(lesson, device=device, memory_limit=memory_limit, perturb=perturb,
+                           session_id=f"run-{lesson.id}-{os.getpid()}")
+    client = session_client(options, remote=remote.destination, ssh_command=remote.ssh_command,
+                            remote_python=remote.python, on_event=on_event)
+    try:
+        failure = await client.wait_attached()
+        if failure is not None:
+            raise UserError(failure)
+        return await run_lesson(lesson, mode=mode, timeout=timeout, on_event=on_event, client=client)
+    finally:
+        await client.shutdown()

@@ -21,8 +21,8 @@ def run(args) -> int:
     remote = remote_setting(args)
     if args.stop:
         stopped, problems = _stop(args.stop, remote)
-        for lesson_id in stopped:
-            print(f"stopped {lesson_id}")
+        for session_id in stopped:
+            print(f"stopped {session_id}")
         for problem in problems:
             print(f"tutor: {problem}")
         return 0 if not problems else 1
@@ -41,7 +41,8 @@ def run(args) -> int:
         what = s.get("running") or ("crashed" if s.get("state") == "crashed" else "idle")
         when = f", {ago(s['since'])}" if s.get("since") else ""
         app = "an app is attached" if s.get("attached") else "no app attached"
-        print(f"  {s['lesson']} · {what}{when}  ({s.get('device') or '?'}, {app}, pid {s['pid']})")
+        name = s.get("title") or s["lesson"]
+        print(f"  {name} · {what}{when}  ({s.get('device') or '?'}, {app}, pid {s['pid']})")
         if s.get("state") == "crashed" and s.get("reason"):
             print(f"      {s['reason']}")
     hint = f" --remote {remote.destination}" if remote else ""
@@ -53,9 +54,7 @@ def _list(remote) -> list[dict]:
     if remote is None:
         from tutor.sessions.places import list_sessions
 
-        return [{"lesson": s.lesson_id, "title": s.title, "pid": s.pid, "started": s.started, "state": s.state,
-                 "running": s.running, "since": s.since, "attached": s.attached, "device": s.device,
-                 "reason": s.reason} for s in list_sessions()]
+        return [session.as_dict() for session in list_sessions()]
     out = _remote(remote, ["sessions"])
     try:
         listed = json.loads(out.strip().splitlines()[-1])

@@ -75,10 +75,7 @@ def attach(options_json: str) -> int:
 def sessions() -> int:
     from tutor.sessions.places import list_sessions
 
-    listed = [{"lesson": s.lesson_id, "title": s.title, "pid": s.pid, "started": s.started, "state": s.state,
-               "running": s.running, "since": s.since, "attached": s.attached, "device": s.device,
-               "reason": s.reason} for s in list_sessions()]
-    print(json.dumps(listed))
+    print(json.dumps([session.as_dict() for session in list_sessions()]))
     return 0
 
 

@@ -387,6 +387,14 @@ class SessionClient:
             if not pending.finished:
                 pending.queue.put_nowait(CellFinished(0, status, 0.0, reason, state_lost, ()))
 
+    async def wait_attached(self) -> str | None:
+        """Attach (if not yet) and wait: None once attached, else why it failed."""
+        if self._link is None and self._connecting is None and self._failure is None:
+            await self.start()
+        while self._link is None and self._connecting is not None:
+            await self._changed.wait()
+        return None if self._link is not None else (self._failure or "the session is not reachable")
+
     # -- the SandboxClient API -----------------------------------------------------------
 
     async def _usable(self) -> bool:

@@ -74,18 +74,19 @@ def _gone(paths: places.SessionPaths, timeout: float) -> bool:
 
 
 def stop_sessions(which: str, folder=None) -> tuple[list[str], list[str]]:
-    """Stop the session of lesson ``which`` (or "all"): (lessons stopped, problems)."""
+    """Stop the session ``which`` (its id, its lesson's id or number, or "all"):
+    (sessions stopped, problems)."""
     sessions = places.list_sessions(folder)
     if which == "all":
         chosen = sessions
     else:
-        chosen = [s for s in sessions if which in (s.lesson_id, s.paths.name)]
+        chosen = [s for s in sessions if which in (s.session_id, s.lesson_id, s.title, s.paths.name)]
         if not chosen:
             return [], [f"no session '{which}' runs (tutor sessions lists them)"]
     stopped, problems = [], []
     for session in chosen:
         if stop(session.paths):
-            stopped.append(session.lesson_id)
+            stopped.append(session.session_id)
         else:
-            problems.append(f"the session of {session.lesson_id} (pid {session.pid}) did not stop")
+            problems.append(f"the session {session.session_id} (pid {session.pid}) did not stop")
     return stopped, problems

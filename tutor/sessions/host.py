@@ -68,7 +68,8 @@ class HostOptions:
     """What a host is started with (JSON on its command line)."""
 
     lesson_id: str
-    title: str = ""
+    title: str = ""  # what the listing calls the lesson, e.g. "03"
+    session_id: str | None = None  # default: the lesson's id (one session per lesson)
     workdir: str | None = None  # default: the lesson's workspace on this machine
     device: str = "auto"
     memory_limit: int | None = None
@@ -78,6 +79,7 @@ class HostOptions:
     worker_command: list[str] | None = None  # tests: a fake worker
     interrupt_grace: float = 3.0
     output_limits: dict | None = None  # CapLimits fields (benchmarks lift the cap)
+    perturb: int = 0  # tutor run --perturb K
 
     @classmethod
     def from_json(cls, text: str) -> "HostOptions":
@@ -87,6 +89,11 @@ class HostOptions:
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
+
+    @property
+    def key(self) -> str:
+        """What names the session (its socket and files)."""
+        return self.session_id or self.lesson_id
 
 
 @dataclass
@@ -115,6 +122,8 @@ class SessionHost:
             from tutor.sandbox.outputcap import CapLimits
 
             kwargs["output_limits"] = CapLimits(**options.output_limits)
+        if options.perturb:
+            kwargs["perturb"] = options.perturb
         self.client = SandboxClient(workdir=workdir, device=options.device, memory_limit=options.memory_limit,
                                     prewarm=options.prewarm, on_event=self._on_worker_event,
                                     interrupt_grace=options.interrupt_grace, **kwargs)
@@ -439,7 +448,8 @@ class SessionHost:
         state = "running" if running is not None else ("crashed" if self.died_away else "idle")
         info = self.worker.info if self.worker is not None else None
         return {
-            "lesson": self.options.lesson_id, "title": self.options.title, "pid": os.getpid(),
+            "lesson": self.options.lesson_id, "session": self.options.key, "title": self.options.title,
+            "pid": os.getpid(),
             "host": self.host_id, "started": self.started, "tutor": __version__, "state": state,
             "running": _what(running) if running is not None else None,
             "since": running.started_at if running is not None else None,
@@ -493,7 +503,7 @@ def launch(options: HostOptions) -> str:
         folder = places.ensure_runtime_dir()
     except places.SessionPlaceError as err:
         return f"error {err}"
-    paths = places.SessionPaths.of(options.lesson_id, folder)
+    paths = places.SessionPaths.of(options.key, folder)
     lock = places.take_lock(paths)
     if lock is None:
         return "running"

@@ -222,6 +222,7 @@ def write_info(paths: SessionPaths, info: dict) -> None:
 class SessionInfo:
     """One live session as the listing shows it."""
 
+    session_id: str
     lesson_id: str
     title: str
     pid: int
@@ -238,7 +239,8 @@ class SessionInfo:
     def read(cls, paths: SessionPaths) -> "SessionInfo | None":
         try:
             data = json.loads(paths.info.read_text(encoding="utf-8"))
-            return cls(str(data["lesson"]), str(data.get("title") or data["lesson"]), int(data["pid"]),
+            return cls(str(data.get("session") or data["lesson"]), str(data["lesson"]),
+                       str(data.get("title") or data["lesson"]), int(data["pid"]),
                        float(data["started"]), str(data.get("state") or "idle"),
                        data.get("running") if isinstance(data.get("running"), str) else None,
                        float(data["since"]) if isinstance(data.get("since"), (int, float)) else None,
@@ -247,11 +249,17 @@ class SessionInfo:
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
+    def as_dict(self) -> dict:
+        """What ``tutor sessions --json`` (here or through ssh) prints."""
+        return {"session": self.session_id, "lesson": self.lesson_id, "title": self.title, "pid": self.pid,
+                "started": self.started, "state": self.state, "running": self.running, "since": self.since,
+                "attached": self.attached, "device": self.device, "reason": self.reason}
+
     def describe(self, now: float | None = None) -> str:
         """``03 · training, 2 min ago`` or ``03 · idle`` (plain words, no colours)."""
         what = self.running or ("crashed" if self.state == "crashed" else "idle")
         when = f", {ago(self.since, now)}" if self.since is not None and (self.running or self.state == "crashed") else ""
-        return f"{self.lesson_id} · {what}{when}"
+        return f"{self.title} · {what}{when}"
 
 
 def ago(moment: float, now: float | None = None) -> str:

@@ -87,7 +87,7 @@ class LocalTransport:
         return "this machine"
 
     def paths(self) -> places.SessionPaths:
-        return places.SessionPaths.of(self.options.lesson_id)
+        return places.SessionPaths.of(self.options.key)
 
     async def open(self, *, start: bool = True) -> Opened:
         loop = asyncio.get_running_loop()
@@ -103,12 +103,12 @@ def ensure_host(options: HostOptions, *, python: str | None = None, start: bool 
         folder = places.ensure_runtime_dir()
     except places.SessionPlaceError as err:
         raise SessionUnavailable(str(err)) from None
-    paths = places.SessionPaths.of(options.lesson_id, folder)
+    paths = places.SessionPaths.of(options.key, folder)
     sock = connect(paths)
     if sock is not None:
         return sock
     if not start:
-        raise SessionUnavailable(f"no session of lesson {options.lesson_id} runs here")
+        raise SessionUnavailable(f"no session {options.key} runs here")
     deadline = time.monotonic() + HOST_START_TIMEOUT
     while True:
         if not places.host_alive(paths):
