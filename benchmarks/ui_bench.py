@@ -36,6 +36,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+LINES_RUNS = 5  # runs of the 10^5-line cell whose lag samples are pooled
+LAG_TARGET_MS = 50.0  # p99 of the event-loop lag, every scenario (issue 16)
 
 
 # -- helpers used in the children ---------------------------------------------------------
@@ -71,6 +73,7 @@ class TextWatch:
         self.target: str | None = None
         self.event = asyncio.Event()
         self.when = 0.0
+        self.cpu_when = 0.0  # the event loop's thread CPU time then (load does not inflate it)
         original = getattr(cls, method)
         watch = self
 
@@ -78,6 +81,7 @@ class TextWatch:
             result = original(obj, *args, **kwargs)
             if watch.target is not None and not watch.event.is_set() and watch.target in text_of(args, result):
                 watch.when = time.perf_counter()
+                watch.cpu_when = time.thread_time()
                 watch.event.set()
             return result
 
@@ -119,6 +123,13 @@ class LagProbe:
 
     def start(self) -> None:
         self.lags.clear()
+        self.resume()
+
+    def pause(self) -> None:
+        """Stop sampling, keeping the samples so far (between runs of a scenario)."""
+        self._task.cancel()
+
+    def resume(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     def stop(self) -> dict:
@@ -210,6 +221,7 @@ def child_interactive(runs: int) -> None:
 
 
 async def _interactive(runs: int) -> None:
+    from tutor.sandbox.events import OutputStreamed
     from tutor.ui.screens.lesson import LessonScreen
     from tutor.ui.widgets.cell import RunnableCell
 
@@ -235,51 +247,67 @@ async def _interactive(runs: int) -> None:
         cells = list(screen.query(RunnableCell))
         client = screen.session.client
 
-        # The sandbox alone, in this process: the floor for a trivial cell.
-        floor = []
-        for _ in range(runs):
-            await asyncio.sleep(0.02)  # the same pause between runs as below: a sleeping
-            start = time.perf_counter()  # worker takes longer to wake than a busy one
-            async for _event in client.execute("print('tick')", label="bench"):
-                pass
-            floor.append(time.perf_counter() - start)
-
-        # Trivial cell through the UI: run key -> output in the view (handled) and on
-        # screen (drawn: Textual paints at most 60 frames a second).
+        # A trivial cell, the sandbox alone (the floor: ``SandboxClient.execute`` to its
+        # output) and through the UI (run key -> the output in the view, handled, and on
+        # screen, drawn: Textual paints at most 60 frames a second), taken in turns so
+        # that the machine's load weighs on both alike.
         cell = cells[0]
         cell.editor.focus()
         await pilot.pause()
-        handled, drawn = [], []
+        floor, handled, drawn = [], [], []
+        floor_cpu, handled_cpu = [], []
         for n in range(runs):
+            # The same pause before each: a worker that slept takes longer to wake, and
+            # what the last run left to do (drawing, saving progress) must be done.
+            await pilot.pause()
+            await asyncio.sleep(0.05)
+            start, cpu = time.perf_counter(), time.thread_time()
+            async for event in client.execute(f"print('floor-{n}')", label="bench"):
+                if isinstance(event, OutputStreamed) and len(floor) == n:
+                    floor.append(time.perf_counter() - start)
+                    floor_cpu.append(time.thread_time() - cpu)
             cell.editor.load_text(f"print('tick-{n}')")
             await pilot.pause()
+            await asyncio.sleep(0.05)
             watch.expect(f"tick-{n}")
             written.expect(f"tick-{n}")
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.thread_time()
             screen.action_run()
             handled.append(await written.wait() - start)
+            handled_cpu.append(written.cpu_when - cpu)
             drawn.append(await watch.wait() - start)
             await _until(lambda: not cell.running and screen._active is None)
-            await pilot.pause(0.02)
+        share = sorted(h - f for h, f in zip(handled, floor))
         figures["trivial"] = {
             "sandbox_alone_ms": 1000 * statistics.median(floor),
             "handled_ms": 1000 * statistics.median(handled),
+            "ui_share_ms": 1000 * statistics.median(share),
+            # The same path in CPU time of the UI process's event-loop thread: what the UI
+            # itself does, which a busy machine's scheduling delays do not inflate.
+            "sandbox_alone_cpu_ms": 1000 * statistics.median(floor_cpu),
+            "handled_cpu_ms": 1000 * statistics.median(handled_cpu),
             "drawn_ms": 1000 * statistics.median(drawn),
             "drawn_p90_ms": 1000 * sorted(drawn)[int(len(drawn) * 0.9)],
         }
 
-        # 100k lines: run key -> the last line drawn; event-loop lag meanwhile.
+        # 100k lines: run key -> the last line drawn; event-loop lag meanwhile. A run
+        # lasts a fifth of a second (some twenty probe samples): five runs, pooled.
         cell = cells[1]
         cell.editor.focus()
         await pilot.pause()
         probe = LagProbe()
         probe.start()
-        watch.expect("99999")
-        start = time.perf_counter()
-        screen.action_run()
-        drawn_at = await watch.wait(120)
-        await _until(lambda: not cell.running)
-        figures["lines_100k"] = {"drawn_s": drawn_at - start, "total_lines": cell.output.buffer.total_lines,
+        times = []
+        for _ in range(LINES_RUNS):
+            watch.expect("99999")
+            start = time.perf_counter()
+            screen.action_run()
+            times.append(await watch.wait(120) - start)
+            await _until(lambda: not cell.running)
+            probe.pause()
+            await asyncio.sleep(0.2)
+            probe.resume()
+        figures["lines_100k"] = {"drawn_s": statistics.median(times), "total_lines": cell.output.buffer.total_lines,
                                  "lag": probe.stop()}
 
         # live.log for 5 s: event-loop lag while the chart redraws.
@@ -466,15 +494,19 @@ def main() -> None:
                              f"{opened['all_steps_s']:.2f} s", "report"),
         ("trivial cell, key to output in the view", f"{trivial['handled_ms']:.2f} ms median; sandbox alone "
                                                     f"{trivial['sandbox_alone_ms']:.2f} ms", "<= 1 ms"),
+        ("trivial cell, the UI's share", f"{trivial['ui_share_ms']:.2f} ms median (the two above, run by run); "
+                                         f"in the UI process's CPU time {trivial['handled_cpu_ms']:.2f} ms against "
+                                         f"{trivial['sandbox_alone_cpu_ms']:.2f} ms = "
+                                         f"{trivial['handled_cpu_ms'] - trivial['sandbox_alone_cpu_ms']:.2f} ms", "<= 0.3 ms"),
         ("trivial cell, key to output drawn", f"{trivial['drawn_ms']:.2f} ms median (p90 {trivial['drawn_p90_ms']:.2f}):"
                                               " the frame clock is 60 fps", "<= 1 ms"),
-        ("100,000 lines, run to all shown", f"{lines['drawn_s']:.3f} s ({lines['total_lines']:,} lines counted)",
+        ("100,000 lines, run to all shown", f"{lines['drawn_s']:.3f} s median of {LINES_RUNS} ({lines['total_lines']:,} lines counted)",
          "<= 0.35 s"),
-        ("event-loop lag, 10^5-line cell", _lag(lines["lag"]), "report"),
+        ("event-loop lag, 10^5-line cell", _lag(lines["lag"]) + f" ({LINES_RUNS} runs)", LAG),
         ("event-loop lag, live.log for 5 s", _lag(live["lag"]) + f"; {live['points']:,} points charted "
-                                             "(a 1 ms training step)", "report"),
+                                             "(a 1 ms training step)", LAG),
         ("event-loop lag, live.log tight loop", _lag(inter["live_log_tight_5s"]["lag"]) + " ("
-         + inter["live_log_tight_5s"]["output"] + " logged in 5 s)", "report"),
+         + inter["live_log_tight_5s"]["output"] + " logged in 5 s)", LAG),
     ]
     rows.append(("10^5 lines drawn (output child)", f"{output['lines_100k_drawn_s']:.3f} s"
                  + (f"; at {args.against}: {before['lines_100k_drawn_s']:.3f} s" if before else ""), "<= 0.35 s"))
@@ -492,6 +524,9 @@ def main() -> None:
 def _memory(output: dict) -> str:
     return (f"+{output['rss_after_1m_mb'] - output['rss_before_mb']:.1f} MB RSS "
             f"(peak {output['peak_mb']:.0f} MB, {output['lines_1m_counted']:,} lines counted)")
+
+
+LAG = f"p99 <= {LAG_TARGET_MS:.0f} ms"
 
 
 def _lag(lag: dict) -> str:
