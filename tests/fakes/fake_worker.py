@@ -12,6 +12,9 @@ Modes:
   garbage         on execute: writes bytes that are not a frame to the event pipe
   die_idle        ready, then exits with code 7 after FAKE_WORKER_DELAY seconds
   late_output     finishes each request, then sends output for it after 50 ms
+  ignore_shutdown ignores the shutdown request; on SIGTERM writes "SIGTERM" to
+                  FAKE_WORKER_MARK and exits
+  ignore_term     ignores the shutdown request and SIGTERM (only SIGKILL stops it)
   hostile         puts HOSTILE (escape sequences, controls) in every text field of
                   every frame it sends: ready info, output (split byte by byte), charts,
                   images, the failure, thread names
@@ -70,12 +73,23 @@ def main() -> int:
     if MODE == "die_idle":
         time.sleep(DELAY)
         return 7
+    if MODE == "ignore_shutdown":
+        def on_term(signum, frame):
+            with open(os.environ["FAKE_WORKER_MARK"], "w") as f:
+                f.write("SIGTERM")
+            os._exit(0)
+
+        signal.signal(signal.SIGTERM, on_term)
+    if MODE == "ignore_term":
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
     reader = FrameReader()
     while True:
         frames = read_frames(requests_fd, reader)
         if frames is None:
             return 0
         for message, _ in frames:
+            if message["t"] == "shutdown" and MODE not in ("ignore_shutdown", "ignore_term"):
+                return 0
             if message["t"] != "execute":
                 continue
             request_id = message["id"]

@@ -120,7 +120,7 @@ async def test_idle_crash_loop_stops_restarts(make_client):
     client = await make_client(on_event=log, **fake("die_idle", FAKE_WORKER_DELAY="0.1"))
     await wait_state(client, WorkerState.CRASHED, timeout=30)
     assert log.states.count(WorkerState.READY) == 3
-    assert "code 7" in client.reason and "3 times in a minute" in client.reason
+    assert "code 7" in client.reason and "died 3 times in a row without a cell running" in client.reason
 
 
 async def test_output_of_a_finished_request_is_dropped(make_client):
@@ -188,3 +188,86 @@ async def test_a_failing_listener_does_not_break_the_client(make_client, capsys)
 
     client = await make_client(on_event=broken, **fake("ok"))
     assert (await run(client, "still works")).stdout == "still works\n"
+
+
+# -- shutdown escalates: the request, then SIGTERM, then SIGKILL -------------------------------
+
+async def test_shutdown_asks_first(make_client):
+    client = await make_client(**fake("ok"))
+    await client.ready.wait()
+    tree = family(client)
+    started = time.monotonic()
+    assert await client.shutdown() == "shutdown"
+    assert time.monotonic() - started < 1.0
+    assert client.supervisor_pid is not None and client.state is WorkerState.STOPPED
+    assert_gone(tree)
+
+
+async def test_shutdown_sends_sigterm_to_a_worker_that_does_not_listen(make_client, tmp_path):
+    mark = tmp_path / "mark"
+    client = await make_client(shutdown_grace=0.3, **fake("ignore_shutdown", FAKE_WORKER_MARK=str(mark)))
+    await client.ready.wait()
+    tree = family(client)
+    assert await client.shutdown() == "SIGTERM"
+    assert mark.read_text() == "SIGTERM"
+    assert_gone(tree)
+
+
+async def test_shutdown_kills_a_worker_that_ignores_sigterm(make_client):
+    client = await make_client(shutdown_grace=0.3, **fake("ignore_term"))
+    await client.ready.wait()
+    tree = family(client)
+    started = time.monotonic()
+    assert await client.shutdown() == "SIGKILL"
+    assert 0.5 <= time.monotonic() - started < 5
+    assert_gone(tree)
+
+
+async def test_shutdown_of_a_busy_worker_skips_the_request(make_client):
+    client = await make_client(shutdown_grace=0.3, **fake("hang"))
+    task = asyncio.ensure_future(run(client, "spin"))
+    await wait_state(client, WorkerState.RUNNING)
+    await asyncio.sleep(0.2)
+    tree = family(client)
+    assert await client.shutdown() == "SIGTERM"  # the hang ignores SIGINT, not SIGTERM
+    cell = await task
+    assert cell.status == "killed" and cell.reason == "The worker was shut down: variables lost."
+    assert_gone(tree)
+
+
+async def test_shutdown_without_a_worker_says_so(make_client):
+    client = await make_client(**fake("ok"))
+    await client.shutdown()
+    assert await client.shutdown() is None
+
+
+async def test_the_real_worker_ends_on_the_request(make_client):
+    client = await make_client()
+    assert (await run(client, "x = 1")).status == "ok"
+    assert await client.shutdown() == "shutdown"
+
+
+# -- the restart policy, through the client ---------------------------------------------------
+
+async def test_a_custom_restart_limit_is_used(make_client):
+    from tutor.sandbox.restarts import RestartPolicy
+
+    log = StateLog()
+    client = await make_client(on_event=log, restarts=RestartPolicy(restart_limit=2),
+                               **fake("die_idle", FAKE_WORKER_DELAY="0.1"))
+    await wait_state(client, WorkerState.CRASHED, timeout=30)
+    assert log.states.count(WorkerState.READY) == 2
+    assert "died 2 times in a row" in client.reason
+
+
+async def test_a_worker_that_was_up_long_enough_is_restarted_again(make_client):
+    from tutor.sandbox.restarts import RestartPolicy
+
+    log = StateLog()
+    client = await make_client(on_event=log, restarts=RestartPolicy(restart_limit=2, stable_start_time=0.05),
+                               **fake("die_idle", FAKE_WORKER_DELAY="0.3"))
+    deadline = time.monotonic() + 20
+    while log.states.count(WorkerState.READY) < 4 and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert log.states.count(WorkerState.READY) >= 4  # each lived 0.3 s > 0.05 s: never counted twice
+    assert WorkerState.CRASHED not in log.states

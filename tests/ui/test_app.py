@@ -26,9 +26,10 @@ def session_with(info=None, resources=None, state=WorkerState.READY) -> SandboxS
 
 def test_status_words_for_cuda_cpu_and_states():
     cuda = WorkerInfo(1, "2.14", "cuda:0", "NVIDIA H100", 80 * 10**9)
-    session = session_with(cuda, ResourcesMeasured(2 * 10**9, 8 * 10**9, 3_000_000_000, 3_100_000_000))
-    assert device_text(session) == "CUDA 0 · NVIDIA H100 · 3.1/80 GB"
-    assert memory_text(session) == "RAM 2.0 GB / 8.0 GB"
+    session = session_with(cuda, ResourcesMeasured(2 * 2**30, 8 * 2**30, 3_000_000_000, 3_100_000_000))
+    # one unit everywhere (GiB, as tutor doctor and the kill messages say it)
+    assert device_text(session) == "CUDA 0 · NVIDIA H100 · 2.9/74.5 GiB"
+    assert memory_text(session) == "RAM 2.0 GiB / 8.0 GiB"
     assert device_text(session_with(WorkerInfo(1, None, "cpu", "", None))) == "CPU"
     assert device_text(SandboxSession("x", None)) == "device: …"
     crashed = session_with(state=WorkerState.CRASHED)
@@ -56,7 +57,7 @@ async def test_the_worker_starts_at_launch_and_its_state_shows(make_app):
         assert len(clients) == 1, "the likely lesson's worker starts before it is opened"
         await pilot.pause()
         status = app.screen.query_one(StatusLine).plain
-        assert "CUDA 0 · NVIDIA H100 · 3.1/80 GB" in status and "ready" in status
+        assert "CUDA 0 · NVIDIA H100 · 2.9/74.5 GiB" in status and "ready" in status
         await pilot.press("enter")
         await settle(pilot, app)
         assert len(clients) == 1, "opening that lesson reuses its worker"

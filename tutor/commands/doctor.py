@@ -14,6 +14,7 @@ import subprocess
 import sys
 
 from tutor import __version__, config
+from tutor.sandbox.limits import format_size
 
 TORCH_PROBE = r"""
 import json, os, sys
@@ -63,10 +64,6 @@ def probe_torch(timeout: float = 120.0) -> dict:
         tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
         return {"torch_error": f"the probe failed (exit {proc.returncode}): {tail}"}
     return json.loads(lines[-1])
-
-
-def gib(n: int) -> str:
-    return f"{n / 2**30:.1f} GiB"
 
 
 def terminal_report() -> dict:
@@ -214,7 +211,7 @@ def print_report(report: dict, where: str | None = None) -> None:
     if gpus:
         for g in gpus:
             line(f"cuda:{g['index']}", f"{g['name']} (sm {g['capability']}), "
-                                       f"{gib(g['total'] - g['free'])} used of {gib(g['total'])}")
+                                       f"{format_size(g['total'] - g['free'])} used of {format_size(g['total'])}")
     elif "torch_error" not in t:
         line("cuda", "no CUDA device (lessons run on the CPU)")
     if "mps" in t:

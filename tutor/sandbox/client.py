@@ -16,7 +16,9 @@ between SIGINT and the kill), ``start_timeout``, ``output_limits`` (an
 ``outputcap.CapLimits``), ``namespace`` (None: use a user+PID namespace when the
 system allows; False: never; True: insist), ``perturb`` (K: every torch seed shifted
 by K and another CPU thread count, see ``tutor.sandbox.perturb``), ``max_processes``
-(the worker's tree is stopped above it: a fork bomb). ``supervisor_pid`` is the pid
+(the worker's tree is stopped above it: a fork bomb), ``restarts`` (a
+``restarts.RestartPolicy``: when a dead worker is started again), ``shutdown_grace``
+(seconds ``shutdown`` waits after the request, then after SIGTERM). ``supervisor_pid`` is the pid
 of the process the client started (for tests that check nothing is left behind).
 """
 
@@ -38,16 +40,23 @@ from tutor.sandbox.events import (
 from tutor.sandbox.limits import default_memory_limit, format_size, process_limit
 from tutor.sandbox.outputcap import CapLimits
 from tutor.sandbox.process import WorkerProcess
+from tutor.sandbox.restarts import RestartPolicy
 from tutor.sandbox.protocol import MAX_HEADER, PROTOCOL_VERSION, FrameTooLarge, ProtocolError, encode
 from tutor.sandbox.spawn import launch, worker_environment
 
 DEFAULT_WORKER = [sys.executable, "-m", "tutor.sandbox.worker"]
-START_FAILURES_ALLOWED = 3  # failed starts in a row before we stop trying
-IDLE_CRASHES_ALLOWED = 3  # deaths outside a cell within CRASH_WINDOW
-CRASH_WINDOW = 60.0
 
 FINISHED_STATUSES = ("ok", "error", "interrupted")  # what the worker itself may say
 EventCallback = Callable[[WorkerStateChanged | ResourcesMeasured], None]
+
+
+async def _within(awaitable, seconds: float) -> bool:
+    """Whether ``awaitable`` finished within ``seconds``."""
+    try:
+        await asyncio.wait_for(awaitable, seconds)
+    except asyncio.TimeoutError:
+        return False
+    return True
 
 
 class _Request:
@@ -80,7 +89,8 @@ class SandboxClient:
                  env: dict[str, str] | None = None, on_event: EventCallback | None = None,
                  interrupt_grace: float = 3.0, start_timeout: float = 120.0,
                  output_limits: CapLimits | None = None, namespace: bool | None = None,
-                 perturb: int = 0, max_processes: int | None = None) -> None:
+                 perturb: int = 0, max_processes: int | None = None,
+                 restarts: RestartPolicy | None = None, shutdown_grace: float = 1.0) -> None:
         self.workdir = Path(workdir)
         self.device = device
         self.memory_limit = memory_limit if memory_limit is not None else default_memory_limit()
@@ -105,8 +115,8 @@ class SandboxClient:
         self._next_id = 1
         self._queue_lock = asyncio.Lock()
         self._changed = asyncio.Event()
-        self._failed_starts = 0
-        self._idle_crashes: list[float] = []
+        self.restarts = restarts or RestartPolicy()
+        self.shutdown_grace = shutdown_grace
         self._start_timer: asyncio.TimerHandle | None = None
         self._pending_restart_reason: str | None = None
         self._gpu: tuple[int | None, int | None] = (None, None)
@@ -153,7 +163,6 @@ class SandboxClient:
         except Exception as err:  # OSError, or a bad setting: say it, never hang a waiting cell
             self._launching = None
             self.info = None
-            self._failed_starts = START_FAILURES_ALLOWED
             self._set_state(WorkerState.CRASHED, f"The worker could not be started: {err}")
             return
         finally:
@@ -193,28 +202,40 @@ class SandboxClient:
 
     async def restart(self) -> None:
         """A fresh worker and namespace (variables lost); returns once it is starting."""
-        self._failed_starts = 0
-        self._idle_crashes.clear()
+        self.restarts.reset()
         await self._stop_worker(reasons.RESTARTED, WorkerState.RESTARTING)
         await self.start()
 
-    async def shutdown(self) -> None:
-        """Stop the worker and everything it started."""
+    async def shutdown(self) -> str | None:
+        """Stop the worker and everything it started, gently first: the ``shutdown``
+        request (an idle worker exits at once), then SIGTERM, then SIGKILL, each after
+        ``shutdown_grace`` seconds. Returns what ended it ("shutdown", "SIGTERM",
+        "SIGKILL"), or None when no worker ran."""
         proc = self._proc
-        await self._stop_worker(reasons.SHUT_DOWN, WorkerState.STOPPED)
-        if proc is not None:
-            try:
-                await asyncio.wait_for(proc.exited.wait(), 5.0)
-            except asyncio.TimeoutError:
-                pass
+        idle = self.state is WorkerState.READY and self._current is None
+        await self._stop_worker(reasons.SHUT_DOWN, WorkerState.STOPPED, close=False)
+        if proc is None:
+            return None
+        steps = [("SIGTERM", proc.terminate)]
+        if idle:  # a busy worker reads no request until its cell ends
+            steps.insert(0, ("shutdown", lambda: proc.send({"t": "shutdown"})))
+        ended_by = "SIGKILL"
+        for name, step in steps:
+            step()
+            if await _within(proc.ended.wait(), self.shutdown_grace):
+                ended_by = name
+                break
+        proc.close()  # the nanny kills whatever is left, and goes
+        await _within(proc.exited.wait(), 5.0)
+        return ended_by
 
-    async def _stop_worker(self, reason: str, state: WorkerState) -> None:
+    async def _stop_worker(self, reason: str, state: WorkerState, *, close: bool = True) -> None:
         if self._launching is not None:
             launching = self._launching
             self._set_state(state, reason)  # the launch sees it and closes what it started
             await asyncio.wait([launching])
         proc, self._proc = self._proc, None
-        if proc is not None:
+        if proc is not None and close:
             proc.close()
         if self._start_timer:
             self._start_timer.cancel()
@@ -299,7 +320,7 @@ class SandboxClient:
         except ProtocolError as err:
             self._on_broken(proc, str(err))
             return
-        self._failed_starts = 0
+        self.restarts.ready()
         self._set_state(WorkerState.READY, note)
 
     @staticmethod
@@ -366,25 +387,15 @@ class SandboxClient:
         if request is not None:
             self._finish(request, CellFinished(request.id, status, time.perf_counter() - request.sent_at,
                                                reason, True, ()))
-        if was_starting:
-            self._failed_starts += 1
-            if self._failed_starts >= START_FAILURES_ALLOWED:
-                detail = self._log_detail(proc)
-                self._set_state(WorkerState.CRASHED, f"The worker could not start ({self._failed_starts} tries): "
-                                                     f"{reason}{detail} Restart it to try again.")
-                return
-        elif request is None:
-            now = time.monotonic()
-            self._idle_crashes = [t for t in self._idle_crashes if now - t < CRASH_WINDOW] + [now]
-            if len(self._idle_crashes) >= IDLE_CRASHES_ALLOWED:
-                self._set_state(WorkerState.CRASHED, f"{reason} The worker died {len(self._idle_crashes)} times in "
-                                                     f"a minute without a cell running; not restarting it. "
-                                                     "Restart it to try again.")
-                return
+        verdict = self.restarts.died(in_cell=request is not None and not was_starting)
+        if not verdict.restart:
+            detail = self._log_detail(proc) if was_starting else ""
+            self._set_state(WorkerState.CRASHED, f"{verdict.reason}. The last time: {reason}{detail} "
+                                                 "Restart it to try again.")
+            return
         self._set_state(WorkerState.RESTARTING, reason)
         self._pending_restart_reason = reason
-        delay = 0.0 if not was_starting else 0.5 * self._failed_starts
-        asyncio.get_running_loop().call_later(delay, self._restart_after_death)
+        asyncio.get_running_loop().call_later(verdict.delay, self._restart_after_death)
 
     def _restart_after_death(self) -> None:
         if self.state is WorkerState.RESTARTING and self._proc is None and self._launching is None:

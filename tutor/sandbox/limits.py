@@ -26,6 +26,13 @@ def format_size(n: int | float) -> str:
     return f"{n / 2**10:.0f} KiB"
 
 
+def format_share(used: int | float, total: int | float) -> str:
+    """``used`` of ``total`` in the total's unit: "0.0/139.8 GiB", "412/900 MiB"."""
+    if total >= GIB:
+        return f"{used / GIB:.1f}/{total / GIB:.1f} GiB"
+    return f"{used / 2**20:.0f}/{total / 2**20:.0f} MiB"
+
+
 def _read_int(path: str) -> int | None:
     try:
         with open(path) as f:

@@ -6,8 +6,8 @@ inside a user+PID namespace when the system allows). It
 - becomes a child subreaper, so descendants that call setsid() still come back to it;
 - ignores SIGINT, SIGTERM and SIGHUP (learner code doing ``os.kill(os.getppid(), ...)``
   cannot kill it; in a PID namespace it is init, which SIGKILL from inside cannot hit);
-- starts the worker in its own session, interrupts it (SIGINT to its group) and kills
-  it on request;
+- starts the worker in its own session, interrupts it (SIGINT to its group), stops it
+  (SIGTERM to its group) and kills it on request;
 - watches the memory of the worker's whole tree (anonymous and shared-memory RSS every
   250 ms, plus the RAM in tmpfs files it made or holds, see tutor.sandbox.tmpfs;
   confirmed with PSS) and kills it above the limit; and counts its processes, killing
@@ -34,6 +34,7 @@ from tutor.sandbox.tmpfs import TmpfsWatch
 POLL = 0.25  # seconds between memory samples
 REPORT_EVERY = 4  # samples between reports to the client (about once a second)
 PR_SET_CHILD_SUBREAPER = 36
+IGNORED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 MAX_PROCESSES = 1024  # a bigger tree is a fork bomb (RLIMIT_NPROC does not hold root back)
 LEFTOVER_OUTPUT = 1 << 20  # at most this much of each stream is passed on after the exit
 
@@ -141,6 +142,12 @@ class Nanny:
                 os.killpg(self.worker_pid, signal.SIGINT)
             except (ProcessLookupError, PermissionError):
                 pass
+        elif kind == "terminate" and self.worker_status is None:
+            self.cause = self.cause or "request"
+            try:
+                os.killpg(self.worker_pid, signal.SIGTERM)
+            except (ProcessLookupError, PermissionError):
+                pass
         elif kind == "kill":
             self.cause = self.cause or "request"
             self.kill_everything()
@@ -161,6 +168,7 @@ class Nanny:
             self.worker_pid = os.posix_spawnp(
                 self.worker_command[0], self.worker_command, env,
                 setsid=True,
+                setsigdef=IGNORED,  # what the nanny ignores, the worker must not inherit
                 file_actions=[(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0)],
             )
         finally:
@@ -191,7 +199,7 @@ class Nanny:
         self.capture.clear()
 
     def run(self) -> int:
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        for sig in IGNORED:
             signal.signal(sig, signal.SIG_IGN)
         wake_r, wake_w = os.pipe()
         os.set_blocking(wake_w, False)

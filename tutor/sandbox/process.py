@@ -88,13 +88,11 @@ class WorkerProcess:
                  on_broken: Callable[[str], None], on_ended: Callable[[Exit | None], None]) -> None:
         self.loop = loop
         self.launched = launched
-        self.pid = launched.process.pid
         self.on_message, self.on_status, self.on_broken, self.on_ended = on_message, on_status, on_broken, on_ended
         self.requests = PipeWriter(loop, launched.requests)
         self.control = PipeWriter(loop, launched.control)
         self.log_tail = bytearray()
         self.worker_pid: int | None = None  # as the nanny sees it (inside its namespace)
-        self.ended = False
         self.exit: Exit | None = None
         self._events_reader = FrameReader()
         self._status_reader = FrameReader()
@@ -103,7 +101,8 @@ class WorkerProcess:
                              (launched.log, self._read_log)):
             os.set_blocking(fd, False)
             loop.add_reader(fd, callback)
-        self.exited = asyncio.Event()
+        self.ended = asyncio.Event()  # set with on_ended: the worker's end is known
+        self.exited = asyncio.Event()  # set when the nanny process is reaped
 
     # -- out ---------------------------------------------------------------------------
 
@@ -116,6 +115,10 @@ class WorkerProcess:
 
     def interrupt(self) -> None:
         self.control.write(encode({"t": "interrupt"}))
+
+    def terminate(self) -> None:
+        """SIGTERM to the worker's process group (a gentle stop; ``on_ended`` follows)."""
+        self.control.write(encode({"t": "terminate"}))
 
     def kill(self) -> None:
         """Kill the worker and everything it started; ``on_ended`` follows."""
@@ -135,7 +138,7 @@ class WorkerProcess:
 
     def _read_events(self, drain: bool = False) -> None:
         for _ in range(256 if drain else 1):
-            if self.ended:
+            if self.ended.is_set():
                 return
             data = self._read(self.launched.events)
             if data is None:
@@ -150,7 +153,7 @@ class WorkerProcess:
                 self.on_broken(str(err))
                 return
             for message, blob in frames:
-                if self.ended:
+                if self.ended.is_set():
                     return
                 if message.pop(KEY_FIELD, None) != self.launched.key:
                     self._stop_reading(self.launched.events)
@@ -210,13 +213,13 @@ class WorkerProcess:
         return self.log_tail.decode("utf-8", "replace")
 
     def _finish(self, exit: Exit | None) -> None:
-        if self.ended:
+        if self.ended.is_set():
             return
         if self.launched.events in self._readers:
             self._read_events(drain=True)  # the worker's last words come first
         if exit is None:
             self._kill_orphans()
-        self.ended = True
+        self.ended.set()
         self.exit = exit
         self.on_ended(exit)
         self.close()
@@ -239,7 +242,7 @@ class WorkerProcess:
 
     def close(self) -> None:
         """Stop listening, close our ends (the nanny then kills everything), reap."""
-        self.ended = True
+        self.ended.set()
         for fd in list(self._readers):
             self._stop_reading(fd)
         self.requests.close()

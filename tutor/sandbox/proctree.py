@@ -10,7 +10,6 @@ import os
 import signal
 import time
 
-PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
 def _stat_fields(pid: int) -> list[str] | None:

@@ -12,7 +12,7 @@ Client -> worker: ``key`` (the first frame, written before the worker starts),
 Nanny -> client: ``nanny`` (protocol, pid, namespace), ``spawned`` (pid), ``rss``
 (rss, limit), ``out`` (name; blob = output the worker left in its pipes when it
 ended), ``exited`` (code, signal, cause, figure, files).
-Client -> nanny: ``interrupt``, ``kill``.
+Client -> nanny: ``interrupt`` (SIGINT), ``terminate`` (SIGTERM), ``kill`` (SIGKILL, everything).
 
 Every worker frame carries ``"k"``, the per-run key the client wrote into the request
 pipe before the worker started. The client drops a worker whose frames lack it: a
@@ -124,10 +124,6 @@ class FrameReader:
         if offset:
             del buffer[:offset]
         return frames
-
-    @property
-    def pending(self) -> int:
-        return len(self._buffer)
 
 
 class FrameWriter:

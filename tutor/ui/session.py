@@ -16,6 +16,7 @@ from tutor.sandbox.events import (
     WorkerState,
     WorkerStateChanged,
 )
+from tutor.sandbox.limits import format_share, format_size
 
 _FRESH_STATES = (WorkerState.STARTING, WorkerState.RESTARTING, WorkerState.CRASHED, WorkerState.STOPPED)
 
@@ -72,17 +73,8 @@ class SandboxSession:
 # -- words for the status line --------------------------------------------------------
 
 
-def format_bytes(count: int | None) -> str:
-    """``3.1 GB``, ``412 MB`` (decimal units, as GPU tools print them)."""
-    if count is None:
-        return "?"
-    if count >= 10**9:
-        return f"{count / 10**9:.1f} GB"
-    return f"{count / 10**6:.0f} MB"
-
-
 def device_text(session: SandboxSession | None) -> str:
-    """``CUDA 0 · NVIDIA H100 · 3.1/80 GB``, ``MPS · Apple M2``, ``CPU``, or ``device: …``."""
+    """``CUDA 0 · NVIDIA H100 · 2.9/79.2 GiB``, ``MPS · Apple M2``, ``CPU``, or ``device: …``."""
     info = session.info if session else None
     if info is None:
         return "device: …"
@@ -95,9 +87,7 @@ def device_text(session: SandboxSession | None) -> str:
         res = session.resources if session else None
         if info.gpu_total:
             used = res.gpu_reserved if res and res.gpu_reserved is not None else (res.gpu_allocated if res else None)
-            total_gb = info.gpu_total / 10**9
-            used_gb = (used or 0) / 10**9
-            parts.append(f"{used_gb:.1f}/{total_gb:.0f} GB")
+            parts.append(format_share(used or 0, info.gpu_total))
         return " · ".join(parts)
     if device.startswith("mps"):
         return "MPS" + (f" · {info.device_name}" if info.device_name else "")
@@ -128,5 +118,5 @@ def memory_text(session: SandboxSession | None) -> str:
     res = session.resources if session else None
     if res is None:
         return ""
-    limit = f" / {format_bytes(res.limit)}" if res.limit else ""
-    return f"RAM {format_bytes(res.rss)}{limit}"
+    limit = f" / {format_size(res.limit)}" if res.limit else ""
+    return f"RAM {format_size(res.rss)}{limit}"
