@@ -46,6 +46,8 @@ def send_hostile(out: FrameWriter, request_id: int) -> None:
               "series": [[HOSTILE, [0, 1], [1, 2]]]})
     out.send({"t": "images", "id": request_id, "title": HOSTILE, "ncols": 2,
               "images": [[1, 1, "L", HOSTILE], [1, 1, "RGB", HOSTILE]]}, b"\x00" + b"\x01\x02\x03")
+    out.send({"t": "advice", "id": request_id, "kind": HOSTILE, "line": 2, "saw": HOSTILE, "why": HOSTILE,
+              "fix": HOSTILE})
     out.send({"t": "failed", "id": request_id, "ename": HOSTILE, "message": HOSTILE,
               "frames": [{"filename": HOSTILE, "lineno": 1, "name": HOSTILE, "source": HOSTILE}],
               "advice": HOSTILE, "line": 1})

@@ -187,6 +187,8 @@ def hostile_frames(request_id: int = 1) -> list[tuple[dict, bytes]]:
         ({"t": "plot", "id": request_id, "kind": HOSTILE, "title": HOSTILE, "series": [[HOSTILE, [0], [1]]]}, b""),
         ({"t": "images", "id": request_id, "title": HOSTILE, "ncols": 1, "images": [[1, 1, "L", HOSTILE]]},
          b"\x1b"),
+        ({"t": "advice", "id": request_id, "kind": HOSTILE, "line": 3, "saw": HOSTILE, "why": HOSTILE,
+          "fix": HOSTILE}, b""),
         ({"t": "failed", "id": request_id, "ename": HOSTILE, "message": HOSTILE, "advice": HOSTILE, "line": 1,
           "frames": [{"filename": HOSTILE, "lineno": 1, "name": HOSTILE, "source": HOSTILE}]}, b""),
     ]
@@ -204,8 +206,9 @@ def test_every_frame_kind_decodes_to_safe_events():
             out.append(event)
             seen.add(type(event).__name__)
     out += decoder.flush()
-    assert {"OutputStreamed", "OutputCapped", "MetricsLogged", "PlotUpdated", "ImagesShown", "CellFailed"} <= seen
-    assert set(decode.CellDecoder.KINDS) == {"out", "capped", "metrics", "plot", "images", "failed"}
+    assert {"OutputStreamed", "OutputCapped", "MetricsLogged", "PlotUpdated", "ImagesShown", "AdviceGiven",
+            "CellFailed"} <= seen
+    assert set(decode.CellDecoder.KINDS) == {"out", "capped", "metrics", "plot", "images", "advice", "failed"}
     for event in out:
         assert_event_safe(event)
         assert_event_safe(decode.clean(event))
@@ -230,7 +233,7 @@ def test_malformed_frames_are_protocol_errors():
     from tutor.sandbox.protocol import ProtocolError
 
     decoder = decode.CellDecoder(1)
-    for message in ({"t": "metrics", "points": 3}, {"t": "plot", "series": [[1]]},
+    for message in ({"t": "metrics", "points": 3}, {"t": "plot", "series": [[1]]}, {"t": "advice"},
                     {"t": "images", "images": [[10, 10, "L", None]]}, {"t": "failed", "frames": []}):
         with pytest.raises(ProtocolError):
             decoder.decode(message["t"], message, b"")
@@ -259,7 +262,8 @@ async def test_a_hostile_worker_through_the_real_client(make_client):
     await client.ready.wait()
     cell = await run(client, "anything")
     kinds = {type(e).__name__ for e in cell.events}
-    assert {"OutputStreamed", "MetricsLogged", "PlotUpdated", "ImagesShown", "CellFailed", "CellFinished"} <= kinds
+    assert {"OutputStreamed", "MetricsLogged", "PlotUpdated", "ImagesShown", "AdviceGiven", "CellFailed",
+            "CellFinished"} <= kinds
     for event in cell.events + log.events:
         assert_event_safe(event)
     assert_safe(client.reason or "", "client.reason")

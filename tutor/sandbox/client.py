@@ -437,15 +437,19 @@ class SandboxClient:
                 continue
             await self._changed.wait()
 
-    async def execute(self, code: str, *, label: str = "<cell>", timeout: float | None = None
-                      ) -> AsyncIterator[CellEvent]:
+    async def execute(self, code: str, *, label: str = "<cell>", timeout: float | None = None,
+                      diagnose: bool = False) -> AsyncIterator[CellEvent]:
         """Run ``code``; yields events, always ending with ``CellFinished``. A cell too
-        big to send (over the protocol's frame limit) fails at once; the worker lives on."""
+        big to send (over the protocol's frame limit) fails at once; the worker lives on.
+        ``diagnose``: watch it for training-loop mistakes (``AdviceGiven`` events)."""
         async with self._queue_lock:
             request_id = self._next_id
             self._next_id += 1
+            request_frame = {"t": "execute", "id": request_id, "code": code, "label": label}
+            if diagnose:
+                request_frame["diagnose"] = True
             try:
-                frame = encode({"t": "execute", "id": request_id, "code": code, "label": label})
+                frame = encode(request_frame)
             except FrameTooLarge:
                 size = len(code.encode("utf-8", "surrogatepass")) + len(label)
                 yield decode.clean(CellFailed(request_id, "ValueError",

@@ -3,7 +3,7 @@
 Two layers, so that a new event kind cannot forget to sanitise:
 
 - ``CellDecoder`` turns one request's frames (``out``, ``capped``, ``metrics``,
-  ``plot``, ``images``, ``failed``) into cell events, and ``worker_info`` reads the
+  ``plot``, ``images``, ``advice``, ``failed``) into cell events, and ``worker_info`` reads the
   ``ready`` frame. A frame that does not have the expected shape raises
   ``ProtocolError`` (the worker is broken: the client restarts it).
 - ``clean(event)`` walks every field of any event (nested dataclasses, tuples, dict
@@ -22,7 +22,7 @@ import dataclasses
 from enum import Enum
 
 from tutor.sandbox.events import (
-    CellFailed, Frame, Image, ImagesShown, MetricsLogged, OutputCapped, OutputStreamed, PlotUpdated, Series,
+    AdviceGiven, CellFailed, Frame, Image, ImagesShown, MetricsLogged, OutputCapped, OutputStreamed, PlotUpdated, Series,
     WorkerInfo,
 )
 from tutor.sandbox.protocol import ProtocolError
@@ -83,7 +83,7 @@ class CellDecoder:
         self.request_id = request_id
         self._streams: dict[str, StreamSanitizer] = {}
 
-    KINDS = ("out", "capped", "metrics", "plot", "images", "failed")
+    KINDS = ("out", "capped", "metrics", "plot", "images", "advice", "failed")
 
     def decode(self, kind: str, message: dict, blob: bytes) -> list:
         if kind not in self.KINDS:
@@ -138,6 +138,13 @@ class CellDecoder:
             offset += size
         return [ImagesShown(self.request_id, text(message.get("title"), one_line=True), tuple(images),
                             int(message.get("ncols") or 8))]
+
+    def _advice(self, message: dict, blob: bytes) -> list:
+        line = message.get("line")
+        return [AdviceGiven(self.request_id, text(message["kind"], one_line=True) or "",
+                            line if isinstance(line, int) and line > 0 else None,
+                            text(message["saw"], one_line=True) or "", text(message.get("why")) or "",
+                            text(message.get("fix")) or "")]
 
     def _failed(self, message: dict, blob: bytes) -> list:
         frames = tuple(Frame(text(f["filename"], one_line=True), int(f["lineno"]), text(f["name"], one_line=True),

@@ -112,6 +112,21 @@ class CellFailed:
 
 
 @dataclass(frozen=True)
+class AdviceGiven:
+    """A training-loop mistake the tutor noticed in the running cell (tutor.diagnose): a
+    hint, never an error, at most once per kind per run. ``kind`` names the mistake
+    (``zero-grad``, ...); ``line`` is the cell's line, or None; ``saw`` is one line
+    (what it saw), ``why`` and ``fix`` plain words."""
+
+    request_id: int
+    kind: str = field(metadata=LINE)
+    line: int | None
+    saw: str = field(metadata=LINE)
+    why: str
+    fix: str
+
+
+@dataclass(frozen=True)
 class CellFinished:
     """Always the last event of a request.
 
@@ -165,5 +180,5 @@ class ResourcesMeasured:
 
 
 CellEvent = Union[CellStarted, OutputStreamed, OutputCapped, MetricsLogged, PlotUpdated,
-                  ImagesShown, CellFailed, CellFinished]
+                  ImagesShown, AdviceGiven, CellFailed, CellFinished]
 WorkerEvent = Union[WorkerStateChanged, ResourcesMeasured]

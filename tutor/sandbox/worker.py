@@ -74,6 +74,8 @@ class Worker:
         self.namespace = self.main_module.__dict__
         self.capture: OutputCapture | None = None
         self.live: LiveSink | None = None
+        self.watcher = None  # tutor.diagnose.runtime.Watcher, made for the first diagnosed cell
+        self.request_id: int | None = None
 
     # -- start ---------------------------------------------------------------------
 
@@ -254,25 +256,26 @@ class Worker:
             for message, _ in frames:
                 kind = message["t"]
                 if kind == "execute":
-                    self.execute(int(message["id"]), message["code"], message.get("label") or "<cell>")
+                    self.execute(int(message["id"]), message["code"], message.get("label") or "<cell>",
+                                 bool(message.get("diagnose")))
                 elif kind == "shutdown":
                     return
 
-    def execute(self, request_id: int, code: str, label: str) -> None:
+    def execute(self, request_id: int, code: str, label: str, diagnose: bool = False) -> None:
         assert self.capture is not None and self.live is not None
-        self.in_request, self.interrupt_pending = True, False
+        self.in_request, self.interrupt_pending, self.request_id = True, False, request_id
         self.channel.send({"t": "started", "id": request_id})
         self.capture.begin(request_id)
         self.live.begin(request_id)
         started = time.perf_counter()
         try:
-            status = self.run_code(request_id, code, label)
+            status = self.run_code(request_id, code, label, diagnose)
         except BaseException:  # noqa: BLE001 - e.g. an interrupt between two steps of ours
             status = "interrupted" if self.interrupt_pending else "error"
         duration = time.perf_counter() - started
         if os.getpid() != self.pid:
             self.leave_forked_child()
-        for step in (self.live.end, self.capture.end, self.capture.repair):
+        for step in (self.stop_watching, self.live.end, self.capture.end, self.capture.repair):
             try:
                 step()
             except Exception:  # e.g. MemoryError right at the limit: the cell's result matters more
@@ -281,11 +284,11 @@ class Worker:
         self.channel.send({"t": "finished", "id": request_id, "status": status,
                            "duration": duration, "threads": self.background_threads()})
 
-    def run_code(self, request_id: int, code: str, label: str) -> str:
+    def run_code(self, request_id: int, code: str, label: str, diagnose: bool = False) -> str:
         self.labels.add(label)
         tracebacks.remember_source(label, code)
         try:
-            body, last = self.compile_cell(code, label)
+            body, last = self.compile_cell(code, label, self.watch if diagnose else None)
         except (SyntaxError, ValueError, OverflowError) as err:
             self.report_failure(request_id, err, label, with_stack=False)
             return "error"
@@ -334,9 +337,12 @@ class Worker:
         protocol._exit(0)
 
     @staticmethod
-    def compile_cell(code: str, label: str):
-        """The cell, and its last expression apart when it has one (shown like a notebook)."""
+    def compile_cell(code: str, label: str, parsed=None):
+        """The cell, and its last expression apart when it has one (shown like a notebook).
+        ``parsed(label, tree)`` sees the whole tree first (the diagnosis reads it)."""
         tree = ast.parse(code, label, "exec")
+        if parsed is not None:
+            parsed(label, tree)
         if tree.body and isinstance(tree.body[-1], ast.Expr) and not code.rstrip().endswith(";"):
             last = ast.Expression(tree.body.pop().value)
             return compile(tree, label, "exec"), compile(last, label, "eval")
@@ -350,8 +356,11 @@ class Worker:
         message = _attempt(lambda: tracebacks.exception_message(err), "<exception str() failed>")
         frames = _attempt(lambda: self.failure_frames(err, label, with_stack), [])
         tip = _attempt(lambda: advice.advice_for(err, memory_limit=self.memory_limit, frames=frames), None)
+        line = _attempt(lambda: tracebacks.failing_line(frames, label), None)
+        if self.watcher is not None and self.watcher.active:  # a training mistake behind the error
+            _attempt(lambda: self.watcher.explain(err, line), None)
         report = {"t": "failed", "id": request_id, "ename": ename, "message": message, "frames": frames,
-                  "advice": tip, "line": _attempt(lambda: tracebacks.failing_line(frames, label), None)}
+                  "advice": tip, "line": line}
         try:
             self.channel.send(report)
         except protocol.FrameTooLarge:
@@ -361,6 +370,22 @@ class Worker:
             err.__traceback__ = None  # do not keep the cell's frames (and tensors) alive
         except BaseException:  # noqa: BLE001
             pass
+
+    def watch(self, label: str, tree: ast.AST) -> None:
+        """Watch this cell for training-loop mistakes (tutor.diagnose): advice frames."""
+        try:
+            if self.watcher is None:
+                from tutor.diagnose.runtime import Watcher
+
+                self.watcher = Watcher(lambda tip: self.channel.send({"t": "advice", "id": self.request_id,
+                                                                      **tip.to_wire()}), self.namespace)
+            self.watcher.begin(label, tree)
+        except Exception:  # noqa: BLE001 - the diagnosis must never stop a cell
+            pass
+
+    def stop_watching(self) -> None:
+        if self.watcher is not None:
+            self.watcher.end()
 
     def failure_frames(self, err: BaseException, label: str, with_stack: bool) -> list[dict]:
         if isinstance(err, SyntaxError) and not with_stack:
