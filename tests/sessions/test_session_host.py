@@ -306,3 +306,22 @@ def test_session_names_are_safe_file_names():
     odd = places.session_name("../../etc/passwd")
     assert "/" not in odd and not odd.startswith(".")
     assert places.session_name("a/b") != places.session_name("a_b")
+
+
+async def test_diagnosis_and_the_context_tag_travel_to_the_host(make_client):
+    from tutor.sandbox.events import AdviceGiven
+    from tutor.sessions.client import REQUEST_TAG
+
+    client = await make_client()
+    code = ("import torch\nmodel = torch.nn.Linear(2, 1)\nopt = torch.optim.SGD(model.parameters(), lr=0.1)\n"
+            "for step in range(3):\n    loss = model(torch.ones(1, 2)).sum()\n    loss.backward()\n    opt.step()\n")
+    REQUEST_TAG.set({"cell": "loop"})
+    cell = await run(client, code, label="loop", diagnose=True)
+    advice = [e for e in cell.events if isinstance(e, AdviceGiven)]
+    assert cell.status == "ok" and [a.kind for a in advice] == ["zero-grad"]
+    await client.detach()
+
+    log = Log()
+    later = await make_client(on_event=log)
+    await run(later, "pass")
+    assert [e.kind for e in log.replayed("loop") if isinstance(e, AdviceGiven)] == ["zero-grad"]

@@ -4,7 +4,7 @@ an exact account of what an app that comes back lacks."""
 from __future__ import annotations
 
 from tutor.sandbox.events import (
-    CellFailed, CellFinished, CellStarted, ImagesShown, MetricsLogged, OutputCapped, OutputStreamed, PlotUpdated,
+    AdviceGiven, CellFailed, CellFinished, CellStarted, ImagesShown, MetricsLogged, OutputCapped, OutputStreamed, PlotUpdated,
 )
 from tutor.sessions.ring import CellBook, CellOutput, CellRecord, Dropped, Ring, Seen
 
@@ -99,6 +99,7 @@ def record_with_everything() -> tuple[CellRecord, list]:
     stream = [CellStarted(5)]
     stream += [OutputStreamed(5, "stdout", f"epoch {i}\n") for i in range(30)]
     stream += [MetricsLogged(5, ((float(i), {"loss": 1.0 / (i + 1)}),)) for i in range(5)]
+    stream += [AdviceGiven(5, "zero-grad", 4, "no zero_grad", "gradients add up", "call zero_grad")]
     stream += [PlotUpdated(5, "line", "fit", ()), PlotUpdated(5, "line", "fit", ()),
                ImagesShown(5, "samples", (), 8), OutputCapped(5, 3, 30),
                CellFailed(5, "ValueError", "bad", (), None, 2), CellFinished(5, "error", 1.0, None, False, ())]
@@ -116,6 +117,7 @@ def test_catch_up_from_nothing_rebuilds_the_cell_with_an_honest_gap():
     everything = "".join(e.text for e in stream if isinstance(e, OutputStreamed))
     assert len(gap) == 1 and gap[0].lines == everything.count("\n") - shown.count("\n")
     assert sum(isinstance(e, MetricsLogged) for e in events) == 5
+    assert [e.kind for e in events if isinstance(e, AdviceGiven)] == ["zero-grad"]
     assert [e for e in events if isinstance(e, PlotUpdated)] == [PlotUpdated(5, "line", "fit", ())]
     assert isinstance(events[-1], CellFinished) and isinstance(events[-2], CellFailed)
 
@@ -130,8 +132,9 @@ def test_catch_up_of_a_cell_seen_whole_repeats_nothing_but_full_state_charts():
 
 
 def test_seen_from_a_malformed_list_is_nothing():
-    assert Seen.from_list("junk") == Seen() and Seen.from_list([1, 2, 3, True, True, True, "x"]) == Seen()
-    assert Seen.from_list(Seen(5, 1, 2, True, False, True, False).as_list()) == Seen(5, 1, 2, True, False, True, False)
+    assert Seen.from_list("junk") == Seen() and Seen.from_list([1, 2, 3, 0, True, True, True, "x"]) == Seen()
+    seen = Seen(5, 1, 2, 1, True, False, True, False)
+    assert Seen.from_list(seen.as_list()) == seen
 
 
 def test_cell_book_is_bounded_and_finds_what_changed():

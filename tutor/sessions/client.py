@@ -30,6 +30,7 @@ import socket
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextvars import ContextVar
 
 from tutor.sandbox.events import CellFinished, OutputStreamed, ResourcesMeasured, WorkerState, WorkerStateChanged
 from tutor.sandbox.sanitize import sanitize
@@ -45,6 +46,12 @@ GIVE_UP_AFTER = 15 * 60.0  # seconds of failed reconnects before the client stop
 SEEN_KEPT = 64  # cells whose "seen" the client remembers
 
 TakeoverQuestion = Callable[[HostBusy], Awaitable[bool]]
+
+# What the app says about the requests it sends from this context (the cell, its
+# lesson step): set around a run, it travels with each request, so an app that
+# attaches later knows where to show the request's events. Callers that know nothing
+# of sessions (the execution core) need not pass it.
+REQUEST_TAG: ContextVar[dict | None] = ContextVar("REQUEST_TAG", default=None)
 
 
 def default_who() -> str:
@@ -408,13 +415,15 @@ class SessionClient:
         return True
 
     async def execute(self, code: str, *, label: str = "<cell>", timeout: float | None = None,
-                      tag: dict | None = None) -> AsyncIterator:
+                      diagnose: bool = False, tag: dict | None = None) -> AsyncIterator:
         """Run ``code`` in the session's worker; yields events, always ending with
-        ``CellFinished``. ``tag``: what a later app gets with this cell's events."""
+        ``CellFinished``. ``diagnose``: as SandboxClient's. ``tag``: what a later app
+        gets with this cell's events (default: the context's ``REQUEST_TAG``)."""
         self._next_ref += 1
         ref = f"{self.client_id}-{self._next_ref}"
-        pending = _Pending(ref, {"t": "execute", "ref": ref, "code": code, "label": label,
-                                 "timeout": timeout, "tag": dict(tag or {})})
+        tag = tag if tag is not None else REQUEST_TAG.get()
+        pending = _Pending(ref, {"t": "execute", "ref": ref, "code": code, "label": label, "timeout": timeout,
+                                 "diagnose": bool(diagnose), "tag": dict(tag or {})})
         self._pending[ref] = pending
         try:
             if not await self._usable():

@@ -242,14 +242,16 @@ class SessionHost:
         timeout = message.get("timeout")
         timeout = float(timeout) if isinstance(timeout, (int, float)) and timeout > 0 else None
         tag = message.get("tag") if isinstance(message.get("tag"), dict) else {}
+        diagnose = message.get("diagnose") is True
         record = self.book.open(CellRecord(ref, label, tag, time.time()))
         self.died_away = None
-        self.requests[ref] = asyncio.get_running_loop().create_task(self._run(record, code, timeout))
+        self.requests[ref] = asyncio.get_running_loop().create_task(self._run(record, code, timeout, diagnose))
 
-    async def _run(self, record: CellRecord, code: str, timeout: float | None) -> None:
+    async def _run(self, record: CellRecord, code: str, timeout: float | None, diagnose: bool) -> None:
         finished = False
+        kwargs = {"diagnose": True} if diagnose else {}
         try:
-            async for event in self.client.execute(code, label=record.label, timeout=timeout):
+            async for event in self.client.execute(code, label=record.label, timeout=timeout, **kwargs):
                 if isinstance(event, CellStarted):
                     self.running = record
                     record.started_at = time.time()

@@ -19,7 +19,7 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 
 from tutor.sandbox.events import (
-    CellFailed, CellFinished, CellStarted, ImagesShown, MetricsLogged, OutputCapped, OutputStreamed,
+    AdviceGiven, CellFailed, CellFinished, CellStarted, ImagesShown, MetricsLogged, OutputCapped, OutputStreamed,
     PlotUpdated,
 )
 
@@ -28,6 +28,7 @@ HEAD_CHARS = 256 * 2**10
 TAIL_CHARS = 256 * 2**10
 MAX_METRIC_POINTS = 100_000
 MAX_RECORDS = 64
+MAX_ADVICE = 32  # per cell (the worker gives each kind at most once a run)
 
 
 class Ring:
@@ -95,6 +96,7 @@ class Seen:
     chars: int = 0
     lines: int = 0
     batches: int = 0
+    advice: int = 0
     started: bool = False
     capped: bool = False
     failed: bool = False
@@ -106,6 +108,8 @@ class Seen:
             self.lines += event.text.count("\n")
         elif isinstance(event, MetricsLogged):
             self.batches += 1
+        elif isinstance(event, AdviceGiven):
+            self.advice += 1
         elif isinstance(event, CellStarted):
             self.started = True
         elif isinstance(event, OutputCapped):
@@ -116,13 +120,14 @@ class Seen:
             self.finished = True
 
     def as_list(self) -> list:
-        return [self.chars, self.lines, self.batches, self.started, self.capped, self.failed, self.finished]
+        return [self.chars, self.lines, self.batches, self.advice, self.started, self.capped, self.failed,
+                self.finished]
 
     @classmethod
     def from_list(cls, value) -> "Seen":
         """From what an app sent; anything malformed counts as nothing seen."""
-        if (isinstance(value, list) and len(value) == 7 and all(type(v) is int and v >= 0 for v in value[:3])
-                and all(isinstance(v, bool) for v in value[3:])):
+        if (isinstance(value, list) and len(value) == 8 and all(type(v) is int and v >= 0 for v in value[:4])
+                and all(isinstance(v, bool) for v in value[4:])):
             return cls(*value)
         return cls()
 
@@ -219,6 +224,7 @@ class CellRecord:
     output: CellOutput = field(default_factory=CellOutput)
     batches: list[MetricsLogged] = field(default_factory=list)
     metric_points: int = 0
+    advice: list[AdviceGiven] = field(default_factory=list)
     plots: dict = field(default_factory=OrderedDict)
     images: dict = field(default_factory=OrderedDict)
     started: CellStarted | None = None
@@ -237,6 +243,9 @@ class CellRecord:
             if self.metric_points < MAX_METRIC_POINTS:
                 self.batches.append(event)
                 self.metric_points += len(event.points)
+        elif isinstance(event, AdviceGiven):
+            if len(self.advice) < MAX_ADVICE:
+                self.advice.append(event)
         elif isinstance(event, PlotUpdated):
             self.plots[event.title] = event
         elif isinstance(event, ImagesShown):
@@ -264,6 +273,7 @@ class CellRecord:
         if self.capped is not None and not seen.capped:
             events.append(self.capped)
         events += self.batches[seen.batches:]
+        events += self.advice[seen.advice:]
         events += list(self.plots.values())
         events += list(self.images.values())
         if self.failed is not None and not seen.failed:
