@@ -147,6 +147,7 @@ class RunnableCell(Vertical):
         self._output: OutputView | None = None
         self._extras: Vertical | None = None
         self._result: Static | None = None
+        self._result_shown = ("", "")  # (text, tone) of the result row now
         self._header: CellHeader | None = None
         self.is_current = False
         self.failed = False
@@ -250,11 +251,12 @@ class RunnableCell(Vertical):
             self.apply_border()
 
     def set_result(self, text: str, tone: str = "") -> None:
-        if self._result is None and not text:
-            return
+        if (self._result is None and not text) or self._result_shown == (text, tone):
+            return  # nothing changes: a class set again would restyle the widget (every run)
         self.output  # noqa: B018 - mounts the run's parts
         result = self._result
         assert result is not None
+        self._result_shown = (text, tone)
         result.set_classes(f"cell-result{' -' + tone if tone else ''}")
         result.display = bool(text)
         result.update(text)
