@@ -103,8 +103,9 @@ class OutputView(Widget, can_focus=False):
 
     @property
     def wrap_width(self) -> int:
-        """The width the rows are wrapped to."""
-        return self.size.width or self._width or 80
+        """The width the rows are wrapped to: the one the layout last asked about (the
+        new width during a resize, before ``size`` has it), else the current one."""
+        return self._width or self.size.width or 80
 
     def _wraps(self, line: str | StyledLine) -> bool:
         return self.wrap or (not isinstance(line, str) and line.kind in WRAP_ALWAYS)
