@@ -16,6 +16,11 @@ torch is imported lazily, so importing this module costs nothing.
 - ``expect_close(value, expected, tolerance=)``: a number or a one-element tensor.
 - ``expect_equal(value, expected)``: anything; tensors element by element.
 - ``expect_below(value, limit, advice=)``: e.g. a loss after training.
+- ``expect_seeded(value, seed)``: what ``torch.manual_seed(seed)`` then ``torch.rand`` gives,
+  on the tensor's own device (``seeded_draw`` makes that reference without disturbing
+  the learner's random state).
+- ``train_blind(train, X, y, hidden=(...))``: call the learner's training function on the
+  check's own data, with the lesson's data sets (``hidden``) out of its reach.
 - ``expect_module(model, kind=, input=, output_shape=, parameters=)``: an ``nn.Module``
   that runs on ``input`` (errors explained) and gives ``output_shape``.
 - ``expect_accuracy(model, inputs, targets, at_least=)``: class predictions from logits.
@@ -290,6 +295,101 @@ def expect_equal(value: Any, expected: Any, *, name: str = "your value") -> None
                              f"got {_short(value)} ({type(value).__name__})")
     if value != expected:
         raise AssertionError(f"expected {label} to be {_short(expected)}, got {_short(value)}")
+
+
+def _saved_generators() -> list[tuple[Any, Any]]:
+    """(restore function, state) for every random generator ``torch.manual_seed`` touches
+    that is already running (CUDA is not started just for this)."""
+    import torch
+
+    saved = [(torch.set_rng_state, torch.get_rng_state())]
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        saved.append((torch.cuda.set_rng_state_all, torch.cuda.get_rng_state_all()))
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        saved.append((torch.mps.set_rng_state, torch.mps.get_rng_state()))
+    return saved
+
+
+def seeded_draw(seed: int, shape: tuple[int, ...], *, device: Any = "cpu", dtype: Any = None) -> Any:
+    """What ``torch.manual_seed(seed)`` then ``torch.rand(*shape)`` gives on ``device``.
+    Each device has its own generator (a GPU draws other numbers than the CPU for the same
+    seed), so a check compares with the draw on the learner's device. The learner's
+    random state is left as it was."""
+    import torch
+
+    saved = _saved_generators()
+    try:
+        torch.manual_seed(seed)
+        return torch.rand(*shape, device=device, dtype=dtype)
+    finally:
+        for restore, state in saved:
+            restore(state)
+
+
+def expect_seeded(value: Any, seed: int, *, name: str = "your tensor") -> None:
+    """Assert that ``value`` holds what seed ``seed`` gives for ``torch.rand`` of its
+    shape: drawn on its own device, or drawn on the CPU and moved there."""
+    import torch
+
+    label = _label(name)
+    _still_blank(value, label)
+    if not isinstance(value, torch.Tensor):
+        raise AssertionError(_not_a_tensor(value, label))
+    if not value.is_floating_point():
+        raise AssertionError(f"expected {label} to hold random fractions (torch.rand), got dtype {value.dtype}")
+    shape = tuple(value.shape)
+    actual = value.detach().cpu()
+    for device in dict.fromkeys([value.device, torch.device("cpu")]):
+        if torch.equal(actual, seeded_draw(seed, shape, device=device, dtype=value.dtype).cpu()):
+            return
+    raise AssertionError(f"{label} holds other numbers than seed {seed} gives: call "
+                         f"torch.manual_seed({seed}) right before torch.rand(...)")
+
+
+class _Quiet:
+    """Stands in for ``tutor.live`` while a check reruns the learner's training: the
+    check's own run draws nothing."""
+
+    def __getattr__(self, name: str):
+        return lambda *args, **kwargs: None
+
+
+def train_blind(train: Any, *data: Any, hidden: tuple[str, ...], name: str = "your function") -> Any:
+    """Call the learner's ``train(*data)`` (e.g. ``train_moons(X, y)``) on data the check
+    made, with the lesson's own data sets out of reach: the names in ``hidden`` leave the
+    learner's namespace while it runs, and come back after. So the check grades the
+    recipe on data the learner never saw, and a function that trains on the test set
+    fails with a message that says so. Returns what ``train`` returns."""
+    import inspect
+
+    label = _label(name)
+    _still_blank(train, label)
+    if not callable(train):
+        raise AssertionError(f"expected {label} to be a function, got {type(train).__name__}")
+    try:
+        inspect.signature(train).bind(*data)
+    except TypeError:
+        raise AssertionError(f"{label} should take {len(data)} arguments (the data to train on), "
+                             f"like {name}(X_train, y_train)") from None
+    except ValueError:  # no signature to read (a builtin): just call it
+        pass
+    namespace = getattr(train, "__globals__", {})
+    saved = {key: namespace.pop(key) for key in hidden if key in namespace}
+    if "live" in namespace:
+        saved["live"] = namespace["live"]
+        namespace["live"] = _Quiet()
+    try:
+        return train(*data)
+    except NameError as err:
+        missing = getattr(err, "name", None)
+        if missing in saved:
+            raise AssertionError(
+                f"{label} reaches for `{missing}`, which it was not given: a model must learn only from "
+                "the data passed to it, and never see the test set") from None
+        raise
+    finally:
+        namespace.update(saved)
 
 
 _ERROR_ADVICE = (

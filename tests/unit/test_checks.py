@@ -15,8 +15,11 @@ from tutor.checks import (
     expect_defined,
     expect_equal,
     expect_module,
+    expect_seeded,
     expect_tensor,
+    seeded_draw,
     shape_advice,
+    train_blind,
 )
 
 
@@ -187,6 +190,70 @@ def test_expect_equal():
         expect_equal(torch.tensor([1.5]), torch.tensor([1]))
     with fails(re.escape("shape (2,), got (3,)")):
         expect_equal(torch.zeros(3), torch.zeros(2))
+
+
+def test_expect_seeded_accepts_the_draw_of_that_seed_only():
+    torch.manual_seed(7)
+    big = torch.rand(1, 1, 1, 10)
+    expect_seeded(big, 7, name="big")
+    expect_seeded(big.reshape(10)[:10].reshape(1, 1, 1, 10), 7)
+    with fails(re.escape("`big` holds other numbers than seed 8 gives: call torch.manual_seed(8)")):
+        expect_seeded(big, 8, name="big")
+    with fails("other numbers than seed 7"):
+        expect_seeded(torch.rand(1, 1, 1, 10), 7)
+    torch.manual_seed(7)
+    expect_seeded(torch.rand(3, dtype=torch.float64), 7)
+    with fails("random fractions"):
+        expect_seeded(torch.arange(3), 7)
+    with fails("got a list"):
+        expect_seeded([0.5], 7)
+
+
+def test_seeded_draw_leaves_the_learners_random_state_alone():
+    torch.manual_seed(1)
+    state = torch.get_rng_state()
+    reference = seeded_draw(1234, (2, 3))
+    assert torch.equal(torch.get_rng_state(), state)
+    torch.manual_seed(1234)
+    assert torch.equal(reference, torch.rand(2, 3))
+
+
+def _learner_namespace(code: str) -> dict:
+    """Run ``code`` as the worker runs a lesson: in one shared namespace."""
+    namespace = {"__name__": "__tutor__"}
+    exec(code, namespace)  # noqa: S102 - the test's own code
+    return namespace
+
+
+def test_train_blind_grades_the_recipe_on_the_checks_data():
+    ns = _learner_namespace(
+        "import tutor.live as live\n"
+        "X_test = [9, 9]\n"
+        "def train(X, y):\n"
+        "    live.log(step=0, loss=1.0)\n"
+        "    return sum(X) + sum(y)\n")
+    assert train_blind(ns["train"], [1, 2], [3], hidden=("X_test",), name="train") == 6
+    assert ns["X_test"] == [9, 9] and ns["live"].__name__ == "tutor.live"
+
+
+def test_train_blind_catches_a_function_that_trains_on_the_test_set():
+    ns = _learner_namespace(
+        "X_test = [9, 9]\n"
+        "def train(X, y):\n"
+        "    return sum(X + X_test)\n")
+    with fails(re.escape("`train_moons` reaches for `X_test`, which it was not given")):
+        train_blind(ns["train"], [1], [0], hidden=("X_test", "y_test"), name="train_moons")
+    assert ns["X_test"] == [9, 9], "the hidden data comes back, also after a failure"
+
+
+def test_train_blind_leaves_the_learners_own_errors_alone():
+    ns = _learner_namespace("def train(X, y):\n    return undefined_thing\n")
+    with pytest.raises(NameError):
+        train_blind(ns["train"], [1], [0], hidden=("X_test",))
+    with fails(r"`train` should take 2 arguments .*like train\(X_train, y_train\)"):
+        train_blind(_learner_namespace("def train():\n    pass\n")["train"], [1], [0], hidden=(), name="train")
+    with fails("still Ellipsis"):
+        train_blind(..., [1], [0], hidden=())
 
 
 def test_expect_defined():
