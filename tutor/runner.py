@@ -10,6 +10,11 @@ starter + check must FAIL, then the solution + check must pass. Setup cells run 
 before the block they precede. A cell with ``raises=X`` passes only if it raises X.
 Everything runs in one worker per lesson; if the worker loses its state (a crash, a
 kill), the blocks after it are reported as not run.
+
+Each block runs through ``tutor.execution``, the core the app uses too: the same
+labels (``cell 3``), setup once per worker, and the same words for what went wrong.
+Only the time limit differs: ``timeout`` applies to every part, as nobody is there to
+press Stop.
 """
 
 from __future__ import annotations
@@ -19,8 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tutor import config
-from tutor.lessons.model import CodeCell, Exercise, Lesson, SetupCell, expected_errors, raised_as_meant
-from tutor.sandbox.events import CellFailed, CellFinished, OutputCapped, OutputStreamed
+from tutor.execution import CHECK, CODE, SETUP, Executor, Limits, Outcome, Part, block_label, job_for, runs
+from tutor.lessons.model import CodeCell, Exercise, Lesson
+from tutor.sandbox.events import CellFailed, CellFinished, CellStarted, OutputCapped, OutputStreamed
 from tutor.sandbox.textcharts import ChartBook
 
 MODES = ("starters", "solutions", "selftest")
@@ -76,75 +82,51 @@ class BlockFinished:
     result: CellResult
 
 
-@dataclass
-class _Piece:
-    """The outcome of one execute() call."""
-
-    code_line: int  # the file line of the code's first line
-    finished: CellFinished | None = None
-    failure: CellFailed | None = None
-    output: list[str] = field(default_factory=list)
-    charts: ChartBook = field(default_factory=ChartBook)
-
-    @property
-    def passed(self) -> bool:
-        return self.finished is not None and self.finished.status == "ok"
-
-    @property
-    def state_lost(self) -> bool:
-        return self.finished is not None and self.finished.state_lost
-
-    def why(self) -> str:
-        failure = self.failure
-        if failure is not None:
-            text = f"{failure.ename}: {failure.message}" if failure.message else failure.ename
-            if failure.advice:
-                text += f" ({failure.advice})"
-            if self.finished is not None and self.finished.reason and self.finished.status != "error":
-                text = f"{self.finished.reason} {text}"
-            return text
-        if self.finished is not None and self.finished.reason:
-            return self.finished.reason
-        return "failed"
-
-    def line(self) -> int:
-        if self.failure is not None and self.failure.line:
-            return self.code_line + self.failure.line - 1
-        return self.code_line
-
-
 class _LessonRunner:
+    """Runs the blocks of one lesson in order, in modes, through the execution core."""
+
     def __init__(self, lesson: Lesson, mode: str, timeout: float | None, client, on_event) -> None:
         self.lesson = lesson
         self.mode = mode
-        self.timeout = timeout
-        self.client = client
+        self.limits = Limits.every(timeout)
         self.on_event = on_event or (lambda event: None)
+        self.executor = Executor(client, report=self._report, starting=self._starting)
+        self.labels = {block.id: block_label(block, n)
+                       for n, block in enumerate((b for b in lesson.blocks() if runs(b)), 1)}
         self.run = LessonRun(lesson.id, lesson.path, mode)
-        self.setups_done: set[int] = set()
         self.lost = False
+        self._announce: BlockStarted | None = None  # said when the block's code starts
+        self._output: list[str] = []
+        self._charts = ChartBook()
 
     def where(self, line: int) -> str:
         return f"{self.lesson.path}:{line}"
 
-    async def execute(self, code: str, label: str, code_line: int) -> _Piece:
-        piece = _Piece(code_line)
-        async for event in self.client.execute(code, label=label, timeout=self.timeout):
-            self.on_event(event)
-            if isinstance(event, OutputStreamed):
-                piece.output.append(event.text)
-            elif isinstance(event, OutputCapped):
-                piece.output.append(f"\n… {event.dropped_lines} lines ({event.dropped_bytes} bytes) not shown …\n")
-            elif isinstance(event, CellFailed):
-                piece.failure = event
-            elif isinstance(event, CellFinished):
-                piece.finished = event
-            else:
-                piece.charts.add(event)
-        if piece.state_lost:
-            self.lost = True
-            self.setups_done.clear()
-        return piece
+    # -- what the core reports ------------------------------------------------------
+
+    def _starting(self, part: Part) -> None:
+        if part.phase == SETUP:
+            line = part.line - 1
+            self.on_event(BlockStarted(f"setup@{line}", "setup", self.where(line)))
+        elif part.phase == CODE and self._announce is not None:
+            self.on_event(self._announce)
+            self._announce = None
+        if part.phase != CHECK:  # a block's output: its code's and its check's
+            self._output, self._charts = [], ChartBook()
+
+    def _report(self, part: Part, event) -> None:
+        self.on_event(event)
+        if isinstance(event, OutputStreamed):
+            self._output.append(event.text)
+        elif isinstance(event, OutputCapped):
+            self._output.append(f"\n… {event.dropped_lines} lines ({event.dropped_bytes} bytes) not shown …\n")
+        elif isinstance(event, CellFinished):
+            if event.state_lost:
+                self.lost = True
+        elif not isinstance(event, (CellStarted, CellFailed)):
+            self._charts.add(event)
+
+    # -- results --------------------------------------------------------------------
 
     def record(self, result: CellResult) -> None:
         self.run.results.append(result)
@@ -154,59 +136,38 @@ class _LessonRunner:
         self.record(CellResult(block_id, kind, self.where(line), "skipped", False,
                                "not run: the worker lost its variables at an earlier failure", ""))
 
-    def result(self, block_id: str, kind: str, pieces: list[_Piece], ok: bool, message: str,
-               failed: _Piece | None) -> CellResult:
-        line = failed.line() if failed is not None else pieces[0].code_line - 1
-        status = next((p.finished.status for p in pieces if p.finished and p.finished.status != "ok"), "ok")
-        return CellResult(
-            block_id, kind, self.where(line), status, ok, message,
-            "".join(text for p in pieces for text in p.output),
-            tuple(chart for p in pieces for chart in p.charts.render()),
-            sum(p.finished.duration for p in pieces if p.finished),
-        )
+    def result(self, block_id: str, kind: str, outcome: Outcome, ok: bool, message: str) -> CellResult:
+        line = outcome.line if not ok else outcome.job.code.line - 1
+        status = next((r.finished.status for r in outcome.runs if not r.ok), "ok")
+        return CellResult(block_id, kind, self.where(line), status, ok, message, "".join(self._output),
+                          self._charts.render(), outcome.duration)
 
-    async def setups(self, setups: tuple[SetupCell, ...]) -> bool:
-        for setup in setups:
-            if setup.line in self.setups_done:
-                continue
-            self.on_event(BlockStarted(f"setup@{setup.line}", "setup", self.where(setup.line)))
-            piece = await self.execute(setup.code, f"setup (line {setup.line})", setup.line + 1)
-            if not piece.passed:
-                self.record(self.result(f"setup@{setup.line}", "setup", [piece], False, piece.why(), piece))
-                return False
-            self.setups_done.add(setup.line)
-        return True
+    async def attempt(self, block, kind: str, *, code: str | None = None, code_line: int | None = None,
+                      check: bool = True) -> Outcome | None:
+        """Run ``block`` (with ``code`` instead of its own); None when its setup failed
+        (that is recorded as the setup's failure)."""
+        job = job_for(block, label=self.labels[block.id], code=code, code_line=code_line, check=check,
+                      limits=self.limits)
+        self._announce = BlockStarted(block.id, kind, self.where(job.code.line - 1))
+        outcome = await self.executor.run(job)
+        self._announce = None
+        failed = outcome.failed
+        if failed is not None and failed.part.phase == SETUP:
+            line = failed.part.line - 1
+            self.record(CellResult(f"setup@{line}", "setup", self.where(failed.line), failed.finished.status,
+                                   False, outcome.message, "".join(self._output), self._charts.render(),
+                                   failed.finished.duration))
+            return None
+        return outcome
+
+    # -- blocks -----------------------------------------------------------------------
 
     async def cell(self, cell: CodeCell) -> None:
         if self.lost:
             return self.skip(cell.id, "cell", cell.line)
-        if not await self.setups(cell.setup):
-            return
-        self.on_event(BlockStarted(cell.id, "cell", self.where(cell.line)))
-        piece = await self.execute(cell.code, cell.id, cell.line + 1)
-        if cell.raises:
-            expected = " or ".join(expected_errors(cell.raises))
-            raised = piece.failure.ename if piece.failure else None
-            ok = piece.finished is not None and piece.finished.status == "error" and \
-                raised_as_meant(cell.raises, raised)
-            if ok:
-                message = f"raised {raised}, as it should"
-            elif raised:
-                message = f"expected {expected}, but it raised {piece.why()}"
-            else:
-                message = f"expected {expected}, but the cell " + \
-                          ("raised nothing" if piece.passed else f"ended: {piece.why()}")
-            return self.record(self.result(cell.id, "cell", [piece], ok, message, piece if not ok else None))
-        message = "" if piece.passed else piece.why()
-        self.record(self.result(cell.id, "cell", [piece], piece.passed, message, None if piece.passed else piece))
-
-    async def attempt(self, exercise: Exercise, code: str, code_line: int, label: str) -> tuple[list[_Piece], _Piece | None]:
-        """Run the exercise's code then its check: (pieces, the failing piece or None)."""
-        code_piece = await self.execute(code, label, code_line)
-        if not code_piece.passed:
-            return [code_piece], code_piece
-        check = await self.execute(exercise.check, f"{exercise.id} check", exercise.check_line + 1)
-        return [code_piece, check], (None if check.passed else check)
+        outcome = await self.attempt(cell, "cell")
+        if outcome is not None:
+            self.record(self.result(cell.id, "cell", outcome, outcome.ok, outcome.message))
 
     async def exercise(self, exercise: Exercise) -> None:
         if self.lost:
@@ -214,34 +175,27 @@ class _LessonRunner:
             for kind in kinds:
                 self.skip(exercise.id, kind, exercise.line)
             return
-        if not await self.setups(exercise.setup):
+        if self.mode != "selftest":
+            solution = self.mode == "solutions"
+            outcome = await self.attempt(exercise, "exercise", code=exercise.solution if solution else None,
+                                         code_line=exercise.solution_line + 1 if solution else None)
+            if outcome is not None:
+                self.record(self.result(exercise.id, "exercise", outcome, outcome.ok, outcome.message))
             return
-        if self.mode == "selftest":
-            self.on_event(BlockStarted(exercise.id, "starter", self.where(exercise.line)))
-            pieces, failed = await self.attempt(exercise, exercise.starter, exercise.line + 1, exercise.id)
-            if failed is None:
-                self.record(self.result(exercise.id, "starter", pieces, False,
-                                        "the starter passes its check: the exercise is already solved",
-                                        None))
-            else:
-                self.record(self.result(exercise.id, "starter", pieces, True,
-                                        f"fails as it should: {failed.why()}", None))
-            if self.lost:
-                return self.skip(exercise.id, "solution", exercise.solution_line)
-            self.on_event(BlockStarted(exercise.id, "solution", self.where(exercise.solution_line)))
-            pieces, failed = await self.attempt(exercise, exercise.solution, exercise.solution_line + 1,
-                                                f"{exercise.id} solution")
-            self.record(self.result(exercise.id, "solution", pieces, failed is None,
-                                    "" if failed is None else failed.why(), failed))
+        starter = await self.attempt(exercise, "starter")
+        if starter is None:
             return
-        use_solution = self.mode == "solutions"
-        code = exercise.solution if use_solution else exercise.starter
-        line = exercise.solution_line if use_solution else exercise.line
-        label = f"{exercise.id} solution" if use_solution else exercise.id
-        self.on_event(BlockStarted(exercise.id, "exercise", self.where(line)))
-        pieces, failed = await self.attempt(exercise, code, line + 1, label)
-        self.record(self.result(exercise.id, "exercise", pieces, failed is None,
-                                "" if failed is None else failed.why(), failed))
+        if starter.passed:
+            self.record(self.result(exercise.id, "starter", starter, False,
+                                    "the starter passes its check: the exercise is already solved"))
+        else:
+            self.record(self.result(exercise.id, "starter", starter, True, f"fails as it should: {starter.message}"))
+        if self.lost:
+            return self.skip(exercise.id, "solution", exercise.solution_line)
+        solution = await self.attempt(exercise, "solution", code=exercise.solution,
+                                      code_line=exercise.solution_line + 1)
+        if solution is not None:
+            self.record(self.result(exercise.id, "solution", solution, solution.ok, solution.message))
 
     async def all(self, stop_before: str | None = None) -> LessonRun:
         for block in self.lesson.blocks():

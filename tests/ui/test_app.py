@@ -8,7 +8,7 @@ import pytest
 from tutor.sandbox.events import ResourcesMeasured, WorkerInfo, WorkerState, WorkerStateChanged
 from tutor.ui.screens.home import HomeScreen
 from tutor.ui.screens.lesson import LessonScreen
-from tutor.ui.session import SandboxSession, device_text, memory_text, state_text
+from tutor.execution.session import SandboxSession, device_text, memory_text, state_text
 from tutor.ui.widgets.status_line import StatusLine
 
 from screen_text import screen_text
@@ -42,11 +42,11 @@ def test_status_words_for_cuda_cpu_and_states():
 
 def test_a_new_worker_generation_forgets_setup_cells():
     session = session_with()
-    session.setup_ran("s")
-    assert not session.setup_needed("s")
+    session.memory.setup_ran("s")
+    assert not session.memory.setup_needed("s")
     session.observe(WorkerStateChanged(WorkerState.RESTARTING, None, None))
     session.observe(WorkerStateChanged(WorkerState.READY, None, None))
-    assert session.setup_needed("s") and session.generation == 1
+    assert session.memory.setup_needed("s") and session.generation == 1
 
 
 async def test_the_worker_starts_at_launch_and_its_state_shows(make_app):

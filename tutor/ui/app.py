@@ -16,7 +16,7 @@ from textual.screen import Screen
 
 from tutor.lessons.catalog import Catalog
 from tutor.lessons.model import Lesson
-from tutor.ui.session import SandboxSession
+from tutor.execution.session import SandboxSession
 
 ClientFactory = Callable[..., object]  # (lesson_id, on_event) -> SandboxClient-like
 

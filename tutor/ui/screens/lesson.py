@@ -21,12 +21,12 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Static, TextArea
 
+from tutor.execution import CHECK, SETUP, Executor, Job, Outcome, job_for, sandbox_failed
+from tutor.execution.session import SandboxSession
 from tutor.lessons.links import step_links
 from tutor.lessons.model import CodeCell, Exercise, Lesson, Prose as ProseBlock, Quiz, Step
 from tutor.sandbox.events import CellFailed, CellFinished, CellStarted
 from tutor.ui import heap, keys
-from tutor.ui.runs import CODE, SETUP, RunOutcome, RunRequest, perform_run
-from tutor.ui.session import SandboxSession
 from tutor.ui.widgets.cell import CodeCellView, RunnableCell
 from tutor.ui.widgets.editor import CodeEditor
 from tutor.ui.widgets.exercise import ExerciseView
@@ -45,13 +45,13 @@ WIDE = 100  # from this width up, the contents stay beside the page
 
 
 class RunStarted(Message):
-    def __init__(self, request: RunRequest) -> None:
+    def __init__(self, request: Job) -> None:
         super().__init__()
         self.request = request
 
 
 class RunReported(Message):
-    def __init__(self, request: RunRequest, phase: str, event) -> None:
+    def __init__(self, request: Job, phase: str, event) -> None:
         super().__init__()
         self.request = request
         self.phase = phase
@@ -68,7 +68,7 @@ class RunsDropped(Message):
 
 
 class RunEnded(Message):
-    def __init__(self, request: RunRequest, outcome: RunOutcome) -> None:
+    def __init__(self, request: Job, outcome: Outcome) -> None:
         super().__init__()
         self.request = request
         self.outcome = outcome
@@ -76,7 +76,7 @@ class RunEnded(Message):
 
 @dataclass(eq=False)
 class _Pending:
-    request: RunRequest
+    request: Job
     cell: RunnableCell
 
 
@@ -467,21 +467,26 @@ class LessonScreen(Screen):
             return  # already queued or running: a second press changes nothing
         if isinstance(cell, ExerciseView) and cell.checking:
             return
-        block = cell.block
-        check = block.check if isinstance(block, Exercise) and as_check is not False else None
-        request = RunRequest(cell.cell_id, cell.label, cell.code, tuple(getattr(block, "setup", ())), check,
-                             getattr(block, "raises", None))
+        request = job_for(cell.block, label=cell.label, code=cell.code, check=as_check is not False)
         pending = _Pending(request, cell)
         self._waiting.append(pending)
         if self._active is not None or len(self._waiting) > 1:
             cell.mark_queued()
-        if check is not None and isinstance(cell, ExerciseView):
+        if request.is_check and isinstance(cell, ExerciseView):
             cell.begin_check()  # the editor is read-only from now on
         self._queue.put_nowait(pending)
 
     @work(group="runs", exit_on_error=False)
     async def _run_loop(self) -> None:
         """Run queued requests one by one; only posts messages."""
+        session = self.session
+
+        def report(part, event) -> None:
+            if isinstance(event, CellFinished):
+                session.observe(event)
+            self.post_message(RunReported(self._active.request, part.phase, event))
+
+        executor = Executor(session.client, session.memory, report=report)
         while True:
             pending = await self._queue.get()
             if pending not in self._waiting:
@@ -490,25 +495,20 @@ class LessonScreen(Screen):
             self._active = pending
             request = pending.request
             self.post_message(RunStarted(request))
-
-            def report(phase: str, event, request=request) -> None:
-                self.post_message(RunReported(request, phase, event))
-
             try:
-                outcome = await perform_run(request, self.session, report)
+                outcome = await executor.run(request)
             except Exception as err:  # a sandbox failure must not end the loop
-                outcome = RunOutcome("crashed", None, passed=False if request.is_check else None,
-                                     feedback=f"The sandbox failed: {err}")
+                outcome = sandbox_failed(request, err)
             self._active = None
             self.post_message(RunEnded(request, outcome))
-            if not outcome.ok:  # like a notebook's "run all": stop at the first failure
+            if not outcome.may_go_on:  # like a notebook's "run all": stop at the first failure
                 self._drop_waiting("not run: an earlier cell did not finish")
 
     def _cell(self, cell_id: str) -> RunnableCell | None:
         return self._cells_by_id.get(cell_id)
 
     def on_run_started(self, message: RunStarted) -> None:
-        cell = self._cell(message.request.cell_id)
+        cell = self._cell(message.request.block_id)
         if cell is None:
             return
         cell.begin_run()
@@ -518,7 +518,7 @@ class LessonScreen(Screen):
         self._status()
 
     def on_run_reported(self, message: RunReported) -> None:
-        cell = self._cell(message.request.cell_id)
+        cell = self._cell(message.request.block_id)
         if cell is None:
             return
         event, phase = message.event, message.phase
@@ -530,7 +530,7 @@ class LessonScreen(Screen):
         if phase == SETUP and isinstance(event, CellFailed):
             cell.show_note(["The lesson's hidden setup code failed:"], "error")
             cell.show_failure(event, mark_line=False)
-        elif phase in (CODE, SETUP):
+        elif phase != CHECK:
             before = cell.shown_parts()
             cell.show_event(event)
             if cell.shown_parts() != before:
@@ -545,7 +545,7 @@ class LessonScreen(Screen):
 
     def on_run_ended(self, message: RunEnded) -> None:
         request, outcome = message.request, message.outcome
-        cell = self._cell(request.cell_id)
+        cell = self._cell(request.block_id)
         self.session.running_label = None
         self._status()
         if cell is None:
@@ -554,8 +554,6 @@ class LessonScreen(Screen):
             cell.finish_run(outcome.finished, expected_error=outcome.expected_error)
         else:
             cell.skip_run(outcome.feedback or "did not run")
-        if outcome.code_ran:
-            self.session.cell_ran(cell.cell_id)
         advice = self._not_run_advice(cell) if outcome.missing_name and not outcome.expected_error else ""
         if isinstance(cell, ExerciseView) and request.is_check:
             cell.end_check(outcome.passed, outcome.feedback + (f"\n{advice}" if advice else ""))
@@ -563,7 +561,7 @@ class LessonScreen(Screen):
             if outcome.passed:
                 self._passed.add(cell.cell_id)
         elif outcome.finished is not None:
-            self.store.record_cell_run(self.lesson.id, cell.cell_id, outcome.ok)
+            self.store.record_cell_run(self.lesson.id, cell.cell_id, outcome.code_ran)
             self._ran.add(cell.cell_id)
             if advice:
                 cell.show_note([advice], "note")
@@ -574,7 +572,7 @@ class LessonScreen(Screen):
         """After a NameError: say so when cells above have not run in this worker (a
         fresh worker after a restart, or a lesson opened in the middle)."""
         above = self.cells[:self.cells.index(cell)]
-        missing = sum(not self.session.has_run(other.cell_id) for other in above)
+        missing = sum(not self.session.memory.has_run(other.cell_id) for other in above)
         if not missing:
             return ""
         if missing == 1:

@@ -15,6 +15,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
 
+from tutor.execution import block_label
 from tutor.sandbox.events import (
     CellFailed,
     CellFinished,
@@ -162,7 +163,7 @@ class RunnableCell(Vertical):
     @property
     def label(self) -> str:
         """The name of this cell in tracebacks and in the status line."""
-        return f"cell {self.number}"
+        return block_label(self.block, self.number)
 
     @property
     def original_code(self) -> str:

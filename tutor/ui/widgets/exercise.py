@@ -53,10 +53,6 @@ class ExerciseView(RunnableCell):
     def original_code(self) -> str:
         return editor_code(self.block.starter)
 
-    @property
-    def label(self) -> str:
-        return f"exercise {self.number}"
-
     def compose_below_editor(self) -> ComposeResult:
         with Horizontal(classes="exercise-buttons"):
             yield Button("Check F5", id="check", variant="primary", compact=True)

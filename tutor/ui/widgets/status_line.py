@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from tutor.sandbox.events import WorkerState
-from tutor.ui.session import SandboxSession, device_text, memory_text, state_text
+from tutor.execution.session import SandboxSession, device_text, memory_text, state_text
 
 _STATE_STYLE = {
     WorkerState.READY: "status-line--ready",

@@ -1,14 +1,16 @@
-"""One lesson's worker as the UI sees it: the client, its last reported state, and which
-hidden setup cells already ran in the current worker (no Textual here).
+"""One lesson's worker as the app sees it: the client, its last reported state, and what
+the current worker holds (a :class:`WorkerMemory`), plus the words the status line
+shows for it. No UI here.
 
 A *generation* is one life of the worker process: it changes when the worker starts
-again (restart, crash, a kill after an interrupt). Setup cells run once per generation.
+again (restart, crash, a kill after an interrupt), and the worker's memory is forgotten.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from tutor.execution.executor import WorkerMemory
 from tutor.sandbox.events import (
     CellFinished,
     ResourcesMeasured,
@@ -31,8 +33,7 @@ class SandboxSession:
     resources: ResourcesMeasured | None = None
     generation: int = 0
     running_label: str | None = None  # e.g. "cell 3", set by the lesson screen
-    _setup_done: set = field(default_factory=set)
-    _ran: set = field(default_factory=set)  # cells whose code ran in this worker
+    memory: WorkerMemory = field(default_factory=WorkerMemory)
 
     def observe(self, event) -> None:
         """Take in a worker event (state, resources) or a finished cell."""
@@ -52,22 +53,8 @@ class SandboxSession:
 
     def _new_generation(self) -> None:
         self.generation += 1
-        self._setup_done.clear()
-        self._ran.clear()
+        self.memory.forget()
         self.resources = None
-
-    def setup_needed(self, key) -> bool:
-        return key not in self._setup_done
-
-    def setup_ran(self, key) -> None:
-        self._setup_done.add(key)
-
-    def cell_ran(self, cell_id: str) -> None:
-        """The cell's code ran to its end in this worker (its names exist now)."""
-        self._ran.add(cell_id)
-
-    def has_run(self, cell_id: str) -> bool:
-        return cell_id in self._ran
 
 
 # -- words for the status line --------------------------------------------------------

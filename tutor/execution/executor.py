@@ -1,0 +1,102 @@
+"""Running a job in a sandbox worker: the one routine behind the app's runs, ``tutor
+run``, ``tutor check --run`` and the lesson tests (as rustlings' ``RunnableExercise``
+serves both its watch mode and ``dev check``).
+
+    executor = Executor(client, memory, report=lambda part, event: ...)
+    outcome = await executor.run(job)
+
+Setup parts run once per worker: ``memory`` (a :class:`WorkerMemory`) remembers which
+did, and which blocks' code ran to its end, until the worker loses its variables.
+Every event of every part goes to ``report`` with the part it belongs to; ``starting``
+hears of each part just before it runs. No UI here: the app turns reports into messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tutor.execution.jobs import Job, Part
+from tutor.execution.outcome import Outcome, PartRun, judge
+from tutor.sandbox.events import CellFailed, CellFinished
+
+Report = Callable[[Part, object], None]  # (the part, one of its sandbox events)
+
+
+class WorkerMemory:
+    """What the current worker process holds: which setup parts ran, and which blocks'
+    code ran to its end. Forgotten when the worker starts again."""
+
+    def __init__(self) -> None:
+        self._setups: set = set()
+        self._ran: set[str] = set()
+
+    def forget(self) -> None:
+        self._setups.clear()
+        self._ran.clear()
+
+    def setup_needed(self, key) -> bool:
+        return key not in self._setups
+
+    def setup_ran(self, key) -> None:
+        self._setups.add(key)
+
+    def block_ran(self, block_id: str) -> None:
+        """The block's code ran to its end in this worker (its names exist now)."""
+        self._ran.add(block_id)
+
+    def has_run(self, block_id: str) -> bool:
+        return block_id in self._ran
+
+
+class Executor:
+    """Runs jobs one at a time in ``client``'s worker."""
+
+    def __init__(self, client, memory: WorkerMemory | None = None, *, report: Report | None = None,
+                 starting: Callable[[Part], None] | None = None) -> None:
+        self.client = client
+        self.memory = memory if memory is not None else WorkerMemory()
+        self.report = report or (lambda part, event: None)
+        self.starting = starting or (lambda part: None)
+
+    async def run(self, job: Job) -> Outcome:
+        """The setup parts this worker still needs, the code, then the check if any;
+        it stops at the first part that fails."""
+        runs = await self.prepare(job)
+        if runs and not runs[-1].ok:
+            return judge(job, runs)
+        code = await self.execute(job.code)
+        runs.append(code)
+        if job.check is not None and code.ok:
+            runs.append(await self.execute(job.check))
+        outcome = judge(job, runs)
+        if outcome.code_ran:
+            self.memory.block_ran(job.block_id)
+        return outcome
+
+    async def prepare(self, job: Job) -> list[PartRun]:
+        """Run the setup parts this worker still needs, up to the first that fails."""
+        runs: list[PartRun] = []
+        for part in job.setup:
+            if not self.memory.setup_needed(part.key):
+                continue
+            run = await self.execute(part)
+            runs.append(run)
+            if not run.ok:
+                break
+            self.memory.setup_ran(part.key)
+        return runs
+
+    async def execute(self, part: Part) -> PartRun:
+        """One request to the worker; every event is reported."""
+        self.starting(part)
+        finished = failure = None
+        async for event in self.client.execute(part.code, label=part.label, timeout=part.timeout):
+            if isinstance(event, CellFailed):
+                failure = event
+            elif isinstance(event, CellFinished):
+                finished = event
+            self.report(part, event)
+        assert finished is not None, "the sandbox always ends a request with CellFinished"
+        if finished.state_lost:
+            self.memory.forget()
+        return PartRun(part, finished, failure)
