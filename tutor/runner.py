@@ -25,6 +25,7 @@ from pathlib import Path
 
 from tutor import config
 from tutor.execution import CHECK, CODE, SETUP, Executor, Limits, Outcome, Part, block_label, job_for, runs
+from tutor.execution.outcome import judge
 from tutor.lessons.model import CodeCell, Exercise, Lesson
 from tutor.sandbox.events import CellFailed, CellFinished, CellStarted, OutputCapped, OutputStreamed
 from tutor.sandbox.textcharts import ChartBook
@@ -151,14 +152,24 @@ class _LessonRunner:
         self._announce = BlockStarted(block.id, kind, self.where(job.code.line - 1))
         outcome = await self.executor.run(job)
         self._announce = None
-        failed = outcome.failed
-        if failed is not None and failed.part.phase == SETUP:
-            line = failed.part.line - 1
-            self.record(CellResult(f"setup@{line}", "setup", self.where(failed.line), failed.finished.status,
-                                   False, outcome.message, "".join(self._output), self._charts.render(),
-                                   failed.finished.duration))
+        if outcome.status == "setup":
+            self.record_setup_failure(outcome)
             return None
         return outcome
+
+    def record_setup_failure(self, outcome: Outcome) -> None:
+        failed = outcome.failed
+        line = failed.part.line - 1
+        self.record(CellResult(f"setup@{line}", "setup", self.where(failed.line), failed.finished.status,
+                               False, outcome.message, "".join(self._output), self._charts.render(),
+                               failed.finished.duration))
+
+    async def prepare(self, block) -> None:
+        """Only the hidden setup ``block`` needs (a failure is recorded as the setup's)."""
+        job = job_for(block, label=self.labels[block.id], limits=self.limits)
+        runs = await self.executor.prepare(job)
+        if runs and not runs[-1].ok:
+            self.record_setup_failure(judge(job, runs))
 
     # -- blocks -----------------------------------------------------------------------
 
@@ -203,7 +214,7 @@ class _LessonRunner:
                 continue
             if block.id == stop_before:
                 if not self.lost:
-                    await self.setups(block.setup)
+                    await self.prepare(block)
                 break
             if isinstance(block, CodeCell):
                 await self.cell(block)
@@ -250,9 +261,10 @@ async def try_answer(client, lesson: Lesson, exercise_id: str, code: str, *,
     if exercise is None:
         raise ValueError(f"no exercise '{exercise_id}' in {lesson.path}")
     runner = _LessonRunner(lesson, "starters", timeout, client, None)
-    pieces, failed = await runner.attempt(exercise, code, exercise.line + 1, exercise.id)
-    return runner.result(exercise.id, "exercise", pieces, failed is None,
-                         "" if failed is None else failed.why(), failed)
+    outcome = await runner.attempt(exercise, "exercise", code=code)
+    if outcome is None:  # its setup failed: that is the answer's result
+        return runner.run.results[-1]
+    return runner.result(exercise.id, "exercise", outcome, outcome.ok, outcome.message)
 
 
 def describe_failure(result: CellResult) -> str:

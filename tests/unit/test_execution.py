@@ -176,7 +176,7 @@ async def test_code_that_fails_before_the_check_skips_the_check():
     client = ScriptedClient({"y = ...\n": ("error", "SyntaxError", "invalid syntax", 1)})
     outcome, _, _ = await run(job_for(EXERCISE, label="exercise 2"), client)
     assert outcome.passed is False and outcome.status == "error"
-    assert outcome.message == "Your code did not finish, so the check could not run: SyntaxError: invalid syntax"
+    assert outcome.message == "SyntaxError: invalid syntax (the check did not run)"
     assert [label for label, _, _ in client.executed] == ["setup", "exercise 2"]
 
 

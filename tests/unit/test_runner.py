@@ -148,7 +148,7 @@ async def test_stop_before_runs_up_to_an_exercise_then_answers_are_graded_there(
     right = await try_answer(client, lesson, "double", "doubled = value + value")
     assert right.ok and right.kind == "exercise" and right.message == ""
     wrong = await try_answer(client, lesson, "double", "doubled = base * 2")
-    assert not wrong.ok and wrong.message == "AssertionError: doubled should be 22"
+    assert not wrong.ok and wrong.message == "doubled should be 22"
     crashing = await try_answer(client, lesson, "double", "doubled = 1 / 0")
     assert not crashing.ok and crashing.message.startswith("ZeroDivisionError")
     with pytest.raises(ValueError, match="no exercise 'cells-cell1'"):

@@ -164,7 +164,7 @@ def _judge_raises(job: Job, runs: list[PartRun], code: PartRun) -> Outcome:
 def _judge_check(job: Job, runs: list[PartRun]) -> Outcome:
     last = runs[-1]
     if last.part.phase != CHECK:  # the learner's code failed: the check never ran
-        return Outcome(job, runs, last, f"Your code did not finish, so the check could not run: {last.why()}",
+        return Outcome(job, runs, last, f"{last.why()} (the check did not run)",
                        passed=False)
     if last.ok:
         return Outcome(job, runs, None, "", passed=True)
