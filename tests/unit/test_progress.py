@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tutor import progress
-from tutor.progress import SCHEMA_VERSION, ProgressFileError, ProgressStore
+from tutor.progress import SCHEMA_VERSION, ProgressFileError, ProgressStore, document, files
+from tutor.progress import store as store_module
 from tutor.review import DAY
 
 
@@ -134,10 +134,10 @@ def test_solution_revealed(store):
 
 
 def test_quiz_attempts_are_capped(store):
-    for i in range(progress.MAX_QUIZ_ATTEMPTS + 5):
+    for i in range(document.MAX_QUIZ_ATTEMPTS + 5):
         store.record_quiz_attempt("l", "q", str(i), correct=False)
     attempts = store.lesson("l").quizzes["q"].attempts
-    assert len(attempts) == progress.MAX_QUIZ_ATTEMPTS and attempts[-1].answer == str(progress.MAX_QUIZ_ATTEMPTS + 4)
+    assert len(attempts) == document.MAX_QUIZ_ATTEMPTS and attempts[-1].answer == str(document.MAX_QUIZ_ATTEMPTS + 4)
 
 
 def test_reset_one_lesson_or_everything(store, path, clock):
@@ -295,7 +295,7 @@ def test_an_unreadable_path_keeps_progress_in_memory(tmp_path, clock):
 
 
 def test_a_failed_write_is_retried_with_the_next_change(store, path, monkeypatch):
-    real = progress.write_atomically
+    real = files.write_atomically
     calls = []
 
     def full_disk(target, text):
@@ -304,7 +304,7 @@ def test_a_failed_write_is_retried_with_the_next_change(store, path, monkeypatch
             raise OSError(errno.ENOSPC, "No space left on device")
         real(target, text)
 
-    monkeypatch.setattr(progress, "write_atomically", full_disk)
+    monkeypatch.setattr(store_module, "write_atomically", full_disk)
     store.mark_step_seen("l", "s1")
     assert "No space left" in store.problem and not path.exists()
     assert store.lesson("l").steps_seen == {"s1"}
@@ -320,7 +320,7 @@ def test_a_write_that_fails_midway_leaves_the_old_file_and_no_temp(store, path, 
     def broken_fsync(fd):
         raise OSError(errno.EIO, "I/O error")
 
-    monkeypatch.setattr(progress.os, "fsync", broken_fsync)
+    monkeypatch.setattr(os, "fsync", broken_fsync)
     store.mark_step_seen("l", "s2")
     assert path.read_bytes() == before
     assert list(path.parent.glob(".progress-*")) == []
@@ -393,10 +393,10 @@ def test_a_reset_in_one_tutor_is_not_undone_by_the_other(path, clock):
 WRITER = textwrap.dedent("""
     import sys
     from pathlib import Path
-    import tutor.progress as progress
+    from tutor.progress import ProgressStore, files
     if sys.argv[4] == "fallback":
-        progress.fcntl = None
-    store = progress.ProgressStore.open(Path(sys.argv[1]))
+        files.fcntl = None
+    store = ProgressStore.open(Path(sys.argv[1]))
     name, count = sys.argv[2], int(sys.argv[3])
     for i in range(count):
         store.record_quiz_attempt("race", f"{name}-q{i % 5}", str(i), correct=i % 2 == 0)
@@ -422,10 +422,10 @@ def test_concurrent_writer_processes_lose_nothing(path, lock):
 
 
 def test_fallback_lock_takes_over_an_abandoned_lock(path, monkeypatch):
-    monkeypatch.setattr(progress, "fcntl", None)
+    monkeypatch.setattr(files, "fcntl", None)
     held = path.with_name(path.name + ".lock.held")
     held.write_text("12345")
-    old = time.time() - progress.STALE_LOCK_AGE - 5
+    old = time.time() - files.STALE_LOCK_AGE - 5
     os.utime(held, (old, old))
     started = time.monotonic()
     ProgressStore.open(path).mark_step_seen("l", "s")
@@ -435,7 +435,7 @@ def test_fallback_lock_takes_over_an_abandoned_lock(path, monkeypatch):
 
 
 def test_a_lock_held_too_long_does_not_hang_the_tutor(path, monkeypatch):
-    monkeypatch.setattr(progress, "LOCK_TIMEOUT", 0.2)
+    monkeypatch.setattr(files, "LOCK_TIMEOUT", 0.2)
     import fcntl
 
     lock = path.with_name(path.name + ".lock")
@@ -467,15 +467,15 @@ def test_a_lock_held_too_long_does_not_hang_the_tutor(path, monkeypatch):
 HAMMER = textwrap.dedent("""
     import os, sys, time
     from pathlib import Path
-    import tutor.progress as progress
+    from tutor.progress import ProgressStore
     if sys.argv[2] == "pause-in-write":  # announce each write between temp file and rename
         real_fsync = os.fsync
         def fsync(fd):
             print("writing", flush=True)
             time.sleep(0.05)
             real_fsync(fd)
-        progress.os.fsync = fsync
-    store = progress.ProgressStore.open(Path(sys.argv[1]))
+        os.fsync = fsync
+    store = ProgressStore.open(Path(sys.argv[1]))
     big = "x = 1\\n" * 20000  # ~120 kB per write, so random kills land mid-write too
     print("ready", flush=True)
     i = 0
@@ -547,4 +547,4 @@ def test_score_against_a_lesson(store):
     score = store.lesson("l").score(lesson)
     assert (score.steps_seen, score.steps, score.quizzes_right, score.quizzes) == (1, 2, 1, 1)
     assert (score.exercises_passed, score.exercises) == (0, 0)
-    assert score.fraction == pytest.approx(2 / 3)
+    assert score.steps_done == 1 and score.fraction == pytest.approx(1 / 2) and not score.done

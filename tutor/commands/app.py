@@ -15,7 +15,7 @@ from tutor.lessons import LessonNotFound
 
 
 def run(args) -> int:
-    from tutor.ui.course_cache import load_cached_catalog  # no textual: parsed lessons, cached
+    from tutor.course_cache import load_cached_catalog  # parsed lessons, cached
 
     try:
         catalog = load_cached_catalog(config.lessons_dir(args.lessons))

@@ -1,5 +1,5 @@
 """The parsed course, cached as JSON so that ``tutor`` starts without parsing every lesson
-(YAML quizzes made parsing most of the start-up time). No Textual here.
+(YAML quizzes made parsing most of the start-up time).
 
 The cache is keyed by the tutor's version, the lesson parser's own files, and each lesson
 file's name, size and modification time: any change parses again. It is plain JSON
@@ -11,13 +11,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from tutor import __version__, config
 from tutor.lessons import Catalog, load_catalog
 from tutor.lessons import model as lesson_model
+from tutor.progress.files import write_atomically
 
 CACHE_FORMAT = 1
 _CLASSES = {cls.__name__: cls for cls in (
@@ -96,13 +95,6 @@ def load_cached_catalog(root: Path) -> Catalog:
 
 def _write(path: Path, data: dict) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(prefix=".course-", dir=path.parent)
-    except OSError:
-        return  # a read-only home: parse every time, nothing else changes
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(data, out)
-        os.replace(temp, path)
+        write_atomically(path, json.dumps(data), prefix=".course-")
     except (OSError, TypeError, ValueError):
-        Path(temp).unlink(missing_ok=True)
+        pass  # a read-only home: parse every time, nothing else changes

@@ -6,10 +6,11 @@ import os
 import shutil
 from pathlib import Path
 
-from tutor import config
+from tutor import config, course_cache
 from tutor.lessons import load_catalog
-from tutor.ui import course_cache
-from tutor.ui.course_cache import cache_path, load_cached_catalog
+from tutor.course_cache import cache_path, load_cached_catalog
+
+UI_COURSE = Path(__file__).parents[1] / "ui" / "course"  # the small course of the UI tests
 
 
 def test_the_cached_course_equals_the_parsed_one(tutor_home):
@@ -21,7 +22,7 @@ def test_the_cached_course_equals_the_parsed_one(tutor_home):
 
 
 def test_the_cache_is_used_when_nothing_changed(tutor_home, monkeypatch):
-    root = Path(__file__).parent / "course"
+    root = UI_COURSE
     load_cached_catalog(root)
     monkeypatch.setattr(course_cache, "load_catalog", lambda r: (_ for _ in ()).throw(AssertionError("parsed")))
     assert load_cached_catalog(root).lessons
@@ -29,7 +30,7 @@ def test_the_cache_is_used_when_nothing_changed(tutor_home, monkeypatch):
 
 def test_an_edited_lesson_is_parsed_again(tutor_home, tmp_path):
     root = tmp_path / "course"
-    shutil.copytree(Path(__file__).parent / "course", root)
+    shutil.copytree(UI_COURSE, root)
     assert load_cached_catalog(root).find("basics").title == "Basics"
     lesson = root / "00-basics.md"
     lesson.write_text(lesson.read_text().replace("title: Basics", "title: Changed"))
@@ -38,7 +39,7 @@ def test_an_edited_lesson_is_parsed_again(tutor_home, tmp_path):
 
 
 def test_a_damaged_cache_is_ignored(tutor_home):
-    root = Path(__file__).parent / "course"
+    root = UI_COURSE
     path = cache_path(root)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("{not json")
