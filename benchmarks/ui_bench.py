@@ -165,9 +165,9 @@ def child_bare() -> None:
 def child_home() -> None:
     from tutor import config
     from tutor.ui.app import TutorApp, default_client_factory
-    from tutor.ui.course_cache import load_cached_catalog
+    from tutor.course_cache import load_cached_catalog
     from tutor.ui.screens.home import HomeScreen
-    from tutor.ui.store import BackgroundStore
+    from tutor.progress.background import BackgroundStore
 
     mounted = HomeScreen.on_mount
 
@@ -187,7 +187,7 @@ async def _open(lesson_key: str, prewarm: bool, course: Path | None = None):
     from tutor import config
     from tutor.lessons import load_catalog
     from tutor.ui.app import TutorApp, default_client_factory
-    from tutor.ui.store import BackgroundStore
+    from tutor.progress.background import BackgroundStore
 
     catalog = load_catalog(course or config.builtin_lessons_dir())
     lesson = catalog.find(lesson_key)
@@ -276,7 +276,7 @@ async def _interactive(runs: int) -> None:
             handled.append(await written.wait() - start)
             handled_cpu.append(written.cpu_when - cpu)
             drawn.append(await watch.wait() - start)
-            await _until(lambda: not cell.running and screen._active is None)
+            await _until(lambda: not cell.running and screen.runs.idle)
         share = sorted(h - f for h, f in zip(handled, floor))
         figures["trivial"] = {
             "sandbox_alone_ms": 1000 * statistics.median(floor),

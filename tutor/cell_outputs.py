@@ -24,10 +24,10 @@ import json
 from pathlib import Path
 
 from tutor import config
+from tutor.charts import ChartBook
 from tutor.progress import write_atomically
 from tutor.sandbox.events import (CellFailed, ImagesShown, MetricsLogged, OutputCapped, OutputStreamed,
                                   PlotUpdated)
-from tutor.sandbox.textcharts import ChartBook
 
 CELL_LIMIT = 200 * 1024  # characters of output kept per cell
 TAIL = CELL_LIMIT // 4  # what is kept of the end once the limit is reached

@@ -24,11 +24,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tutor import config
+from tutor.charts import ChartBook
 from tutor.execution import CHECK, CODE, SETUP, Executor, Limits, Outcome, Part, block_label, job_for, runs
 from tutor.execution.outcome import judge
 from tutor.lessons.model import CodeCell, Exercise, Lesson
 from tutor.sandbox.events import CellFailed, CellFinished, CellStarted, OutputCapped, OutputStreamed
-from tutor.sandbox.textcharts import ChartBook
 
 MODES = ("starters", "solutions", "selftest")
 

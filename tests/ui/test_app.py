@@ -11,9 +11,6 @@ from tutor.ui.screens.lesson import LessonScreen
 from tutor.execution.session import SandboxSession, device_text, memory_text, state_text
 from tutor.ui.widgets.status_line import StatusLine
 
-from screen_text import screen_text
-from test_lesson_keys import cells, focus, settle
-
 
 def session_with(info=None, resources=None, state=WorkerState.READY) -> SandboxSession:
     session = SandboxSession("x", None)
@@ -49,7 +46,7 @@ def test_a_new_worker_generation_forgets_setup_cells():
     assert session.memory.setup_needed("s") and session.generation == 1
 
 
-async def test_the_worker_starts_at_launch_and_its_state_shows(make_app):
+async def test_the_worker_starts_at_launch_and_its_state_shows(make_app, settle):
     app, clients = make_app(device="cuda:0", device_name="NVIDIA H100", gpu_total=80 * 10**9)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
@@ -63,7 +60,7 @@ async def test_the_worker_starts_at_launch_and_its_state_shows(make_app):
         assert len(clients) == 1, "opening that lesson reuses its worker"
 
 
-async def test_a_slow_worker_does_not_hold_up_the_screen(make_app):
+async def test_a_slow_worker_does_not_hold_up_the_screen(make_app, cells):
     app, clients = make_app("basics", start_delay=60)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
@@ -74,7 +71,7 @@ async def test_a_slow_worker_does_not_hold_up_the_screen(make_app):
         assert "queued" in cells(app)[0].header or cells(app)[0].running
 
 
-async def test_edited_code_survives_a_restart_of_the_tutor(make_app):
+async def test_edited_code_survives_a_restart_of_the_tutor(make_app, settle, cells, focus):
     app, _ = make_app("basics")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app)
@@ -88,7 +85,7 @@ async def test_edited_code_survives_a_restart_of_the_tutor(make_app):
         assert "edited" in cells(app)[0].header
 
 
-async def test_continue_returns_to_the_last_step(make_app):
+async def test_continue_returns_to_the_last_step(make_app, settle, screen_text):
     app, _ = make_app("basics")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app)
@@ -103,7 +100,7 @@ async def test_continue_returns_to_the_last_step(make_app):
         assert app.screen.current_step == "exercise"
 
 
-async def test_palette_jumps_to_a_lesson_and_to_a_step(make_app):
+async def test_palette_jumps_to_a_lesson_and_to_a_step(make_app, settle):
     app, _ = make_app("basics")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app)
@@ -123,7 +120,7 @@ async def test_palette_jumps_to_a_lesson_and_to_a_step(make_app):
         assert app.screen.lesson.id == "basics" and app.screen.current_step == "exercise"
 
 
-async def test_palette_restarts_the_worker(make_app):
+async def test_palette_restarts_the_worker(make_app, settle):
     app, clients = make_app("basics")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app)
@@ -137,7 +134,7 @@ async def test_palette_restarts_the_worker(make_app):
 
 
 @pytest.mark.parametrize("size", [(80, 24), (60, 20), (40, 12), (20, 6), (10, 3)])
-async def test_small_terminals_do_not_crash(make_app, size):
+async def test_small_terminals_do_not_crash(make_app, size, settle, screen_text):
     app, _ = make_app("basics")
     async with app.run_test(size=size) as pilot:
         await settle(pilot, app)
@@ -148,7 +145,7 @@ async def test_small_terminals_do_not_crash(make_app, size):
         screen_text(app)
 
 
-async def test_resizing_keeps_working(make_app):
+async def test_resizing_keeps_working(make_app, settle, screen_text):
     app, _ = make_app("charts")
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, app)
@@ -185,7 +182,7 @@ def test_without_a_terminal_the_tutor_says_so(tutor_home):
     assert "needs a terminal" in out.stderr and out.stderr.count("\n") == 1
 
 
-async def test_due_reviews_show_on_home_and_r_opens_them(make_app):
+async def test_due_reviews_show_on_home_and_r_opens_them(make_app, screen_text):
     import time
 
     from tutor.progress import ProgressStore
@@ -202,7 +199,7 @@ async def test_due_reviews_show_on_home_and_r_opens_them(make_app):
         assert isinstance(app.screen, ReviewScreen)
 
 
-async def test_a_damaged_progress_file_is_reported(make_app, tutor_home):
+async def test_a_damaged_progress_file_is_reported(make_app, tutor_home, screen_text):
     (tutor_home / "progress.json").write_text("{ this is not json")
     app, _ = make_app()
     async with app.run_test(size=(100, 30)) as pilot:

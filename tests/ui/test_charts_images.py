@@ -5,21 +5,9 @@ from __future__ import annotations
 import time
 
 from tutor.sandbox.events import Image
-from tutor.ui.charts import ChartData, draw_chart
+from tutor.charts import ChartData, draw_chart
 from tutor.ui.widgets.chart_view import ChartView
 from tutor.ui.widgets.image_grid import ImageGrid, scale_image
-
-from screen_text import screen_text
-from test_lesson_keys import cells, run_cell, settle
-
-
-async def drawn(pilot, app) -> None:
-    """Wait for charts drawn in threads to reach the screen."""
-    for _ in range(3):
-        drawing = [w for w in app.workers if w.group == "chart-draw"]
-        if drawing:  # (an empty list would wait for every worker, the run loop too)
-            await app.workers.wait_for_complete(drawing)
-        await pilot.pause()
 
 
 def test_chart_data_collects_logged_points_by_metric():
@@ -27,7 +15,7 @@ def test_chart_data_collects_logged_points_by_metric():
     chart.add_points(((1, {"loss": 2.0, "acc": 0.1}), (2, {"loss": 1.0})))
     chart.add_points(((None, {"acc": 0.5}),))
     assert [(s.label, s.x, s.y) for s in chart.series] == [
-        ("loss", [1.0, 2.0], [2.0, 1.0]), ("acc", [1.0, 2.0], [0.1, 0.5])]
+        ("loss", [1.0, 2.0], [2.0, 1.0]), ("acc", [1.0, 3.0], [0.1, 0.5])]  # no step: one after the last
     assert chart.summary() == "loss 1 · acc 0.5"
 
 
@@ -65,7 +53,7 @@ def test_grid_layout_upscales_small_and_wraps_rather_than_shrinks():
     assert ImageGrid(None, digits, 8)._layout(300) == (8, 28)  # room for all: native size
 
 
-async def test_a_training_cell_draws_a_live_chart(make_app):
+async def test_a_training_cell_draws_a_live_chart(make_app, settle, cells, screen_text, drawn):
     app, _ = make_app("charts")
     async with app.run_test(size=(100, 40)) as pilot:
         await settle(pilot, app)
@@ -79,7 +67,7 @@ async def test_a_training_cell_draws_a_live_chart(make_app):
         assert "loss" in screen_text(app)
 
 
-async def test_chart_redraws_are_coalesced(make_app, monkeypatch):
+async def test_chart_redraws_are_coalesced(make_app, monkeypatch, settle, cells, drawn):
     app, _ = make_app("charts")
     async with app.run_test(size=(100, 40)) as pilot:
         await settle(pilot, app)
@@ -100,7 +88,7 @@ async def test_chart_redraws_are_coalesced(make_app, monkeypatch):
         assert draws and draws[-1] == chart.data.version, "the last points are drawn"
 
 
-async def test_a_narrow_chart_is_a_summary_line(make_app):
+async def test_a_narrow_chart_is_a_summary_line(make_app, settle, cells, drawn):
     app, _ = make_app("charts")
     async with app.run_test(size=(40, 24)) as pilot:
         await settle(pilot, app)
@@ -111,7 +99,7 @@ async def test_a_narrow_chart_is_a_summary_line(make_app):
         assert chart.drawn_text.startswith("chart: loss 0.02")
 
 
-async def test_images_are_drawn_with_half_blocks_and_labels(make_app):
+async def test_images_are_drawn_with_half_blocks_and_labels(make_app, settle, cells, run_cell, screen_text):
     app, _ = make_app("charts")
     async with app.run_test(size=(100, 40)) as pilot:
         await settle(pilot, app)
@@ -123,7 +111,7 @@ async def test_images_are_drawn_with_half_blocks_and_labels(make_app):
         assert grid.size.height == 1 + 8 + 1  # title, 8 pixels shown 2x: 16 rows in 8 text rows, labels
 
 
-async def test_a_flood_of_lines_is_folded_and_keys_still_work(make_app):
+async def test_a_flood_of_lines_is_folded_and_keys_still_work(make_app, settle, cells, run_cell, screen_text):
     app, _ = make_app("charts")
     async with app.run_test(size=(100, 40)) as pilot:
         await settle(pilot, app)

@@ -6,8 +6,6 @@ from __future__ import annotations
 from tutor.ui.screens.confirm import ConfirmScreen
 from tutor.ui.widgets.exercise import ExerciseView
 
-from test_lesson_keys import focus, run_cell, settle
-
 
 def exercise(app) -> ExerciseView:
     return app.screen.query_one(ExerciseView)
@@ -22,7 +20,7 @@ async def type_code(pilot, view: ExerciseView, code: str) -> None:
     await pilot.pause()
 
 
-async def test_starter_fails_with_the_check_message(make_app, tutor_home):
+async def test_starter_fails_with_the_check_message(make_app, tutor_home, settle, run_cell):
     app, clients = make_app("basics")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app)
@@ -39,7 +37,7 @@ async def test_starter_fails_with_the_check_message(make_app, tutor_home):
     assert record.attempts == 1 and not record.passed
 
 
-async def test_a_right_answer_passes_and_shows_the_solution(make_app):
+async def test_a_right_answer_passes_and_shows_the_solution(make_app, settle, run_cell):
     app, _ = make_app("basics")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app)
@@ -53,7 +51,7 @@ async def test_a_right_answer_passes_and_shows_the_solution(make_app):
         assert view.query_one(".exercise-solution").display
 
 
-async def test_code_that_raises_is_a_failed_try_without_running_the_check(make_app):
+async def test_code_that_raises_is_a_failed_try_without_running_the_check(make_app, settle, run_cell):
     app, clients = make_app("basics")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app)
@@ -65,7 +63,7 @@ async def test_code_that_raises_is_a_failed_try_without_running_the_check(make_a
         assert view.editor.error_line == 1
 
 
-async def test_hints_come_one_at_a_time(make_app):
+async def test_hints_come_one_at_a_time(make_app, settle, focus):
     app, _ = make_app("basics")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app)
@@ -84,7 +82,7 @@ async def test_hints_come_one_at_a_time(make_app):
         assert "(2/2)" in str(view.query_one("#hint").label)
 
 
-async def test_solution_needs_a_try_and_a_confirmation(make_app):
+async def test_solution_needs_a_try_and_a_confirmation(make_app, settle, focus):
     app, _ = make_app("basics")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app)
@@ -111,7 +109,7 @@ async def test_solution_needs_a_try_and_a_confirmation(make_app):
     assert ProgressStore.open().lesson("basics").exercises["double"].solution_revealed
 
 
-async def test_reset_to_the_starter_asks_first(make_app):
+async def test_reset_to_the_starter_asks_first(make_app, settle, focus):
     app, _ = make_app("basics")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app)
@@ -126,7 +124,7 @@ async def test_reset_to_the_starter_asks_first(make_app):
         assert view.code == view.original_code
 
 
-async def test_input_is_ignored_while_a_check_runs(make_app):
+async def test_input_is_ignored_while_a_check_runs(make_app, settle, focus):
     app, clients = make_app("basics")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app)
@@ -148,7 +146,7 @@ async def test_input_is_ignored_while_a_check_runs(make_app):
         assert "Interrupted" in feedback(app)
 
 
-async def test_a_name_error_with_cells_above_not_run_says_to_run_them(make_app):
+async def test_a_name_error_with_cells_above_not_run_says_to_run_them(make_app, settle, run_cell):
     app, _ = make_app("basics")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app)
@@ -160,9 +158,7 @@ async def test_a_name_error_with_cells_above_not_run_says_to_run_them(make_app):
         assert "3 cells above this one have not run since the worker started: press F4" in text
 
 
-async def test_a_name_error_in_a_cell_counts_the_cells_above_not_run(make_app):
-    from test_lesson_keys import cells
-
+async def test_a_name_error_in_a_cell_counts_the_cells_above_not_run(make_app, settle, cells, run_cell):
     app, _ = make_app("basics")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app)

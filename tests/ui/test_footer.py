@@ -7,30 +7,27 @@ from textual.widgets._footer import FooterKey
 
 from tutor.ui.widgets.key_footer import KeyFooter
 
-from screen_text import screen_text
-from test_lesson_keys import cells, run_cell, settle
 
 FIRST = ["f5 Run", "f6 Run+next", "f7 Stop", "^↓ Next step", "f1 Help"]
 
 
-def footer_labels(app) -> list[str]:
-    return [f"{key.key_display} {key.description}" for key in app.screen.query_one(KeyFooter).query(FooterKey)]
-
-
-def assert_whole(app) -> None:
-    """Every key shown lies inside the screen, and the footer row reads each label whole."""
-    width = app.size.width
-    keys = list(app.screen.query_one(KeyFooter).query(FooterKey))
-    assert keys
-    for key in keys:
-        assert key.region.right <= width, f"{key.key_display} {key.description} is cut"
-    row = screen_text(app).splitlines()[-1]
-    for label in footer_labels(app):
-        assert label in row.replace("  ", " "), (label, row)
+@pytest.fixture
+def assert_whole(screen_text, footer_labels):
+    def check(app) -> None:
+        """Every key shown lies inside the screen, and the footer row reads each label whole."""
+        width = app.size.width
+        keys = list(app.screen.query_one(KeyFooter).query(FooterKey))
+        assert keys
+        for key in keys:
+            assert key.region.right <= width, f"{key.key_display} {key.description} is cut"
+        row = screen_text(app).splitlines()[-1]
+        for label in footer_labels(app):
+            assert label in row.replace("  ", " "), (label, row)
+    return check
 
 
 @pytest.mark.parametrize("width", [80, 64])
-async def test_the_first_keys_come_first_and_every_label_is_whole(make_app, width):
+async def test_the_first_keys_come_first_and_every_label_is_whole(make_app, width, settle, cells, footer_labels, assert_whole):
     app, _ = make_app("basics")
     async with app.run_test(size=(width, 24)) as pilot:
         await settle(pilot, app)
@@ -40,7 +37,7 @@ async def test_the_first_keys_come_first_and_every_label_is_whole(make_app, widt
         assert_whole(app)
 
 
-async def test_an_exercise_adds_its_keys_after_the_first_ones(make_app):
+async def test_an_exercise_adds_its_keys_after_the_first_ones(make_app, settle, cells, footer_labels, assert_whole):
     app, _ = make_app("basics")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
@@ -51,7 +48,7 @@ async def test_an_exercise_adds_its_keys_after_the_first_ones(make_app):
         assert_whole(app)
 
 
-async def test_a_focused_wide_output_offers_w_and_the_footer_follows_a_resize(make_app):
+async def test_a_focused_wide_output_offers_w_and_the_footer_follows_a_resize(make_app, settle, cells, run_cell, footer_labels, assert_whole):
     app, _ = make_app("errors")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)

@@ -6,41 +6,10 @@ from tutor.ui.screens.confirm import ConfirmScreen
 from tutor.ui.screens.help import HelpScreen
 from tutor.ui.screens.home import HomeScreen
 from tutor.ui.screens.lesson import LessonScreen
-from tutor.ui.widgets.cell import RunnableCell
 from tutor.ui.widgets.status_line import StatusLine
 
-from screen_text import screen_text
 
-
-async def settle(pilot, app):
-    """Wait until queued runs finished and every message was handled."""
-    for _ in range(100):
-        await pilot.pause()
-        screen = app.screen
-        if not isinstance(screen, LessonScreen) or (screen.loaded and screen._active is None
-                                                     and not screen._waiting):
-            await pilot.pause()
-            return
-    raise AssertionError("runs did not finish")
-
-
-def cells(app) -> list[RunnableCell]:
-    return list(app.screen.query(RunnableCell))
-
-
-async def focus(pilot, cell: RunnableCell) -> None:
-    cell.editor.focus()
-    await pilot.pause()
-
-
-async def run_cell(pilot, app, cell: RunnableCell, key: str = "f5") -> None:
-    """Focus ``cell``, press ``key``, wait until the runs are over."""
-    await focus(pilot, cell)
-    await pilot.press(key)
-    await settle(pilot, app)
-
-
-async def test_home_lists_lessons_and_opens_one(make_app):
+async def test_home_lists_lessons_and_opens_one(make_app, screen_text):
     app, _ = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
@@ -54,7 +23,7 @@ async def test_home_lists_lessons_and_opens_one(make_app):
         assert app.screen.lesson.id == "basics"
 
 
-async def test_run_cell_shows_output_and_status(make_app):
+async def test_run_cell_shows_output_and_status(make_app, screen_text, settle, cells):
     app, clients = make_app("basics")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app)
@@ -68,7 +37,7 @@ async def test_run_cell_shows_output_and_status(make_app):
         assert "ready" in app.screen.query_one(StatusLine).plain
 
 
-async def test_ctrl_r_runs_too_and_ansi_colours_survive(make_app):
+async def test_ctrl_r_runs_too_and_ansi_colours_survive(make_app, settle, cells, run_cell):
     app, _ = make_app("basics")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app)
@@ -78,7 +47,7 @@ async def test_ctrl_r_runs_too_and_ansi_colours_survive(make_app):
         assert line.spans[0].sgr == "31" and (line.spans[0].start, line.spans[0].end) == (0, 3)
 
 
-async def test_run_and_advance_moves_focus_to_next_cell(make_app):
+async def test_run_and_advance_moves_focus_to_next_cell(make_app, settle, cells):
     app, _ = make_app("basics")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app)
@@ -92,7 +61,7 @@ async def test_run_and_advance_moves_focus_to_next_cell(make_app):
         assert app.screen.current is cells(app)[2]
 
 
-async def test_error_marks_learner_line_and_setup_runs_once(make_app):
+async def test_error_marks_learner_line_and_setup_runs_once(make_app, settle, cells, focus, run_cell):
     app, clients = make_app("basics")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app)
@@ -114,7 +83,7 @@ async def test_error_marks_learner_line_and_setup_runs_once(make_app):
         assert third.editor.error_line is None
 
 
-async def test_setup_runs_again_after_a_restart(make_app):
+async def test_setup_runs_again_after_a_restart(make_app, settle, cells, run_cell):
     app, clients = make_app("basics")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app)
@@ -131,7 +100,7 @@ async def test_setup_runs_again_after_a_restart(make_app):
         assert labels == ["setup", "cell 3", "setup", "cell 3"]
 
 
-async def test_restart_can_be_declined(make_app):
+async def test_restart_can_be_declined(make_app, settle):
     app, clients = make_app("basics")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app)
@@ -143,7 +112,7 @@ async def test_restart_can_be_declined(make_app):
         assert clients[0].restarts == 0
 
 
-async def test_interrupt_stops_a_running_cell_and_drops_the_queue(make_app):
+async def test_interrupt_stops_a_running_cell_and_drops_the_queue(make_app, settle, cells, focus):
     app, clients = make_app("charts")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app)
@@ -164,7 +133,7 @@ async def test_interrupt_stops_a_running_cell_and_drops_the_queue(make_app):
         assert [label for label, _, _ in clients[0].executed] == ["cell 4"]
 
 
-async def test_ctrl_c_copies_when_nothing_runs(make_app):
+async def test_ctrl_c_copies_when_nothing_runs(make_app, settle):
     app, clients = make_app("basics")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app)
@@ -173,7 +142,7 @@ async def test_ctrl_c_copies_when_nothing_runs(make_app):
         assert clients[0].interrupts == 0
 
 
-async def test_run_all_above(make_app):
+async def test_run_all_above(make_app, settle, cells, run_cell):
     app, clients = make_app("basics")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app)
@@ -181,7 +150,7 @@ async def test_run_all_above(make_app):
         assert [label for label, _, _ in clients[0].executed] == ["cell 1", "cell 2"]
 
 
-async def test_failure_stops_the_cells_queued_after_it(make_app):
+async def test_failure_stops_the_cells_queued_after_it(make_app, settle, cells, focus):
     app, clients = make_app("basics")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app)
@@ -195,7 +164,7 @@ async def test_failure_stops_the_cells_queued_after_it(make_app):
         assert "not run" in cells(app)[2].header
 
 
-async def test_reset_asks_then_restores_lesson_code(make_app):
+async def test_reset_asks_then_restores_lesson_code(make_app, settle, cells, focus):
     app, _ = make_app("basics")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app)
@@ -216,7 +185,7 @@ async def test_reset_asks_then_restores_lesson_code(make_app):
         assert first.code == first.original_code
 
 
-async def test_help_and_back_home(make_app):
+async def test_help_and_back_home(make_app, screen_text, settle):
     app, _ = make_app("basics")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app)
@@ -232,7 +201,7 @@ async def test_help_and_back_home(make_app):
         assert isinstance(app.screen, HomeScreen)
 
 
-async def test_contents_jumps_to_a_step(make_app):
+async def test_contents_jumps_to_a_step(make_app, settle, cells):
     app, _ = make_app("basics")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
@@ -247,7 +216,7 @@ async def test_contents_jumps_to_a_step(make_app):
         assert not app.screen.toc_shown
 
 
-async def test_a_cell_meant_to_fail_does_not_stop_run_all_above(make_app):
+async def test_a_cell_meant_to_fail_does_not_stop_run_all_above(make_app, settle, cells, run_cell):
     app, clients = make_app("errors")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app)

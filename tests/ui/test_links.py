@@ -12,9 +12,6 @@ from tutor.ui.screens import links as links_module
 from tutor.ui.screens.lesson import LessonScreen
 from tutor.ui.screens.links import LinksScreen, browser_here
 
-from screen_text import screen_text
-from test_footer import footer_labels
-from test_lesson_keys import settle
 
 
 class Recorder:
@@ -24,21 +21,25 @@ class Recorder:
         monkeypatch.setattr(app, "copy_to_clipboard", self.copied.append)
 
 
-async def _to_further_reading(pilot, app) -> None:
-    await settle(pilot, app)
-    assert "^l Links" not in footer_labels(app)  # the first step has no links
-    app.screen.go_to_step("further-reading")
-    await settle(pilot, app)
-    assert app.screen.current_step == "further-reading"
+@pytest.fixture
+def to_further_reading(settle, footer_labels):
+    async def go(pilot, app) -> None:
+        await settle(pilot, app)
+        assert "^l Links" not in footer_labels(app)  # the first step has no links
+        app.screen.go_to_step("further-reading")
+        await settle(pilot, app)
+        assert app.screen.current_step == "further-reading"
+    return go
 
 
 @pytest.mark.parametrize("here", [True, False])
-async def test_ctrl_l_lists_the_links_and_enter_follows_one(make_app, monkeypatch, here):
+async def test_ctrl_l_lists_the_links_and_enter_follows_one(make_app, monkeypatch, here, screen_text, footer_labels,
+                                                           to_further_reading):
     monkeypatch.setattr(links_module, "browser_here", lambda: here)
     app, _ = make_app("errors")
     record = Recorder(app, monkeypatch)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _to_further_reading(pilot, app)
+        await to_further_reading(pilot, app)
         assert "^l Links" in footer_labels(app)
         await pilot.press("ctrl+l")
         await pilot.pause()
@@ -60,7 +61,7 @@ async def test_ctrl_l_lists_the_links_and_enter_follows_one(make_app, monkeypatc
         assert isinstance(app.screen, LessonScreen)
 
 
-async def test_ctrl_l_does_nothing_where_a_step_has_no_links(make_app):
+async def test_ctrl_l_does_nothing_where_a_step_has_no_links(make_app, settle):
     app, _ = make_app("errors")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)

@@ -9,8 +9,6 @@ from tutor.ui.output_buffer import OutputBuffer, StyledLine, plain
 from tutor.ui.widgets.output_rows import MARK, continuation_prefix, row_starts
 from tutor.ui.widgets.output_view import OutputView
 
-from screen_text import screen_text
-
 
 def lines(buffer: OutputBuffer) -> list[str]:
     return [plain(buffer.line(i)) for i in range(len(buffer))]
@@ -97,7 +95,7 @@ class OutputApp(App):
             yield OutputView()
 
 
-async def test_long_output_is_folded_with_a_count_and_unfolds():
+async def test_long_output_is_folded_with_a_count_and_unfolds(screen_text):
     app = OutputApp()
     async with app.run_test(size=(80, 24)) as pilot:
         view = app.query_one(OutputView)
@@ -184,11 +182,11 @@ class NarrowApp(App):
             yield OutputView()
 
 
-def shown_rows(app) -> list[str]:
+def shown_rows(screen_text, app) -> list[str]:
     return [row.strip() for row in screen_text(app).splitlines() if row.strip()]
 
 
-async def test_long_lines_wrap_with_a_mark_and_rewrap_on_resize():
+async def test_long_lines_wrap_with_a_mark_and_rewrap_on_resize(screen_text):
     app = NarrowApp()
     async with app.run_test(size=(40, 16)) as pilot:
         view = app.query_one(OutputView)
@@ -196,7 +194,7 @@ async def test_long_lines_wrap_with_a_mark_and_rewrap_on_resize():
         view.buffer.add_lines([LONG_ERROR], "error")
         view.buffer_changed()
         await pilot.pause()
-        rows = shown_rows(app)
+        rows = shown_rows(screen_text, app)
         assert rows[0] == "short"
         assert rows[1] == "word word word word word word word"
         assert rows[2].startswith(MARK + "word")
@@ -205,11 +203,11 @@ async def test_long_lines_wrap_with_a_mark_and_rewrap_on_resize():
         assert view.size.height == 7
         await pilot.resize_terminal(120, 16)
         await pilot.pause()
-        assert shown_rows(app) == ["short", ("word " * 20).strip(), LONG_ERROR]
+        assert shown_rows(screen_text, app) == ["short", ("word " * 20).strip(), LONG_ERROR]
         assert view.size.height == 3
 
 
-async def test_w_pans_printed_lines_while_errors_keep_wrapping():
+async def test_w_pans_printed_lines_while_errors_keep_wrapping(screen_text):
     app = NarrowApp()
     async with app.run_test(size=(40, 16)) as pilot:
         view = app.query_one(OutputView)
@@ -227,19 +225,19 @@ async def test_w_pans_printed_lines_while_errors_keep_wrapping():
         await pilot.press("w")
         await pilot.pause()
         assert not view.wrap
-        rows = shown_rows(app)
+        rows = shown_rows(screen_text, app)
         assert rows[0] == table[:37] + "›"  # cut at the edge (more to the right), not wrapped
         assert rows[1].startswith("a warning") and rows[2].startswith(MARK)  # stderr still wraps
         assert MARK + "as input size (torch.Size([800, 1]))" in rows  # the error too
         await pilot.press("right", "right")
         await pilot.pause()
-        assert shown_rows(app)[0] == "‹" + table[17:16 + 37] + "›"
+        assert shown_rows(screen_text, app)[0] == "‹" + table[17:16 + 37] + "›"
         await pilot.press(*["right"] * 4)
         await pilot.pause()
-        assert shown_rows(app)[0] == "‹" + table[49:]  # the end of the line
+        assert shown_rows(screen_text, app)[0] == "‹" + table[49:]  # the end of the line
         await pilot.press("w")
         await pilot.pause()
-        assert view.wrap and shown_rows(app)[1].startswith(MARK)
+        assert view.wrap and shown_rows(screen_text, app)[1].startswith(MARK)
 
 
 async def test_w_is_not_offered_when_no_printed_line_is_wider_than_the_view():
@@ -255,7 +253,7 @@ async def test_w_is_not_offered_when_no_printed_line_is_wider_than_the_view():
         assert "o" in keys and "w" not in keys
 
 
-async def test_the_folded_window_counts_rows_and_shows_the_end_of_a_wrapped_line():
+async def test_the_folded_window_counts_rows_and_shows_the_end_of_a_wrapped_line(screen_text):
     app = NarrowApp()
     async with app.run_test(size=(40, 24)) as pilot:
         view = app.query_one(OutputView)
@@ -264,21 +262,21 @@ async def test_the_folded_window_counts_rows_and_shows_the_end_of_a_wrapped_line
         view.buffer_changed()
         await pilot.pause()
         assert view.size.height == OutputView.FOLD_ROWS
-        rows = shown_rows(app)
+        rows = shown_rows(screen_text, app)
         assert rows[-1] == MARK + "as input size (torch.Size([800, 1]))"  # the last row, in full
         assert rows[1:9] == [f"line {i}" for i in range(12, 20)]
         assert rows[0].startswith("⋯ 12 lines above")
         view.focus()
         await pilot.press("up", "up")  # two rows up: the error's last two rows go below
         await pilot.pause()
-        rows = shown_rows(app)
+        rows = shown_rows(screen_text, app)
         assert rows[1] == "line 10" and rows[-1] == "ValueError: Target size"
         await pilot.press("end")
         await pilot.pause()
-        assert shown_rows(app)[-1] == MARK + "as input size (torch.Size([800, 1]))"
+        assert shown_rows(screen_text, app)[-1] == MARK + "as input size (torch.Size([800, 1]))"
 
 
-async def test_one_huge_line_folds_by_rows():
+async def test_one_huge_line_folds_by_rows(screen_text):
     app = NarrowApp()
     async with app.run_test(size=(40, 24)) as pilot:
         view = app.query_one(OutputView)
@@ -286,7 +284,7 @@ async def test_one_huge_line_folds_by_rows():
         view.buffer_changed()
         await pilot.pause()
         assert view.size.height == OutputView.FOLD_ROWS and view.can_focus
-        rows = shown_rows(app)
+        rows = shown_rows(screen_text, app)
         assert "wrapped rows" in rows[0]
         assert rows[-1] == MARK + "y" * (1000 - 38 - 26 * 36)  # the end of the line
         view.focus()

@@ -10,7 +10,6 @@ from tutor.lessons.model import Hint, Quiz
 from tutor.progress import Attempt, QuizRecord
 from tutor.ui.widgets.quiz import ChoiceList, QuizView
 
-from screen_text import screen_text
 
 CHOICE = Quiz(id="dtype", question="Which of these makes a **float32** tensor?", answer="torch.rand(2)", line=1,
               choices=("torch.tensor([1, 2])", "torch.arange(3)", "torch.rand(2)"),
@@ -41,7 +40,7 @@ class QuizApp(App):
         self.answers.append((message.quiz_id, message.answer, message.correct))
 
 
-async def test_number_key_answers_and_a_wrong_try_offers_the_answer():
+async def test_number_key_answers_and_a_wrong_try_offers_the_answer(screen_text):
     app = QuizApp(CHOICE)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("1")
@@ -64,7 +63,7 @@ async def test_number_key_answers_and_a_wrong_try_offers_the_answer():
         assert app.query_one(QuizView).has_class("-right")
 
 
-async def test_arrows_and_enter_pick_a_choice():
+async def test_arrows_and_enter_pick_a_choice(screen_text):
     app = QuizApp(CHOICE)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("down", "down", "enter")
@@ -83,7 +82,7 @@ async def test_a_number_past_the_choices_is_ignored():
         assert app.answers == []
 
 
-async def test_multiple_choice_ticks_with_space_and_numbers_then_enter():
+async def test_multiple_choice_ticks_with_space_and_numbers_then_enter(screen_text):
     app = QuizApp(MULTI)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("down", "space", "enter")  # only torch.rand(2)
@@ -98,7 +97,7 @@ async def test_multiple_choice_ticks_with_space_and_numbers_then_enter():
         assert "3. [x] torch.zeros(2)" in screen_text(app)
 
 
-async def test_multiple_choice_with_nothing_ticked_is_not_an_attempt():
+async def test_multiple_choice_with_nothing_ticked_is_not_an_attempt(screen_text):
     app = QuizApp(MULTI)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("enter")
@@ -106,7 +105,7 @@ async def test_multiple_choice_with_nothing_ticked_is_not_an_attempt():
         assert app.answers == [] and "Pick a choice first." in screen_text(app)
 
 
-async def test_free_answer_wrong_then_right():
+async def test_free_answer_wrong_then_right(screen_text):
     app = QuizApp(SHAPE)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press(*"2x3", "enter")
@@ -119,7 +118,7 @@ async def test_free_answer_wrong_then_right():
         assert app.answers == [("shape", "2x3", False), ("shape", "torch.Size([3, 2])", True)]
 
 
-async def test_an_unreadable_answer_gets_a_note_and_is_not_counted():
+async def test_an_unreadable_answer_gets_a_note_and_is_not_counted(screen_text):
     app = QuizApp(SHAPE)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press(*"three by two", "enter")
@@ -131,7 +130,7 @@ async def test_an_unreadable_answer_gets_a_note_and_is_not_counted():
         assert not app.query_one(QuizView).wrong_tries
 
 
-async def test_hints_one_at_a_time():
+async def test_hints_one_at_a_time(screen_text):
     app = QuizApp(SHAPE)
     async with app.run_test(size=(80, 24)) as pilot:
         assert "F3 hint (0/2)" in screen_text(app)
@@ -148,7 +147,23 @@ async def test_hints_one_at_a_time():
         assert screen_text(app).count("Hint ") == 2
 
 
-async def test_the_answer_is_not_shown_before_a_try():
+async def test_a_solved_quiz_does_not_reveal_the_answer(screen_text):
+    app = QuizApp(CHOICE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1")  # wrong: F10 is offered
+        await pilot.pause()
+        quiz = app.query_one(QuizView)
+        assert quiz.check_action("show_answer", ()) is True
+        await pilot.press("3")  # right: nothing left to reveal
+        await pilot.pause()
+        assert quiz.solved and quiz.check_action("show_answer", ()) is False
+        await pilot.press("f10")
+        await pilot.pause()
+        assert not quiz.answer_shown and "The answer:" not in screen_text(app)
+        assert "F10" not in screen_text(app)
+
+
+async def test_the_answer_is_not_shown_before_a_try(screen_text):
     app = QuizApp(SHAPE)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("f10")
@@ -157,7 +172,7 @@ async def test_the_answer_is_not_shown_before_a_try():
         assert not app.query_one(QuizView).answer_shown
 
 
-async def test_a_right_answer_from_before_is_shown():
+async def test_a_right_answer_from_before_is_shown(screen_text):
     record = QuizRecord((Attempt("(3, 2)", True, 1.0),), True)
     app = QuizApp(SHAPE, record)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -166,7 +181,7 @@ async def test_a_right_answer_from_before_is_shown():
         assert "Quiz  ✓" in text and "✓ Answered right: (3, 2)" in text
 
 
-async def test_a_wrong_answer_from_before_allows_the_answer_at_once():
+async def test_a_wrong_answer_from_before_allows_the_answer_at_once(screen_text):
     record = QuizRecord((Attempt("(2, 3)", False, 1.0),), False)
     app = QuizApp(SHAPE, record)
     async with app.run_test(size=(80, 24)) as pilot:

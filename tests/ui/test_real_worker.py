@@ -10,12 +10,10 @@ import pytest
 
 from tutor.lessons import load_catalog
 from tutor.ui.app import TutorApp, default_client_factory
-from tutor.ui.store import BackgroundStore
+from tutor.progress.background import BackgroundStore
 from tutor.ui.widgets.chart_view import ChartView
 from tutor.ui.widgets.status_line import StatusLine
 
-from test_charts_images import drawn
-from test_lesson_keys import cells, focus
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -50,11 +48,10 @@ async def until(pilot, condition, seconds: float = 30.0) -> None:
 
 
 def idle(app) -> bool:
-    screen = app.screen
-    return screen.loaded and screen._active is None and not screen._waiting
+    return app.screen.idle
 
 
-async def test_a_cell_runs_in_the_real_worker():
+async def test_a_cell_runs_in_the_real_worker(cells):
     app = real_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: idle(app))
@@ -65,7 +62,7 @@ async def test_a_cell_runs_in_the_real_worker():
         assert "CPU" in app.screen.query_one(StatusLine).plain
 
 
-async def test_a_real_error_marks_the_line():
+async def test_a_real_error_marks_the_line(cells, focus):
     app = real_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: idle(app))
@@ -78,7 +75,7 @@ async def test_a_real_error_marks_the_line():
         assert cells(app)[1].editor.error_line == 3
 
 
-async def test_interrupt_a_real_sleep_keeps_variables():
+async def test_interrupt_a_real_sleep_keeps_variables(cells, focus):
     app = real_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: idle(app))
@@ -92,7 +89,7 @@ async def test_interrupt_a_real_sleep_keeps_variables():
         assert "variables kept" in str(cells(app)[2].query_one(".cell-result").render())
 
 
-async def test_live_log_draws_a_chart_from_the_real_worker():
+async def test_live_log_draws_a_chart_from_the_real_worker(cells, focus, drawn):
     app = real_app()
     async with app.run_test(size=(100, 40)) as pilot:
         await until(pilot, lambda: idle(app))
@@ -106,7 +103,7 @@ async def test_live_log_draws_a_chart_from_the_real_worker():
         assert cells(app)[3].output.buffer.text() == "trained"
 
 
-async def test_a_worker_that_cannot_start_is_reported_and_the_ui_lives_on():
+async def test_a_worker_that_cannot_start_is_reported_and_the_ui_lives_on(cells):
     app = real_app(worker_command=FAKE_WORKER, env={"FAKE_WORKER_MODE": "crash_at_start"})
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: "crashed" in app.screen.query_one(StatusLine).plain)
@@ -117,12 +114,12 @@ async def test_a_worker_that_cannot_start_is_reported_and_the_ui_lives_on():
         assert "could not start" in str(cells(app)[0].query_one(".cell-result").render())
 
 
-async def test_a_hung_cell_is_stopped_by_a_second_interrupt():
+async def test_a_hung_cell_is_stopped_by_a_second_interrupt(cells):
     app = real_app(worker_command=FAKE_WORKER, env={"FAKE_WORKER_MODE": "hang"})
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: idle(app))
         await pilot.press("f5")
-        await until(pilot, lambda: cells(app)[0].running and app.screen._active is not None)
+        await until(pilot, lambda: cells(app)[0].running and app.screen.runs.active is not None)
         await pilot.pause(0.2)
         await pilot.press("f7")
         await until(pilot, lambda: "interrupt" in app.screen.query_one(StatusLine).plain.lower(), 10)

@@ -13,7 +13,6 @@ from tutor.review import DAY
 from tutor.ui.screens.review import ReviewScreen
 from tutor.ui.widgets.quiz import QuizView
 
-from screen_text import screen_text
 
 LESSON = """\
 ---
@@ -83,7 +82,7 @@ class ReviewApp(App):
         self.opened.append((message.lesson_id, message.exercise_id, message.step_id))
 
 
-async def test_a_due_quiz_answered_right_moves_up_a_box(tmp_path):
+async def test_a_due_quiz_answered_right_moves_up_a_box(tmp_path, screen_text):
     store = due_store(tmp_path, ("quiz", "shape"))
     app = ReviewApp(store, make_catalog(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
@@ -102,7 +101,7 @@ async def test_a_due_quiz_answered_right_moves_up_a_box(tmp_path):
         assert "Review · done" in text and "Reviewed 1 quiz: 1 right." in text
 
 
-async def test_only_the_first_answer_counts(tmp_path):
+async def test_only_the_first_answer_counts(tmp_path, screen_text):
     store = due_store(tmp_path, ("quiz", "word"))
     app = ReviewApp(store, make_catalog(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
@@ -117,7 +116,7 @@ async def test_only_the_first_answer_counts(tmp_path):
         assert app.screen.answered == {item.key: False}
 
 
-async def test_several_items_in_order_then_a_summary(tmp_path):
+async def test_several_items_in_order_then_a_summary(tmp_path, screen_text):
     store = due_store(tmp_path, ("quiz", "shape"), ("quiz", "word"))
     app = ReviewApp(store, make_catalog(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
@@ -131,7 +130,7 @@ async def test_several_items_in_order_then_a_summary(tmp_path):
         assert "Reviewed 2 quizzes: 1 right." in screen_text(app)
 
 
-async def test_a_due_exercise_opens_its_lesson(tmp_path):
+async def test_a_due_exercise_opens_its_lesson(tmp_path, screen_text):
     store = due_store(tmp_path, ("exercise", "make"))
     app = ReviewApp(store, make_catalog(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
@@ -144,7 +143,7 @@ async def test_a_due_exercise_opens_its_lesson(tmp_path):
         assert len(store.reviews()) == 1  # the pass in the lesson will count, not this
 
 
-async def test_items_gone_from_the_course_are_dropped(tmp_path):
+async def test_items_gone_from_the_course_are_dropped(tmp_path, screen_text):
     store = due_store(tmp_path, ("quiz", "removed"), ("quiz", "shape"))
     app = ReviewApp(store, make_catalog(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
@@ -153,7 +152,7 @@ async def test_items_gone_from_the_course_are_dropped(tmp_path):
         assert [item.item_id for item in store.reviews()] == ["shape"]
 
 
-async def test_nothing_due_and_escape_goes_back(tmp_path):
+async def test_nothing_due_and_escape_goes_back(tmp_path, screen_text):
     store = ProgressStore.open(tmp_path / "progress.json")
     app = ReviewApp(store, make_catalog(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
@@ -164,7 +163,7 @@ async def test_nothing_due_and_escape_goes_back(tmp_path):
         assert not isinstance(app.screen, ReviewScreen)
 
 
-async def test_review_quiz_is_a_fresh_quiz_view(tmp_path):
+async def test_review_quiz_is_a_fresh_quiz_view(tmp_path, screen_text):
     store = due_store(tmp_path, ("quiz", "shape"))
     app = ReviewApp(store, make_catalog(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:

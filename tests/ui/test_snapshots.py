@@ -9,8 +9,6 @@ import pytest
 
 from tutor.ui.screens.lesson import LessonScreen
 
-from test_charts_images import drawn
-from test_lesson_keys import cells, settle
 
 SIZES = [(80, 24), (120, 40)]
 
@@ -21,13 +19,23 @@ def _still_cursors(app) -> None:
         widget.cursor_blink = False
 
 
-async def _ready(pilot):
-    await settle(pilot, pilot.app)
-    _still_cursors(pilot.app)
+@pytest.fixture
+def ready(settle):
+    """run_before: the screen is idle, no cursor blinks."""
+    async def run_before(pilot):
+        await settle(pilot, pilot.app)
+        _still_cursors(pilot.app)
+    return run_before
 
 
-def _running(*cell_numbers: int, then=None):
-    """run_before: run these cells (1-based), wait, then optionally more."""
+@pytest.fixture
+def running(settle, cells, drawn):
+    """``running(*cell_numbers, then=None)``: a run_before that runs these cells
+    (1-based), waits, then optionally does more."""
+    return lambda *cell_numbers, then=None: _running(settle, cells, drawn, cell_numbers, then)
+
+
+def _running(settle, cells, drawn, cell_numbers, then):
     async def run_before(pilot):
         app = pilot.app
         await settle(pilot, app)
@@ -46,30 +54,30 @@ def _running(*cell_numbers: int, then=None):
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_home(snap_compare, make_app, size):
+def test_home(snap_compare, make_app, size, ready):
     app, _ = make_app()
-    assert snap_compare(app, terminal_size=size, run_before=_ready)
+    assert snap_compare(app, terminal_size=size, run_before=ready)
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_lesson_with_output(snap_compare, make_app, size):
+def test_lesson_with_output(snap_compare, make_app, size, cells, running):
     app, _ = make_app("basics")
 
     async def back_to_top(pilot):
         pilot.app.screen.query_one("#page").scroll_to(y=3, animate=False)
         cells(pilot.app)[1].editor.focus()
 
-    assert snap_compare(app, terminal_size=size, run_before=_running(1, 2, then=back_to_top))
+    assert snap_compare(app, terminal_size=size, run_before=running(1, 2, then=back_to_top))
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_live_chart(snap_compare, make_app, size):
+def test_live_chart(snap_compare, make_app, size, running):
     app, _ = make_app("charts")
-    assert snap_compare(app, terminal_size=size, run_before=_running(1))
+    assert snap_compare(app, terminal_size=size, run_before=running(1))
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_quiz(snap_compare, make_app, size):
+def test_quiz(snap_compare, make_app, size, running):
     app, _ = make_app("basics")
 
     async def answer_wrong(pilot):
@@ -85,11 +93,11 @@ def test_quiz(snap_compare, make_app, size):
         screen.query_one("#page").scroll_to_widget(quiz, top=True, animate=False)
         await pilot.pause()
 
-    assert snap_compare(app, terminal_size=size, run_before=_running(then=answer_wrong))
+    assert snap_compare(app, terminal_size=size, run_before=running(then=answer_wrong))
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_error(snap_compare, make_app, size):
+def test_error(snap_compare, make_app, size, cells, running):
     app, _ = make_app("basics")
 
     async def show_it(pilot):
@@ -97,10 +105,10 @@ def test_error(snap_compare, make_app, size):
         pilot.app.screen.query_one("#page").scroll_to_widget(cell, top=True, animate=False)
         await pilot.pause()
 
-    assert snap_compare(app, terminal_size=size, run_before=_running(3, then=show_it))
+    assert snap_compare(app, terminal_size=size, run_before=running(3, then=show_it))
 
 
-def _scrolled_to(cell_number: int):
+def _scrolled_to(cells, cell_number: int):
     async def scroll(pilot):
         cell = cells(pilot.app)[cell_number - 1]
         pilot.app.screen.query_one("#page").scroll_to_widget(cell, top=True, animate=False)
@@ -108,33 +116,33 @@ def _scrolled_to(cell_number: int):
     return scroll
 
 
-def test_long_errors_read_in_full_at_80x24(snap_compare, make_app):
+def test_long_errors_read_in_full_at_80x24(snap_compare, make_app, cells, running):
     """Lesson 02's shape error and lesson 00's ``.item()`` error, every word on screen."""
     app, _ = make_app("errors")
-    assert snap_compare(app, terminal_size=(80, 24), run_before=_running(4, 5, then=_scrolled_to(4)))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=running(4, 5, then=_scrolled_to(cells, 4)))
 
 
-def test_long_error_beside_the_contents_at_100x30(snap_compare, make_app):
+def test_long_error_beside_the_contents_at_100x30(snap_compare, make_app, cells, running):
     """At 100 columns the contents take a side column: the error still reads in full."""
     app, _ = make_app("errors")
-    assert snap_compare(app, terminal_size=(100, 30), run_before=_running(4, 5, then=_scrolled_to(4)))
+    assert snap_compare(app, terminal_size=(100, 30), run_before=running(4, 5, then=_scrolled_to(cells, 4)))
 
 
-def test_a_wide_table_pans_after_w(snap_compare, make_app):
+def test_a_wide_table_pans_after_w(snap_compare, make_app, cells, running):
     """Wrapped by default; ``w`` on the focused output pans it (the footer says so)."""
     app, _ = make_app("errors")
 
     async def pan(pilot):
-        await _scrolled_to(6)(pilot)
+        await _scrolled_to(cells, 6)(pilot)
         table = cells(pilot.app)[5]
         table.output.focus()
         await pilot.press("w", "right", "right")
         await pilot.pause()
 
-    assert snap_compare(app, terminal_size=(80, 24), run_before=_running(6, then=pan))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=running(6, then=pan))
 
 
-def test_links_of_a_step(snap_compare, make_app, monkeypatch):
+def test_links_of_a_step(snap_compare, make_app, monkeypatch, settle, running):
     from tutor.ui.screens import links
 
     monkeypatch.setattr(links, "browser_here", lambda: False)  # as over SSH, whatever this machine has
@@ -146,4 +154,4 @@ def test_links_of_a_step(snap_compare, make_app, monkeypatch):
         await pilot.press("ctrl+l")
         await pilot.pause()
 
-    assert snap_compare(app, terminal_size=(80, 24), run_before=_running(then=links))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=running(then=links))

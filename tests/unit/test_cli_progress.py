@@ -90,7 +90,7 @@ def test_progress_per_lesson(capsys, course, store):
     code, out, err = run(capsys, "progress", "--lessons", str(course))
     assert code == 0 and err == ""
     basics, more = out.splitlines()[:2]
-    assert "Basics" in basics and "1/2 steps  quizzes 1/2  exercises 1/1" in basics and "just now" in basics
+    assert "Basics" in basics and "0/2 steps  quizzes 1/2  exercises 1/1" in basics and "just now" in basics
     assert "More" in more and "0/2 steps" in more and "not started" in more
     assert "Progress file:" in out
 
@@ -109,7 +109,7 @@ def test_list_shows_progress(capsys, course, store):
     code, out, _ = run(capsys, "list", "--lessons", str(course))
     assert code == 0
     more = next(line for line in out.splitlines() if "More" in line)
-    assert "1/2 steps  quizzes 0/2  exercises 0/1" in more
+    assert "0/2 steps  quizzes 0/2  exercises 0/1" in more
     basics = next(line for line in out.splitlines() if "Basics" in line)
     assert "steps" not in basics
 

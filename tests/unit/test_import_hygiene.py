@@ -1,12 +1,14 @@
-"""The dependency rules of DESIGN.md §1, checked in fresh interpreters.
+"""The layers of docs/architecture.md: as import-linter contracts (pyproject.toml), and
+in fresh interpreters for what is really loaded (lazy imports included).
 
-Everything outside tutor.ui must import without textual or rich, and nothing the CLI
-or the UI process loads may pull in torch.
+Everything outside tutor.ui, and the UI's own modules that need no Textual, must import
+without textual or rich; nothing the CLI or the UI process loads may pull in torch.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import pkgutil
 import subprocess
 import sys
@@ -17,10 +19,13 @@ import pytest
 import tutor
 
 HEAVY = ("torch", "torchvision", "textual", "rich")
+REPO = Path(__file__).resolve().parents[2]
+# Modules of tutor.ui that need no Textual (models beside their widgets): kept so.
+UI_WITHOUT_TEXTUAL = ("tutor.ui.output_buffer", "tutor.ui.keys")
 
 
 def core_modules() -> list[str]:
-    names = []
+    names = list(UI_WITHOUT_TEXTUAL)
     for info in pkgutil.walk_packages(tutor.__path__, prefix="tutor."):
         if info.name == "tutor.ui" or info.name.startswith("tutor.ui."):
             continue
@@ -37,7 +42,17 @@ def loaded_after(code: str) -> set[str]:
 
 def test_core_modules_found():
     names = core_modules()
-    assert "tutor.lessons.parser" in names and "tutor.cli" in names
+    assert "tutor.lessons.parser" in names and "tutor.cli" in names and "tutor.ui.output_buffer" in names
+
+
+def test_the_layers_hold_as_import_linter_contracts():
+    """``lint-imports`` with the contracts of pyproject.toml, on this checkout's tutor."""
+    code = ("import sys; from importlinter.cli import lint_imports; "
+            "sys.exit(lint_imports(config_filename='pyproject.toml', no_cache=True, no_logo=True))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=REPO,
+                         env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
+    assert "3 kept, 0 broken" in out.stdout
 
 
 @pytest.mark.parametrize("module", core_modules())

@@ -11,7 +11,7 @@ from tutor import live
 from tutor.sandbox import liveconvert
 from tutor.sandbox.events import Image, ImagesShown, MetricsLogged, PlotUpdated, Series
 from tutor.sandbox.livesink import LiveSink
-from tutor.sandbox.textcharts import ChartBook
+from tutor.charts import ChartBook
 
 
 class FakeChannel:
@@ -53,19 +53,34 @@ def test_log_is_coalesced(sink):
     assert all(m["id"] == 7 for m in batches)
 
 
-def test_a_long_log_is_thinned_and_ends_with_the_last_point(sink, monkeypatch):
+def test_a_long_log_is_thinned_keeping_the_last_point_and_every_spike(sink, monkeypatch):
     from tutor.sandbox import livesink
 
     monkeypatch.setattr(livesink, "FULL_RATE_POINTS", 100)
+    spikes = {3_333: 50.0, 7_777: -50.0}
     for step in range(10_000):
-        live.log(step=step, loss=1 / (step + 1))
+        live.log(step=step, loss=spikes.get(step, 1 / (step + 1)))
     sink.end()
-    steps = [p[0] for m, _ in sink.channel.sent if m["t"] == "metrics" for p in m["points"]]
+    points = [p for m, _ in sink.channel.sent if m["t"] == "metrics" for p in m["points"]]
+    steps = [p[0] for p in points]
     assert steps[:100] == list(range(100))  # the start at full rate
-    assert steps[100:103] == [100, 102, 104]  # then every 2nd point, every 4th, ...
     assert len(steps) < 800  # not 10,000
     assert steps == sorted(set(steps))
-    assert steps[-1] == 9_999  # the final value is always sent
+    assert points[-1] == (9_999, {"loss": 1 / 10_000})  # the final value, exact
+    assert (3_333, {"loss": 50.0}) in points and (7_777, {"loss": -50.0}) in points  # min and max kept
+
+
+def test_a_point_without_a_step_goes_one_after_the_last_even_when_thinned(sink, monkeypatch):
+    from tutor.sandbox import livesink
+
+    monkeypatch.setattr(livesink, "FULL_RATE_POINTS", 10)
+    live.log(loss=1.0)  # the first point is at 0, as live.plot(y) draws y against 0..n-1
+    live.log(step=5, loss=1.0)
+    for _ in range(1_000):
+        live.log(loss=1.0)
+    sink.end()
+    steps = [p[0] for m, _ in sink.channel.sent if m["t"] == "metrics" for p in m["points"]]
+    assert steps[:3] == [0, 5, 6] and steps[-1] == 1_005
 
 
 def test_a_new_cell_logs_at_full_rate_again(sink, monkeypatch):
@@ -160,7 +175,8 @@ def test_text_charts_draw_the_final_state():
     book.add(PlotUpdated(1, "scatter", "fit", (Series("truth", (0, 1), (0, 1)), Series("model", (0, 1), (1, 0)))))
     book.add(ImagesShown(1, "samples", (Image(2, 2, "L", bytes(4), "cat"), Image(2, 2, "L", bytes(4), "dog")), 8))
     metrics, fit, images = book.render()
-    assert book.metrics["loss"] == ([0.0, 1.0, 5.0], [1.0, 0.5, 0.25])
+    loss = book.chart("log").series[0]
+    assert (loss.x, loss.y) == ([0.0, 1.0, 5.0], [1.0, 0.5, 0.25])
     assert "loss" in metrics and "acc" in metrics and "step" in metrics
     assert "fit" in fit and "model" in fit and "\x1b" not in fit
     assert images == "[samples: 2 images, 2x2 L] labels: cat, dog"

@@ -43,9 +43,10 @@ def ago(then: float | None, now: float | None = None) -> str:
 
 
 def score_text(lesson, progress: LessonProgress) -> str:
-    """``3/8 steps  quizzes 2/4  exercises 1/3`` (parts with nothing to count are left out)."""
+    """``3/8 steps  quizzes 2/4  exercises 1/3`` (parts with nothing to count are left out).
+    Steps count as done by the progress model's one rule, as in the app."""
     score = progress.score(lesson)
-    parts = [f"{score.steps_seen}/{score.steps} steps"]
+    parts = [f"{score.steps_done}/{score.steps} steps"]
     if score.quizzes:
         parts.append(f"quizzes {score.quizzes_right}/{score.quizzes}")
     if score.exercises:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-MAX_POINTS = 2000  # a series is thinned to this many points
+from tutor.thinning import thin
+
+MAX_POINTS = 2000  # a series is thinned to about this many points (tutor.charts.thin)
 MAX_IMAGES = 64
 MAX_SIDE = 64
 
@@ -51,14 +53,6 @@ def to_floats(value: Any) -> list[float]:
     return [to_number(v) for v in _flatten(value)]
 
 
-def thin(x: list[float], y: list[float], limit: int = MAX_POINTS) -> tuple[list[float], list[float]]:
-    if len(x) <= limit:
-        return x, y
-    step = len(x) / limit
-    picks = [int(i * step) for i in range(limit - 1)] + [len(x) - 1]
-    return [x[i] for i in picks], [y[i] for i in picks]
-
-
 def series_data(x: Any, y: Any) -> tuple[list[float], list[float]]:
     if y is None:
         ys = to_floats(x)
@@ -67,8 +61,8 @@ def series_data(x: Any, y: Any) -> tuple[list[float], list[float]]:
         xs, ys = to_floats(x), to_floats(y)
         if len(xs) != len(ys):
             raise ValueError(f"x has {len(xs)} values but y has {len(ys)}: they must match")
-    xs, ys = thin(xs, ys)
-    return xs, [v if math.isfinite(v) else math.nan for v in ys]
+    ys = [v if math.isfinite(v) else math.nan for v in ys]
+    return thin(xs, ys, MAX_POINTS)
 
 
 # -- images ----------------------------------------------------------------------------

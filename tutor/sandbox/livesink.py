@@ -15,14 +15,19 @@ import time
 from time import monotonic
 from typing import Any
 
+from tutor.thinning import thin_points
 from tutor.sandbox import liveconvert
 from tutor.sandbox.protocol import FrameTooLarge, FrameWriter
 
 INTERVAL = 0.05
-# Points of live.log forwarded per cell at full rate. Past that only every 2nd, then
-# every 4th, ... point goes out (the latest is always sent when the cell ends), so a
-# tight loop logging a million steps costs the UI a few thousand points, not a million.
+# Points of live.log forwarded per cell at full rate. Past that, each batch (one per
+# INTERVAL at most) is thinned by tutor.charts.thin to BATCH_POINTS per metric: its
+# first and last point and the lowest and highest of each stretch. So a tight loop
+# logging a million steps costs the UI a few hundred points a second, not a million,
+# and no spike or dip disappears. A point without a step gets one after the point
+# before it (the first: 0) here, before any thinning, so thinning cannot shift it.
 FULL_RATE_POINTS = 2000
+BATCH_POINTS = 16
 
 
 class LiveSink:
@@ -36,8 +41,8 @@ class LiveSink:
         if hasattr(os, "register_at_fork"):  # a child must not inherit a lock held by a thread
             os.register_at_fork(after_in_child=self._new_locks)
         self._points: list = []
-        self._logged = 0
-        self._held: tuple | None = None  # the latest point skipped by thinning
+        self._logged = 0  # points of this cell so far
+        self._next_step = 0.0  # where a point without a step goes
         self._charts: dict[tuple[str, str | None], dict[str | None, tuple[list, list]]] = {}
         self._dirty: set[tuple[str, str | None]] = set()
         self._images: dict[str | None, dict] = {}
@@ -52,13 +57,9 @@ class LiveSink:
         with self._lock:
             self.request_id = request_id
             self._points, self._charts, self._dirty, self._images = [], {}, set(), {}
-            self._logged, self._held = 0, None
+            self._logged, self._next_step = 0, 0.0
 
     def end(self) -> None:
-        with self._lock:
-            if self._held is not None:
-                self._points.append(self._convert(*self._held))
-                self._held = None
         self.flush()
         with self._lock:
             self.request_id = None
@@ -68,14 +69,10 @@ class LiveSink:
     def log(self, step: Any, metrics: dict[str, Any]) -> None:
         if self.request_id is None:
             return
-        self._logged += 1
-        stride = 1 << min((self._logged - 1) // FULL_RATE_POINTS, 30)
-        if (self._logged - 1) % stride:
-            self._held = (step, metrics)  # kept raw: converting it would cost every step
-            return
-        point = self._convert(step, metrics)
+        point = self._convert(self._next_step if step is None else step, metrics)
         with self._lock:
-            self._held = None
+            self._next_step = point[0] + 1
+            self._logged += 1
             self._points.append(point)
         if monotonic() - self._last_sent >= INTERVAL:
             self.flush()
@@ -83,7 +80,7 @@ class LiveSink:
     @staticmethod
     def _convert(step: Any, metrics: dict[str, Any]) -> tuple:
         number = liveconvert.to_number
-        return (None if step is None else number(step), {name: number(value) for name, value in metrics.items()})
+        return (number(step), {name: number(value) for name, value in metrics.items()})
 
     def series(self, kind: str, x: Any, y: Any, label: str | None, title: str | None) -> None:
         if self.request_id is None:
@@ -120,6 +117,7 @@ class LiveSink:
         with self._lock:
             request_id = self.request_id
             points, self._points = self._points, []
+            full_rate = max(0, FULL_RATE_POINTS - (self._logged - len(points)))  # of this batch
             charts = [(key, list(self._charts[key].items())) for key in self._dirty]
             self._dirty = set()
             images, self._images = self._images, {}
@@ -128,6 +126,7 @@ class LiveSink:
         self._last_sent = time.monotonic()
         send = self._send
         if points:
+            points = points[:full_rate] + thin_points(points[full_rate:], BATCH_POINTS)
             send({"t": "metrics", "id": request_id, "points": points})
         for (kind, title), series in charts:
             send({"t": "plot", "id": request_id, "kind": kind, "title": title,

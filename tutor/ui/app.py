@@ -11,23 +11,16 @@ from typing import Callable, Iterable
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.message import Message
 from textual.screen import Screen
 
+from tutor.execution.session import SandboxSession
 from tutor.lessons.catalog import Catalog
 from tutor.lessons.model import Lesson
-from tutor.execution.session import SandboxSession
+from tutor.progress.background import BackgroundStore
+from tutor.ui.messages import ProgressNotSaved, WorkerReported
+from tutor.ui.worker_failures import ShowsWorkerFailures
 
 ClientFactory = Callable[..., object]  # (lesson_id, on_event) -> SandboxClient-like
-
-
-class WorkerReported(Message):
-    """The sandbox reported a worker state or resource use."""
-
-    def __init__(self, session: SandboxSession, event) -> None:
-        super().__init__()
-        self.session = session
-        self.event = event
 
 
 def default_client_factory(*, device: str = "auto", memory_limit: int | None = None,
@@ -44,7 +37,7 @@ def default_client_factory(*, device: str = "auto", memory_limit: int | None = N
     return make
 
 
-class TutorApp(App):
+class TutorApp(ShowsWorkerFailures, App):
     TITLE = "tutor"
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True, show=False)]
 
@@ -53,6 +46,8 @@ class TutorApp(App):
         super().__init__()
         self.catalog = catalog
         self.store = store
+        if isinstance(store, BackgroundStore):  # its writes fail on another thread: tell us here
+            store.on_failure = lambda problem: self.post_message(ProgressNotSaved(problem))
         self.start_lesson = lesson
         self.start_step = step_id
         self.client_factory = client_factory or default_client_factory()
@@ -136,13 +131,18 @@ class TutorApp(App):
             holder.append(session)
             session.client = self.client_factory(lesson.id, on_event)
             self.sessions[lesson.id] = session
-            self.run_worker(session.client.start(), group="sandbox", exit_on_error=False)
+            self.run_worker(session.client.start(), group="sandbox", name=f"starting the worker of {lesson.id}",
+                            exit_on_error=False)
         return session
 
     def _stop_other_workers(self, keep: str) -> None:
         for lesson_id in [lid for lid in self.sessions if lid != keep]:
             session = self.sessions.pop(lesson_id)
-            self.run_worker(session.client.shutdown(), group="sandbox", exit_on_error=False)
+            self.run_worker(session.client.shutdown(), group="sandbox", name=f"stopping the worker of {lesson_id}",
+                            exit_on_error=False)
+
+    def on_progress_not_saved(self, message: ProgressNotSaved) -> None:
+        self.notify(message.problem, title="Progress file", severity="warning", timeout=15)
 
     def on_worker_reported(self, message: WorkerReported) -> None:
         from tutor.ui.widgets.status_line import StatusLine
@@ -207,8 +207,6 @@ class TutorApp(App):
 
 def run_app(catalog: Catalog, *, lesson: Lesson | None = None, device: str = "auto",
             memory_limit: int | None = None, progress_path: Path | None = None) -> int:
-    from tutor.ui.store import BackgroundStore
-
     store = BackgroundStore.open(progress_path)
     app = TutorApp(catalog, store, lesson=lesson,
                    client_factory=default_client_factory(device=device, memory_limit=memory_limit))

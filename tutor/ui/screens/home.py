@@ -28,9 +28,10 @@ def progress_bar(done: int, total: int, width: int = BAR_WIDTH) -> Text:
 
 
 def lesson_card(lesson: Lesson, progress, width: int) -> Table:
-    """The lesson's entry: number and title, minutes, summary, progress and scores."""
+    """The lesson's entry: number and title, minutes, summary, progress and scores. Steps
+    count as done by the progress model's one rule (the contents' ✓ marks agree)."""
     score = progress.score(lesson)
-    seen, steps = score.steps_seen, score.steps
+    done, steps = score.steps_done, score.steps
     right, quizzes = score.quizzes_right, score.quizzes
     passed, exercises = score.exercises_passed, score.exercises
     grid = Table.grid(expand=True, padding=(0, 1))
@@ -42,13 +43,13 @@ def lesson_card(lesson: Lesson, progress, width: int) -> Table:
                  Text(f"{lesson.minutes} min" if lesson.minutes else "", style="dim"))
     if lesson.summary:
         grid.add_row("", Text(lesson.summary, style="dim", overflow="ellipsis", no_wrap=width < 60), "")
-    line = progress_bar(seen, steps)
-    line.append(f" {seen}/{steps} steps")
+    line = progress_bar(done, steps)
+    line.append(f" {done}/{steps} steps")
     if quizzes:
         line.append(f" · quiz {right}/{quizzes}")
     if exercises:
         line.append(f" · exercises {passed}/{exercises}")
-    if seen == steps and steps and right == quizzes and passed == exercises:
+    if score.done:
         line.append("  done ✓", style="bold green")
     grid.add_row("", line, "")
     return grid

@@ -25,7 +25,7 @@ from tutor.sandbox.events import (
     OutputStreamed,
     PlotUpdated,
 )
-from tutor.ui.charts import ChartData
+from tutor.charts import ChartData
 from tutor.ui.widgets.chart_view import ChartView
 from tutor.ui.widgets.editor import CodeEditor
 from tutor.ui.widgets.image_grid import ImageGrid
@@ -326,8 +326,9 @@ class RunnableCell(Vertical):
             self.output.buffer.note_dropped(event.dropped_lines)
             self._output_changed()
         elif isinstance(event, MetricsLogged):
-            self._chart(f"log:{event.chart}", event.chart or None).data.add_points(event.points)
-            self._charts[f"log:{event.chart}"].data_changed()
+            view = self._chart("log", None)
+            view.data.add_points(event.points)
+            view.data_changed()
         elif isinstance(event, PlotUpdated):
             view = self._chart(f"plot:{event.title or ''}", event.title)
             view.data.replace(event.kind, event.title, event.series)

@@ -18,7 +18,8 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
-from tutor.ui.charts import ChartData, draw_chart
+from tutor.charts import ChartData, draw_chart
+from tutor.ui.worker_failures import ShowsWorkerFailures, failure_text
 
 _CONSOLE = Console(legacy_windows=False, force_terminal=True, color_system="truecolor")
 
@@ -30,7 +31,7 @@ def ansi_rows(text: str) -> tuple[list[Strip], str]:
     return [Strip(row.render(_CONSOLE, end=""), row.cell_len) for row in rows], rendered.plain
 
 
-class ChartView(Widget):
+class ChartView(ShowsWorkerFailures, Widget):
     DEFAULT_CSS = """
     ChartView {
         height: 16;
@@ -97,10 +98,16 @@ class ChartView(Widget):
         self._last_draw = time.monotonic()
         self._draw(self.data.snapshot(), width, max(6, self.content_size.height))
 
-    @work(thread=True, group="chart-draw")
+    @work(thread=True, group="chart-draw", name="drawing a chart", exit_on_error=False)
     def _draw(self, snapshot: ChartData, width: int, height: int) -> None:
         rows, plain = ansi_rows(draw_chart(snapshot, width, height))
         self.post_message(self.Drawn(rows, plain, snapshot.version, width))
+
+    def worker_failed(self, worker) -> None:
+        """A drawing that failed says so in place of the chart; the next points try again."""
+        self.log.error(failure_text(worker), worker.error)
+        self._drawing = False
+        self._show(failure_text(worker), self.data.version, self._drawn_width)
 
     def on_chart_view_drawn(self, message: Drawn) -> None:
         message.stop()

@@ -238,8 +238,8 @@ class QuizView(Vertical):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "hint":
             return len(self.quiz.hints) > self.hints_shown
-        if action == "show_answer":
-            return bool(self.wrong_tries) and not self.answer_shown
+        if action == "show_answer":  # after a wrong try, until solved or shown
+            return bool(self.wrong_tries) and not self.answer_shown and not self.solved
         return True
 
     def action_hint(self) -> None:
@@ -253,6 +253,8 @@ class QuizView(Vertical):
         self._refresh_keys()
 
     def action_show_answer(self) -> None:
+        if self.solved:
+            return  # the learner found it: nothing to reveal
         if not self.wrong_tries:
             self.app.bell()
             self.notify("Try once first: the answer is shown after a wrong try.", timeout=3)

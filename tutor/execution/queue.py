@@ -1,0 +1,106 @@
+"""The runs waiting for one lesson's worker, and the one running.
+
+    queue = RunQueue(client, memory, started=..., reported=..., ended=..., dropped=...)
+    queue.add(job, cell)      # None when that cell is already waiting or running
+    await queue.serve()       # forever: one run at a time, in order
+    queue.drop(INTERRUPTED)   # forget the waiting runs (``dropped`` hears of each)
+
+Like a notebook's "run all", the queue stops at the first run that does not go on
+(:attr:`Outcome.may_go_on`): the runs still waiting are dropped. An interrupt or a
+restart drops them too. No UI here: the callbacks are how the app hears of it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tutor.execution.executor import Executor, WorkerMemory
+from tutor.execution.jobs import Job, Part
+from tutor.execution.outcome import Outcome, sandbox_failed
+
+AFTER_FAILURE = "not run: an earlier cell did not finish"
+INTERRUPTED = "not run: interrupted"
+RESTARTED = "not run: the worker restarted"
+
+
+@dataclass(eq=False)
+class QueuedRun:
+    """One run asked for: the job, and who asked (the app: the cell's widget)."""
+
+    job: Job
+    owner: object
+
+
+class RunQueue:
+    """Runs jobs one at a time, in the order they were added."""
+
+    def __init__(self, client, memory: WorkerMemory, *,
+                 started: Callable[[QueuedRun], None],
+                 reported: Callable[[QueuedRun, Part, object], None],
+                 ended: Callable[[QueuedRun, Outcome], None],
+                 dropped: Callable[[QueuedRun, str], None]) -> None:
+        self._executor = Executor(client, memory, report=self._report)
+        self._started, self._reported, self._ended, self._dropped = started, reported, ended, dropped
+        self._queue: asyncio.Queue[QueuedRun] = asyncio.Queue()
+        self._waiting: list[QueuedRun] = []
+        self._active: QueuedRun | None = None
+
+    @property
+    def active(self) -> QueuedRun | None:
+        """The run in the worker now."""
+        return self._active
+
+    @property
+    def waiting(self) -> tuple[QueuedRun, ...]:
+        return tuple(self._waiting)
+
+    @property
+    def idle(self) -> bool:
+        """Nothing runs and nothing waits."""
+        return self._active is None and not self._waiting
+
+    def holds(self, owner) -> bool:
+        """Whether ``owner`` has a run waiting or running."""
+        return (self._active is not None and self._active.owner is owner) or any(
+            run.owner is owner for run in self._waiting)
+
+    def add(self, job: Job, owner) -> QueuedRun | None:
+        """Queue ``job``; None (nothing queued) when ``owner`` already has a run here."""
+        if self.holds(owner):
+            return None
+        run = QueuedRun(job, owner)
+        self._waiting.append(run)
+        self._queue.put_nowait(run)
+        return run
+
+    def drop(self, why: str) -> list[QueuedRun]:
+        """Forget the waiting runs now (the running one goes on); ``dropped`` hears of each."""
+        dropped, self._waiting = self._waiting, []
+        for run in dropped:
+            self._dropped(run, why)
+        return dropped
+
+    async def serve(self) -> None:
+        """Run what is queued, forever. A failure of the sandbox itself ends that run,
+        never the loop."""
+        while True:
+            run = await self._queue.get()
+            if run not in self._waiting:
+                continue  # dropped while it waited
+            self._waiting.remove(run)
+            self._active = run
+            self._started(run)
+            try:
+                outcome = await self._executor.run(run.job)
+            except Exception as err:  # noqa: BLE001 - said to the learner, the queue goes on
+                outcome = sandbox_failed(run.job, err)
+            self._active = None
+            self._ended(run, outcome)
+            if not outcome.may_go_on:
+                self.drop(AFTER_FAILURE)
+
+    def _report(self, part: Part, event) -> None:
+        if self._active is not None:
+            self._reported(self._active, part, event)

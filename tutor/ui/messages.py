@@ -1,0 +1,110 @@
+"""The app's own messages, named as facts. Background work posts them; handlers update
+the widgets. Each has a ``control`` (the widget it is about, as Textual's
+``Button.Pressed``), so ``@on(RunEnded, "#cell-intro-1")`` works.
+
+Messages a widget posts about itself stay nested in the widget (``QuizView.Answered``).
+"""
+
+from __future__ import annotations
+
+from textual.message import Message
+from textual.widget import Widget
+
+from tutor.execution import Job, Outcome
+
+
+class RunStarted(Message):
+    """A queued run of ``cell`` began in the worker."""
+
+    def __init__(self, cell: Widget, job: Job) -> None:
+        super().__init__()
+        self.cell = cell
+        self.job = job
+
+    @property
+    def control(self) -> Widget:
+        return self.cell
+
+
+class RunReported(Message):
+    """The worker reported ``event`` while it ran ``cell``; ``phase`` is the part's
+    (``setup``, ``code`` or ``check``)."""
+
+    def __init__(self, cell: Widget, job: Job, phase: str, event) -> None:
+        super().__init__()
+        self.cell = cell
+        self.job = job
+        self.phase = phase
+        self.event = event
+
+    @property
+    def control(self) -> Widget:
+        return self.cell
+
+
+class RunEnded(Message):
+    """The run of ``cell`` is over; ``outcome`` says how it went."""
+
+    def __init__(self, cell: Widget, job: Job, outcome: Outcome) -> None:
+        super().__init__()
+        self.cell = cell
+        self.job = job
+        self.outcome = outcome
+
+    @property
+    def control(self) -> Widget:
+        return self.cell
+
+
+class RunDropped(Message):
+    """A queued run of ``cell`` will not happen: ``why`` (an earlier run failed, an
+    interrupt, a restart)."""
+
+    def __init__(self, cell: Widget, job: Job, why: str) -> None:
+        super().__init__()
+        self.cell = cell
+        self.job = job
+        self.why = why
+
+    @property
+    def control(self) -> Widget:
+        return self.cell
+
+
+class StepEntered(Message):
+    """The learner is now in the step ``step_id`` of ``page`` (by focus, scrolling or a jump)."""
+
+    def __init__(self, page: Widget, step_id: str) -> None:
+        super().__init__()
+        self.page = page
+        self.step_id = step_id
+
+    @property
+    def control(self) -> Widget:
+        return self.page
+
+
+class WorkerReported(Message):
+    """A lesson's sandbox worker reported its state or its resource use. About no
+    widget: ``control`` is None."""
+
+    def __init__(self, session, event) -> None:
+        super().__init__()
+        self.session = session
+        self.event = event
+
+    @property
+    def control(self) -> None:
+        return None
+
+
+class ProgressNotSaved(Message):
+    """A write to the progress store failed in the background: ``problem`` says why."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__()
+        self.problem = problem
+
+    @property
+    def control(self) -> None:
+        return None
