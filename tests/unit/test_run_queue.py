@@ -1,0 +1,110 @@
+"""The run queue (tutor.execution.queue): one run at a time, in order; where queued
+runs get dropped; a sandbox failure ends one run, never the queue."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tutor.execution import WorkerMemory, job_for
+from tutor.execution.queue import AFTER_FAILURE, INTERRUPTED, RunQueue
+from tutor.lessons.model import CodeCell
+from tutor.sandbox.events import CellFailed, CellFinished, CellStarted
+
+
+class SlowClient:
+    """Each request waits until ``release`` is set; code "boom" raises, "broken" breaks the client."""
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self.executed: list[str] = []
+
+    async def execute(self, code: str, *, label: str, timeout: float | None):
+        self.executed.append(label)
+        yield CellStarted(len(self.executed))
+        await self.release.wait()
+        if code == "broken":
+            raise ConnectionError("the worker's pipe closed")
+        if code == "boom":
+            yield CellFailed(1, "ValueError", "boom", (), None, 1)
+            yield CellFinished(1, "error", 0.1, None, False, ())
+        else:
+            yield CellFinished(1, "ok", 0.1, None, False, ())
+
+
+def cell(n: int, code: str = "x = 1") -> CodeCell:
+    return CodeCell(f"c{n}", code, n * 10)
+
+
+async def started_queue(client):
+    said: list[tuple] = []
+    queue = RunQueue(client, WorkerMemory(),
+                     started=lambda run: said.append(("started", run.owner)),
+                     reported=lambda run, part, event: None,
+                     ended=lambda run, outcome: said.append(("ended", run.owner, outcome.status)),
+                     dropped=lambda run, why: said.append(("dropped", run.owner, why)))
+    task = asyncio.get_running_loop().create_task(queue.serve())
+    return queue, said, task
+
+
+async def until(condition) -> None:
+    for _ in range(200):
+        if condition():
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError("timed out")
+
+
+async def test_runs_go_one_at_a_time_in_order_and_a_second_press_adds_nothing():
+    client = SlowClient()
+    queue, said, task = await started_queue(client)
+    assert queue.idle
+    assert queue.add(job_for(cell(1), label="cell 1"), "A") is not None
+    assert queue.add(job_for(cell(2), label="cell 2"), "B") is not None
+    assert queue.add(job_for(cell(1), label="cell 1"), "A") is None, "A waits already"
+    await until(lambda: queue.active is not None)
+    assert queue.active.owner == "A" and [r.owner for r in queue.waiting] == ["B"] and not queue.idle
+    assert queue.add(job_for(cell(1), label="cell 1"), "A") is None, "A runs already"
+    client.release.set()
+    await until(lambda: queue.idle)
+    assert client.executed == ["cell 1", "cell 2"]
+    assert [s[:2] for s in said] == [("started", "A"), ("ended", "A"), ("started", "B"), ("ended", "B")]
+    task.cancel()
+
+
+async def test_a_failure_drops_the_runs_still_waiting():
+    client = SlowClient()
+    queue, said, task = await started_queue(client)
+    queue.add(job_for(cell(1, "boom"), label="cell 1"), "A")
+    queue.add(job_for(cell(2), label="cell 2"), "B")
+    queue.add(job_for(cell(3), label="cell 3"), "C")
+    client.release.set()
+    await until(lambda: queue.idle)
+    assert client.executed == ["cell 1"]
+    assert ("dropped", "B", AFTER_FAILURE) in said and ("dropped", "C", AFTER_FAILURE) in said
+    task.cancel()
+
+
+async def test_an_interrupt_drops_what_waits_and_the_running_run_ends_on_its_own():
+    client = SlowClient()
+    queue, said, task = await started_queue(client)
+    queue.add(job_for(cell(1), label="cell 1"), "A")
+    queue.add(job_for(cell(2), label="cell 2"), "B")
+    await until(lambda: queue.active is not None)
+    assert [r.owner for r in queue.drop(INTERRUPTED)] == ["B"]
+    client.release.set()
+    await until(lambda: queue.idle)
+    assert client.executed == ["cell 1"] and ("dropped", "B", INTERRUPTED) in said
+    task.cancel()
+
+
+async def test_a_failing_sandbox_ends_that_run_and_the_queue_goes_on():
+    client = SlowClient()
+    queue, said, task = await started_queue(client)
+    client.release.set()
+    queue.add(job_for(cell(1, "broken"), label="cell 1"), "A")
+    await until(lambda: queue.idle)
+    assert ("ended", "A", "not run") in said
+    queue.add(job_for(cell(2), label="cell 2"), "B")
+    await until(lambda: ("ended", "B", "ok") in said)
+    assert not task.done()
+    task.cancel()
