@@ -124,7 +124,7 @@ async def test_a_flood_of_lines_is_folded_and_keys_still_work(make_app, settle, 
         assert app.screen.current is cells(app)[3]
 
 
-async def test_a_new_drawing_repaints_the_chart_without_laying_out_the_page(make_app, monkeypatch):
+async def test_a_new_drawing_repaints_the_chart_without_laying_out_the_page(make_app, monkeypatch, settle, cells, drawn, screen_text):
     app, _ = make_app("charts")
     async with app.run_test(size=(100, 40)) as pilot:
         await settle(pilot, app)

@@ -76,7 +76,7 @@ async def test_a_focused_wide_output_offers_w_and_the_footer_follows_a_resize(ma
         assert_whole(app)
 
 
-async def test_the_keys_are_rebuilt_only_when_they_change(make_app):
+async def test_the_keys_are_rebuilt_only_when_they_change(make_app, settle, cells, footer_labels):
     app, _ = make_app("basics")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)

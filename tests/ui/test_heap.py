@@ -9,10 +9,9 @@ from tutor.ui import heap
 from tutor.ui.screens.home import HomeScreen
 from tutor.ui.screens.lesson import LessonScreen
 
-from test_lesson_keys import settle
 
 
-async def test_an_open_lesson_is_frozen_and_collected_after_it_closes(make_app, monkeypatch):
+async def test_an_open_lesson_is_frozen_and_collected_after_it_closes(make_app, monkeypatch, settle):
     collections = []
     monkeypatch.setattr(heap, "COLLECT_AFTER", 0.05)
     monkeypatch.setattr(heap.gc, "collect", lambda *a: collections.append(a) or 0)
