@@ -26,6 +26,8 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tutor.thinning import thin
+
 FORMAT = 1
 MAX_POINTS = 400  # per metric: enough for a faint line, small in the repository
 SUFFIX = ".curves.json"
@@ -238,11 +240,10 @@ class Recorder:
 
 
 def _thin(points: list[tuple[float, float]], limit: int = MAX_POINTS) -> tuple[tuple[float, float], ...]:
-    """At most ``limit`` points, evenly picked, the last one kept."""
-    if len(points) <= limit:
-        return tuple(points)
-    step = len(points) / limit
-    return tuple(points[int(i * step)] for i in range(limit - 1)) + (points[-1],)
+    """At most about ``limit`` points by the one thinning routine (tutor.thinning): the
+    last one exact, and the lowest and highest of each stretch kept."""
+    xs, ys = thin([x for x, _ in points], [y for _, y in points], limit)
+    return tuple(zip(xs, ys))
 
 
 def save(lesson_path: Path, curves: Curves) -> Path:

@@ -1,4 +1,4 @@
-"""The faults of DESIGN.md §8 against the real worker (prewarm off: no torch unless a
+"""The faults of docs/sandbox.md against the real worker (prewarm off: no torch unless a
 test says so). Each test asserts the reason shown, that the client survives (a later
 cell runs), that state is kept or lost as promised, and that no process is left
 behind (the make_client fixture checks the session and process groups at the end;

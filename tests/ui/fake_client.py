@@ -1,5 +1,6 @@
-"""An in-process stand-in for ``SandboxClient`` with the same interface (contracts.md A),
-for deterministic UI tests: snapshots, key paths, floods, charts, images.
+"""An in-process stand-in for ``SandboxClient`` with the same interface (start, execute,
+interrupt, restart, shutdown), for deterministic UI tests: snapshots, key paths,
+floods, charts, images.
 
 Test code (never learner code) runs with ``exec`` in one namespace, stdout captured.
 These names are available to it, to emit what the real worker would:

@@ -184,3 +184,16 @@ def test_a_sandbox_failure_is_an_outcome_that_stops_the_queue():
     outcome = sandbox_failed(job_for(EXERCISE, label="exercise 2"), OSError("pipe closed"))
     assert outcome.passed is False and not outcome.may_go_on and outcome.finished is None
     assert outcome.message == "The sandbox failed: OSError: pipe closed"
+
+
+async def test_a_name_error_with_cells_above_not_run_in_this_worker_gets_advice():
+    from tutor.execution.outcome import cells_not_run_advice
+
+    client = ScriptedClient({"x = 1\n": ("error", "NameError", "name 'q' is not defined", 1)})
+    outcome, _, _ = await run(job_for(CELL, label="cell 3"), client)
+    ran = {"a"}.__contains__
+    assert cells_not_run_advice(outcome, ["a"], ran) == ""
+    assert cells_not_run_advice(outcome, ["a", "b"], ran).startswith("A cell above this one has not run")
+    assert cells_not_run_advice(outcome, ["b", "c"], ran).startswith("2 cells above this one have not run")
+    fine, _, _ = await run(job_for(CELL, label="cell 3"), ScriptedClient())
+    assert cells_not_run_advice(fine, ["b"], ran) == ""

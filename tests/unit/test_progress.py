@@ -84,7 +84,7 @@ def test_every_change_is_on_disk_at_once(store, path, clock):
     assert lesson.cells_run == {"c1", "c2"} and lesson.cells_failed == {"c2"}
     record = lesson.quizzes["q1"]
     assert [(a.answer, a.correct) for a in record.attempts] == [("(3, 2)", False), ("(2, 3)", True)]
-    assert record.correct and not record.first_try_correct and record.last_answer == "(2, 3)"
+    assert record.correct and not record.attempts[0].correct and record.last_answer == "(2, 3)"
     assert record.attempts[1].time == record.attempts[0].time + 5
     assert lesson.exercises["e1"].attempts == 2 and lesson.exercises["e1"].passed
     assert not lesson.exercises["e1"].solution_revealed

@@ -9,6 +9,7 @@ not run"); anything that diagnoses a run adds to it.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from tutor.execution.jobs import CHECK, SETUP, Job, Part
@@ -176,6 +177,20 @@ def _judge_check(job: Job, runs: list[PartRun]) -> Outcome:
     else:
         message = f"The check did not finish: {last.why()}"
     return Outcome(job, runs, last, message, passed=False)
+
+
+def cells_not_run_advice(outcome: Outcome, above: Iterable[str], has_run: Callable[[str], bool]) -> str:
+    """After a NameError: say so when cells above have not run in this worker (a fresh
+    worker after a restart, or a lesson opened in the middle); "" otherwise."""
+    if not outcome.missing_name or outcome.expected_error:
+        return ""
+    missing = sum(not has_run(block_id) for block_id in above)
+    if not missing:
+        return ""
+    if missing == 1:
+        return "A cell above this one has not run since the worker started: press F4 to run it, then try again."
+    return (f"{missing} cells above this one have not run since the worker started: "
+            "press F4 to run them, then try again.")
 
 
 def sandbox_failed(job: Job, error: BaseException) -> Outcome:

@@ -24,10 +24,6 @@ class QuizRecord:
     correct: bool
 
     @property
-    def first_try_correct(self) -> bool:
-        return bool(self.attempts) and self.attempts[0].correct
-
-    @property
     def last_answer(self) -> str | None:
         return self.attempts[-1].answer if self.attempts else None
 

@@ -1,4 +1,4 @@
-"""Execution of learner code in a supervised worker process (see DESIGN.md §4).
+"""Execution of learner code in a supervised worker process (see docs/sandbox.md).
 
 client.py (the asyncio API the UI and the runner use) -> spawn.py/process.py (one
 nanny + worker and its pipes) -> nanny.py (supervision, memory watchdog) ->

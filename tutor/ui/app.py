@@ -17,6 +17,7 @@ from tutor.execution.session import SandboxSession
 from tutor.lessons.catalog import Catalog
 from tutor.lessons.model import Lesson
 from tutor.progress.background import BackgroundStore
+from tutor.ui import keys
 from tutor.ui.messages import ProgressNotSaved, WorkerReported
 from tutor.ui.worker_failures import ShowsWorkerFailures
 
@@ -39,7 +40,8 @@ def default_client_factory(*, device: str = "auto", memory_limit: int | None = N
 
 class TutorApp(ShowsWorkerFailures, App):
     TITLE = "tutor"
-    BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True, show=False)]
+    BINDINGS = [Binding(keys.QUIT, "quit", "Quit", priority=True, show=False)]
+    COMMAND_PALETTE_BINDING = keys.PALETTE
 
     def __init__(self, catalog: Catalog, store, *, lesson: Lesson | None = None, step_id: str | None = None,
                  client_factory: ClientFactory | None = None):

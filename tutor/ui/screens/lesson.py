@@ -23,17 +23,18 @@ from textual.events import DescendantFocus
 from textual.screen import Screen
 from textual.widgets import Static, TextArea
 
-from tutor.execution import CHECK, SETUP, job_for
+from tutor.execution import job_for
+from tutor.execution.outcome import cells_not_run_advice
 from tutor.execution.queue import INTERRUPTED, RESTARTED, QueuedRun, RunQueue
 from tutor.execution.session import SandboxSession
 from tutor.lessons.links import step_links
 from tutor.lessons.model import Lesson
 from tutor.progress import LessonTracker
-from tutor.sandbox.events import CellFailed, CellFinished, CellStarted
+from tutor.sandbox.events import CellFinished, CellStarted
 from tutor.ui import heap, keys
+from tutor.ui.edits import EditSaver
 from tutor.ui.messages import RunDropped, RunEnded, RunReported, RunStarted, StepEntered
 from tutor.ui.widgets.cell import RunnableCell
-from tutor.ui.widgets.editor import CodeEditor
 from tutor.ui.widgets.exercise import ExerciseView
 from tutor.ui.widgets.key_footer import KeyFooter
 from tutor.ui.widgets.page import LessonPage
@@ -42,7 +43,6 @@ from tutor.ui.widgets.status_line import StatusLine
 from tutor.ui.widgets.toc import StepList
 from tutor.ui.worker_failures import ShowsWorkerFailures
 
-SAVE_DELAY = 0.8  # seconds after the last keystroke before edited code is saved
 WIDE = 100  # from this width up, the contents stay beside the page
 
 
@@ -87,8 +87,7 @@ class LessonScreen(ShowsWorkerFailures, Screen):
         self.runs = RunQueue(session.client, session.memory, started=self._run_started,
                              reported=self._run_reported, ended=self._run_ended, dropped=self._run_dropped)
         self.current: RunnableCell | None = None
-        self._unsaved: dict[str, tuple[str, str]] = {}  # cell id -> (code, the lesson's code)
-        self._save_timer = None
+        self.edits = EditSaver(store, lesson.id, self.set_timer)
         self._toc_pinned: bool | None = None  # None: by width
         self._links: dict[str, list] = {}  # step id -> its links, parsed when first asked
 
@@ -247,28 +246,13 @@ class LessonScreen(ShowsWorkerFailures, Screen):
 
     @on(TextArea.Changed)
     def _code_edited(self, event: TextArea.Changed) -> None:
-        editor = event.text_area
-        if not isinstance(editor, CodeEditor) or editor.read_only:
-            return
-        cell = editor.parent
-        if not isinstance(cell, RunnableCell):
-            return
-        if editor.error_line is not None:
-            editor.show_error_line(None)  # the code changed: the old mark may be wrong
-        self._unsaved[cell.cell_id] = (editor.text, cell.original_code)
-        if self._save_timer is not None:
-            self._save_timer.stop()
-        self._save_timer = self.set_timer(SAVE_DELAY, self.save_edits)
-        cell.refresh_header()
+        cell = event.text_area.parent
+        if isinstance(cell, RunnableCell) and event.text_area is cell.editor and not cell.editor.read_only:
+            self.edits.changed(cell.cell_id, cell.code, cell.original_code)
 
     def save_edits(self) -> None:
-        """Write pending edits to the progress store (unedited code is stored as None)."""
-        if self._save_timer is not None:
-            self._save_timer.stop()
-            self._save_timer = None
-        for cell_id, (code, original) in self._unsaved.items():
-            self.store.save_code(self.lesson.id, cell_id, None if code == original else code)
-        self._unsaved.clear()
+        """Write pending edits to the progress store now (the app calls it as it quits)."""
+        self.edits.save()
 
     def on_unmount(self) -> None:
         self.save_edits()
@@ -354,28 +338,16 @@ class LessonScreen(ShowsWorkerFailures, Screen):
     # -- what the run queue said -----------------------------------------------------------------
 
     def on_run_started(self, message: RunStarted) -> None:
-        cell = message.cell
-        cell.begin_run()
-        if isinstance(cell, ExerciseView) and message.job.is_check:
-            cell.set_header("checking…")
-        self.session.running_label = cell.label
+        message.cell.show_run_started(message.job)
+        self.session.running_label = message.cell.label
         self._status()
 
     def on_run_reported(self, message: RunReported) -> None:
-        cell, event, phase = message.cell, message.event, message.phase
-        if isinstance(event, (CellStarted, CellFinished)):
-            if isinstance(event, CellStarted):
-                self.session.running_label = cell.label
-                self._status()
-            return
-        if phase == SETUP and isinstance(event, CellFailed):
-            cell.show_note(["The lesson's hidden setup code failed:"], "error")
-            cell.show_failure(event, mark_line=False)
-        elif phase != CHECK:  # what the check prints stays hidden; its verdict comes with RunEnded
-            before = cell.shown_parts()
-            cell.show_event(event)
-            if cell.shown_parts() != before:
-                self._reveal(cell)
+        if isinstance(message.event, CellStarted):
+            self.session.running_label = message.cell.label
+            self._status()
+        if message.cell.show_reported(message.phase, message.event):
+            self._reveal(message.cell)
 
     def _reveal(self, cell: RunnableCell) -> None:
         """Scroll what the learner's own run shows into view (not for "run all above")."""
@@ -387,38 +359,20 @@ class LessonScreen(ShowsWorkerFailures, Screen):
         cell, outcome = message.cell, message.outcome
         self.session.running_label = None
         self._status()
-        if outcome.finished is not None:
-            cell.finish_run(outcome.finished, expected_error=outcome.expected_error)
-        else:
-            cell.skip_run(outcome.feedback or "did not run")
-        advice = self._not_run_advice(cell) if outcome.missing_name and not outcome.expected_error else ""
-        if isinstance(cell, ExerciseView) and message.job.is_check:
-            cell.end_check(outcome.passed, outcome.feedback + (f"\n{advice}" if advice else ""))
+        above = [other.cell_id for other in self.cells[:self.cells.index(cell)]]
+        advice = cells_not_run_advice(outcome, above, self.session.memory.has_run)
+        if advice:
+            outcome.advice.append(advice)
+        cell.show_run_ended(message.job, outcome)
+        if message.job.is_check:
             self.tracker.exercise_tried(cell.cell_id, bool(outcome.passed))
         elif outcome.finished is not None:
             self.tracker.cell_ran(cell.cell_id, outcome.code_ran)
-            if advice:
-                cell.show_note([advice], "note")
         self._reveal(cell)
         self._refresh_done_marks()
 
-    def _not_run_advice(self, cell: RunnableCell) -> str:
-        """After a NameError: say so when cells above have not run in this worker (a
-        fresh worker after a restart, or a lesson opened in the middle)."""
-        above = self.cells[:self.cells.index(cell)]
-        missing = sum(not self.session.memory.has_run(other.cell_id) for other in above)
-        if not missing:
-            return ""
-        if missing == 1:
-            return "A cell above this one has not run since the worker started: press F4 to run it, then try again."
-        return (f"{missing} cells above this one have not run since the worker started: "
-                "press F4 to run them, then try again.")
-
     def on_run_dropped(self, message: RunDropped) -> None:
-        cell, why = message.cell, message.why
-        if isinstance(cell, ExerciseView) and message.job.is_check:
-            cell.cancel_check("Not checked: " + why.removeprefix("not run: ") + ".")
-        cell.skip_run(why)
+        message.cell.show_run_dropped(message.job, message.why)
 
     def _status(self) -> None:
         self.query_one(StatusLine).show(self.session)
@@ -488,8 +442,7 @@ class LessonScreen(ShowsWorkerFailures, Screen):
         def answered(yes: bool | None) -> None:
             if yes:
                 cell.replace_code(cell.original_code)
-                self._unsaved.pop(cell.cell_id, None)
-                self.store.save_code(self.lesson.id, cell.cell_id, None)
+                self.edits.reverted(cell.cell_id)
 
         self.app.push_screen(ConfirmScreen(f"Put {what} back into {cell.label}? Your edits are lost.",
                                            yes="Reset"), answered)

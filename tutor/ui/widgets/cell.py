@@ -15,17 +15,18 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
 
-from tutor.execution import block_label
+from tutor.charts import ChartData
+from tutor.execution import CHECK, SETUP, Job, Outcome, block_label
 from tutor.sandbox.events import (
     CellFailed,
     CellFinished,
+    CellStarted,
     ImagesShown,
     MetricsLogged,
     OutputCapped,
     OutputStreamed,
     PlotUpdated,
 )
-from tutor.charts import ChartData
 from tutor.ui.widgets.chart_view import ChartView
 from tutor.ui.widgets.editor import CodeEditor
 from tutor.ui.widgets.image_grid import ImageGrid
@@ -389,6 +390,38 @@ class RunnableCell(Vertical):
         self.set_header("not run", "busy")
         self.set_result(why, "warn")
 
+    # -- a run of the queue (the lesson screen hands each message on) -------------------
+
+    def show_run_started(self, job: Job) -> None:
+        self.begin_run()
+
+    def show_reported(self, phase: str, event) -> bool:
+        """One event of this cell's run; True when it showed something new (to scroll to).
+        What a check prints stays hidden: its verdict comes when the run ends."""
+        if phase == CHECK or isinstance(event, (CellStarted, CellFinished)):
+            return False
+        if phase == SETUP and isinstance(event, CellFailed):
+            self.show_note(["The lesson's hidden setup code failed:"], "error")
+            self.show_failure(event, mark_line=False)
+            return False
+        before = self.shown_parts()
+        self.show_event(event)
+        return self.shown_parts() != before
+
+    def show_run_ended(self, job: Job, outcome: Outcome) -> None:
+        self._show_ending(outcome)
+        if outcome.finished is not None and outcome.advice:
+            self.show_note(outcome.advice, "note")
+
+    def _show_ending(self, outcome: Outcome) -> None:
+        if outcome.finished is not None:
+            self.finish_run(outcome.finished, expected_error=outcome.expected_error)
+        else:
+            self.skip_run(outcome.feedback or "did not run")
+
+    def show_run_dropped(self, job: Job, why: str) -> None:
+        self.skip_run(why)
+
     # -- parts ------------------------------------------------------------------------
 
     def _output_changed(self) -> None:
@@ -415,6 +448,15 @@ class RunnableCell(Vertical):
             grid.show(event.title, event.images, event.ncols)
 
     # -- code -------------------------------------------------------------------------
+
+    def on_text_area_changed(self, event) -> None:
+        """The learner edited the code: an old error mark may be wrong now; the header
+        says "edited". (The event goes on to the screen, which saves the edit.)"""
+        if event.text_area is not self._editor or self._editor.read_only:
+            return
+        if self._editor.error_line is not None:
+            self._editor.show_error_line(None)
+        self.refresh_header()
 
     def replace_code(self, code: str) -> None:
         self.editor.load_text(code)

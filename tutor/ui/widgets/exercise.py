@@ -12,6 +12,7 @@ from textual.message import Message
 from textual.widgets import Button, Markdown, Static
 
 from tutor.lessons.model import Exercise
+from tutor.ui import keys
 from tutor.ui.widgets.cell import RunnableCell, editor_code
 from tutor.ui.widgets.editor import CodeEditor
 
@@ -30,8 +31,8 @@ class ExerciseView(RunnableCell):
     ExerciseView .exercise-solution Static { color: $success; }
     """
     BINDINGS = [
-        Binding("f3,ctrl+t", "hint", "Hint"),
-        Binding("f10,ctrl+s", "solution", "Solution"),
+        Binding(keys.HINT, "hint", "Hint"),
+        Binding(keys.SOLUTION, "solution", "Solution"),
     ]
     kind = "exercise"
 
@@ -168,6 +169,22 @@ class ExerciseView(RunnableCell):
         """The queued check will not run (no try is counted)."""
         self._set_checking(False)
         self._feedback(why, "fail")
+
+    def show_run_started(self, job) -> None:
+        super().show_run_started(job)
+        if job.is_check:
+            self.set_header("checking…")
+
+    def show_run_ended(self, job, outcome) -> None:
+        if not job.is_check:
+            return super().show_run_ended(job, outcome)
+        self._show_ending(outcome)
+        self.end_check(bool(outcome.passed), "\n".join([outcome.feedback, *outcome.advice]))
+
+    def show_run_dropped(self, job, why: str) -> None:
+        if job.is_check:
+            self.cancel_check("Not checked: " + why.removeprefix("not run: ") + ".")
+        super().show_run_dropped(job, why)
 
     def end_check(self, passed: bool, feedback: str) -> None:
         """A try ended: ``passed``, with the check's feedback."""

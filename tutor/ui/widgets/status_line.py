@@ -37,15 +37,12 @@ class StatusLine(Widget):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.session: SandboxSession | None = None
-        self.note = ""  # e.g. "3 to review", a progress-file problem
         self._pending = None  # a timer: state changes are drawn together, shortly after
 
     REFRESH_DELAY = 0.05  # a fast cell goes running -> ready in a few ms: draw the line once
 
-    def show(self, session: SandboxSession | None, note: str | None = None) -> None:
+    def show(self, session: SandboxSession | None) -> None:
         self.session = session
-        if note is not None:
-            self.note = note
         if self._pending is None:
             self._pending = self.set_timer(self.REFRESH_DELAY, self._redraw)
 
@@ -68,6 +65,4 @@ class StatusLine(Widget):
         memory = memory_text(session)
         if memory:
             text.append(" │ " + memory)
-        if self.note:
-            text.append(" │ " + self.note)
         return text
