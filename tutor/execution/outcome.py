@@ -84,6 +84,7 @@ class Outcome:
 
     @property
     def failure(self) -> CellFailed | None:
+        """The code's error (a failing setup's when the code never ran), if any."""
         run = self.code or (self.runs[-1] if self.runs else None)
         return run.failure if run else None
 
