@@ -1,5 +1,8 @@
 """Sandbox benchmark: prints the figures of issue #3's table, measured in one run,
-as ratios against a raw pipe round trip and against a Jupyter kernel.
+as ratios against a raw pipe round trip and against a Jupyter kernel, and the start
+figures of issue #10: worker ready against a bare ``python -c "import torch"``,
+restart to ready (the standby worker), and the first CUDA training cell once warm
+(when a GPU is there; a line says it was skipped otherwise).
 
     python benchmarks/sandbox_bench.py [--quick] [--no-jupyter]
 
@@ -24,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tutor.sandbox.client import SandboxClient  # noqa: E402
-from tutor.sandbox.events import CellFinished, OutputStreamed  # noqa: E402
+from tutor.sandbox.events import CellFinished, OutputStreamed, WarmupChanged  # noqa: E402
 from tutor.sandbox.outputcap import CapLimits  # noqa: E402
 
 SETUP = """
@@ -114,6 +117,12 @@ async def cell(client: SandboxClient, code: str) -> tuple[CellFinished, int]:
     return finished, lines
 
 
+async def wait_warm(client: SandboxClient, seconds: float = 300) -> None:
+    deadline = time.perf_counter() + seconds
+    while client.warmup == "warming" and time.perf_counter() < deadline:
+        await asyncio.sleep(0.01)
+
+
 async def sandbox(n: int, repeats: int, workdir: Path) -> dict:
     figures = {}
     started = time.perf_counter()
@@ -121,6 +130,12 @@ async def sandbox(n: int, repeats: int, workdir: Path) -> dict:
     await client.start()
     await client.ready.wait()
     figures["ready"] = time.perf_counter() - started
+    await cell(client, SETUP)
+    first, _ = await cell(client, loop(PLAIN))  # at once: the warm-up may still be running
+    figures["first_training_cell_at_once"] = first.duration
+    await client.restart()  # a fresh worker, this time measured once warm
+    await client.ready.wait()
+    await wait_warm(client)
     await cell(client, SETUP)
     first, _ = await cell(client, loop(PLAIN))
     figures["first_training_cell"] = first.duration
@@ -147,6 +162,54 @@ async def sandbox(n: int, repeats: int, workdir: Path) -> dict:
     figures["million_lines_delivered"] = time.perf_counter() - start
     assert lines == 10**6, lines
     await client.shutdown()
+    return figures
+
+
+# -- starting: ready, restart, the first CUDA cell -----------------------------------------
+
+def bare_import_torch() -> float:
+    """A plain ``python -c "import torch"``, start to exit."""
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import torch"], check=True)
+    return time.perf_counter() - start
+
+
+async def starting(repeats: int, workdir: Path) -> dict:
+    """Worker ready against a bare ``import torch``, measured in turns (so that a change
+    of load hits both; medians), restart to ready with the standby worker (median of
+    ``repeats``), and on a GPU the first training cell once warm."""
+    figures: dict = {"ready": [], "bare": [], "restart": []}
+    for _ in range(repeats):
+        figures["bare"].append(bare_import_torch())
+        started = time.perf_counter()
+        client = SandboxClient(workdir=workdir, prewarm=True)
+        await client.start()
+        await client.ready.wait()
+        figures["ready"].append(time.perf_counter() - started)
+        await client.shutdown()
+    client = SandboxClient(workdir=workdir, prewarm=True, standby=True)
+    await client.start()
+    await client.ready.wait()
+    for _ in range(repeats):
+        await wait_warm(client)
+        deadline = time.perf_counter() + 300
+        while not (client._standby.proc is not None and client._standby.parked):  # the spare is ready to take
+            assert time.perf_counter() < deadline, "no standby worker"
+            await asyncio.sleep(0.01)
+        start = time.perf_counter()
+        await client.restart()
+        await client.ready.wait()
+        figures["restart"].append(time.perf_counter() - start)
+    figures["device"] = client.info.device if client.info else "?"
+    if figures["device"].startswith("cuda"):
+        await wait_warm(client)
+        await cell(client, SETUP.replace("y = 0.7 * X + 0.3", "X, y = X.cuda(), (0.7 * X + 0.3).cuda()"))
+        first, _ = await cell(client, loop(PLAIN).replace("nn.Linear(1, 1)", "nn.Linear(1, 1).cuda()"))
+        figures["first_cuda_training_cell"] = first.duration
+    await client.shutdown()
+    figures["extra"] = statistics.median(r - b for r, b in zip(figures["ready"], figures["bare"]))
+    for name in ("ready", "bare", "restart"):
+        figures[name] = statistics.median(figures[name])
     return figures
 
 
@@ -200,6 +263,8 @@ def main() -> int:
     n, repeats = (50, 2) if args.quick else (300, 5)
     with tempfile.TemporaryDirectory() as tmp:
         ours = asyncio.run(sandbox(n, repeats, Path(tmp)))
+        start_figures = asyncio.run(starting(3 if args.quick else 5, Path(tmp)))
+    bare = start_figures["bare"]
     raw = raw_pipe_latency(n)
     plain = plain_python_loop(repeats)
     jup = None if args.no_jupyter else jupyter(n, repeats)
@@ -224,13 +289,21 @@ def main() -> int:
          f"{jup['loop_plain'] / plain:.3f}x" if jup else "-"),
         ("same loop, print every epoch, vs plain python", "-", f"{ours['loop_print'] / plain:.3f}x", "-",
          f"{jup['loop_print'] / plain:.3f}x" if jup else "-"),
-        ("first training cell after the lesson opens", "<= 0.1 s",
+        ("first training cell once warm", "<= 0.1 s",
          f"{ours['first_training_cell']:.3f} s (warm: {ours['loop_plain']:.3f} s, "
-         f"{ours['first_training_cell'] / ours['loop_plain']:.2f}x)", "-",
+         f"{ours['first_training_cell'] / ours['loop_plain']:.2f}x; at once, while warming: "
+         f"{ours['first_training_cell_at_once']:.3f} s)", "-",
          f"{jup['first_training_cell']:.3f} s (warm: {jup['loop_plain']:.3f} s, "
          f"{jup['first_training_cell'] / jup['loop_plain']:.2f}x)" if jup else "-"),
-        ("worker ready (torch imported and warmed)", "<= 2.5 s", f"{ours['ready']:.2f} s", "-",
+        ("worker ready (torch imported) vs bare import torch", "<= bare + 0.5 s",
+         f"{start_figures['ready']:.2f} s vs {bare:.2f} s ({start_figures['ready'] / bare:.2f}x; "
+         f"{start_figures['extra']:+.2f} s, median of the turns)", "-",
          f"{jup['ready']:.2f} s to start, {jup['torch_imported']:.2f} s with torch" if jup else "-"),
+        ("restart to ready (standby worker)", "<= 0.5 s", f"{start_figures['restart'] * 1e3:.0f} ms "
+         f"(median; against a fresh start: {start_figures['restart'] / start_figures['ready']:.2f}x)", "-", "-"),
+        ("first CUDA training cell once warm", "<= 0.1 s",
+         f"{start_figures['first_cuda_training_cell']:.3f} s" if "first_cuda_training_cell" in start_figures
+         else f"skipped: no CUDA device here (worker on {start_figures['device']})", "-", "-"),
     ]
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"sandbox benchmark: {os.cpu_count()} CPUs, load average {load:.1f}, Python {sys.version.split()[0]}")

@@ -3,7 +3,8 @@ problemkernel: it speaks the real protocol (tutor.sandbox.protocol) and misbehav
 ``FAKE_WORKER_MODE`` says. Never imports torch.
 
 Modes:
-  ok              answers every request: echoes the code to stdout, finishes ok
+  ok              answers every request: echoes the code to stdout, finishes ok (the
+                  code "exit" makes any mode exit with code 3, as a crashing cell)
   slow_start      sleeps FAKE_WORKER_DELAY seconds (default 1) before hello/ready
   crash_at_start  writes a line to stderr and exits with code 3 at once
   never_ready     says hello, never ready
@@ -15,6 +16,9 @@ Modes:
   ignore_shutdown ignores the shutdown request; on SIGTERM writes "SIGTERM" to
                   FAKE_WORKER_MARK and exits
   ignore_term     ignores the shutdown request and SIGTERM (only SIGKILL stops it)
+  (any mode)      with "standby" in TUTOR_SANDBOX_CONFIG: says "standby" after hello
+                  (holding FAKE_WORKER_STANDBY_BYTES of memory) and says ready only on
+                  "activate"; with FAKE_WORKER_WARMUP=warm|failed it reports a warm-up
   hostile         puts HOSTILE (escape sequences, controls) in every text field of
                   every frame it sends: ready info, output (split byte by byte), charts,
                   images, the failure, thread names
@@ -22,6 +26,7 @@ Modes:
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -54,6 +59,21 @@ def send_hostile(out: FrameWriter, request_id: int) -> None:
     out.send({"t": "finished", "id": request_id, "status": "error", "duration": 0.0, "threads": [HOSTILE]})
 
 
+def say_ready(out: FrameWriter) -> None:
+    warmup = os.environ.get("FAKE_WORKER_WARMUP")
+    if warmup:
+        out.send({"t": "warmup", "state": "warming", "detail": None})
+    if MODE == "hostile":
+        out.send({"t": "ready", "info": {"pid": os.getpid(), "torch_version": HOSTILE, "device": HOSTILE,
+                                         "device_name": HOSTILE, "gpu_total": None, "note": HOSTILE}})
+    else:
+        out.send({"t": "ready", "info": {"pid": os.getpid(), "torch_version": None, "device": "cpu",
+                                         "device_name": "fake", "gpu_total": None}})
+    if warmup:
+        time.sleep(0.1)
+        out.send({"t": "warmup", "state": warmup, "detail": "0.10" if warmup == "warm" else "RuntimeError: no"})
+
+
 def main() -> int:
     if MODE == "crash_at_start":
         sys.stderr.write("fake worker: cannot start (crash_at_start)\n")
@@ -66,12 +86,19 @@ def main() -> int:
     out.send({"t": "hello", "protocol": 999 if MODE == "bad_protocol" else PROTOCOL_VERSION, "pid": os.getpid()})
     if MODE == "never_ready":
         time.sleep(3600)
-    if MODE == "hostile":
-        out.send({"t": "ready", "info": {"pid": os.getpid(), "torch_version": HOSTILE, "device": HOSTILE,
-                                         "device_name": HOSTILE, "gpu_total": None, "note": HOSTILE}})
-    else:
-        out.send({"t": "ready", "info": {"pid": os.getpid(), "torch_version": None, "device": "cpu",
-                                         "device_name": "fake", "gpu_total": None}})
+    config = json.loads(os.environ.get("TUTOR_SANDBOX_CONFIG") or "{}")
+    reader = FrameReader()
+    if config.get("standby"):
+        held = b"x" * int(os.environ.get("FAKE_WORKER_STANDBY_BYTES", "0"))  # resident: it is written
+        out.send({"t": "standby"})
+        activated = False
+        while not activated:
+            frames = read_frames(requests_fd, reader)
+            if frames is None:
+                return 0
+            activated = any(message["t"] == "activate" for message, _ in frames)
+        del held
+    say_ready(out)
     if MODE == "die_idle":
         time.sleep(DELAY)
         return 7
@@ -84,7 +111,6 @@ def main() -> int:
         signal.signal(signal.SIGTERM, on_term)
     if MODE == "ignore_term":
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    reader = FrameReader()
     while True:
         frames = read_frames(requests_fd, reader)
         if frames is None:
@@ -102,6 +128,8 @@ def main() -> int:
             if MODE == "hostile":
                 send_hostile(out, request_id)
                 continue
+            if message["code"] == "exit":  # any mode: the cell ends the worker
+                return 3
             if MODE == "garbage":
                 os.write(events_fd, b"\xff\xff\xff\xffnot a frame at all" * 4)
                 time.sleep(3600)

@@ -271,3 +271,113 @@ async def test_a_worker_that_was_up_long_enough_is_restarted_again(make_client):
         await asyncio.sleep(0.05)
     assert log.states.count(WorkerState.READY) >= 4  # each lived 0.3 s > 0.05 s: never counted twice
     assert WorkerState.CRASHED not in log.states
+
+
+# -- the standby worker ---------------------------------------------------------------------
+
+async def parked_spare(client, seconds: float = 20.0):
+    """The client's spare worker once it has said "standby"."""
+    deadline = time.monotonic() + seconds
+    while not (client._standby.proc is not None and client._standby.parked):
+        assert time.monotonic() < deadline, "no spare worker was made"
+        await asyncio.sleep(0.02)
+    return client._standby.proc
+
+
+def tree_of(proc) -> set[int]:
+    from tutor.sandbox import proctree
+
+    root = proc.launched.process.pid
+    return {root, *proctree.descendants(root)}
+
+
+async def test_restart_takes_the_standby_and_a_new_one_is_made(make_client):
+    client = await make_client(standby=True, **fake("ok"))
+    await client.ready.wait()
+    spare = await parked_spare(client)
+    spare_supervisor = spare.launched.process.pid
+    old = family(client)
+    started = time.monotonic()
+    await client.restart()
+    await client.ready.wait()
+    assert time.monotonic() - started < 0.5
+    assert client.supervisor_pid == spare_supervisor  # the spare is the worker now
+    assert_gone(old)
+    assert (await run(client, "after")).stdout == "after\n"
+    replacement = await parked_spare(client)
+    assert replacement is not spare and replacement.launched.process.pid != spare_supervisor
+
+
+async def test_a_crash_restart_takes_the_standby(make_client):
+    client = await make_client(standby=True, **fake("ok"))
+    await client.ready.wait()
+    spare = await parked_spare(client)
+    cell = await run(client, "exit")
+    assert cell.status == "crashed" and cell.finished.state_lost
+    await wait_state(client, WorkerState.READY)
+    assert client.supervisor_pid == spare.launched.process.pid
+    assert (await run(client, "again")).stdout == "again\n"
+
+
+async def test_the_standby_is_not_leaked_at_exit(make_client):
+    client = await make_client(standby=True, **fake("ok"))
+    await client.ready.wait()
+    spare_tree = tree_of(await parked_spare(client))
+    assert len(spare_tree) >= 2  # its nanny and its worker
+    await client.shutdown()
+    assert_gone(spare_tree)
+
+
+async def test_the_standby_is_not_counted_with_the_worker(make_client):
+    """The spare holds 300 MB; the memory the client reports is the active worker's only."""
+    from tutor.sandbox.events import ResourcesMeasured
+
+    measured = []
+    client = await make_client(standby=True, on_event=lambda e: isinstance(e, ResourcesMeasured) and measured.append(e),
+                               **fake("ok", FAKE_WORKER_STANDBY_BYTES=str(300 * 2**20)))
+    await client.ready.wait()
+    await parked_spare(client)
+    from tutor.sandbox import proctree
+
+    spare_tree = tree_of(client._standby.proc)
+    deadline = time.monotonic() + 10
+    while sum(proctree.counted_rss(pid) for pid in spare_tree) < 250 * 2**20:
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.1)
+    measured.clear()
+    await asyncio.sleep(2.5)  # two or three reports
+    assert measured and all(e.rss < 100 * 2**20 for e in measured), measured
+
+
+async def test_a_spare_that_dies_is_dropped_and_a_restart_starts_afresh(make_client):
+    import os
+    import signal
+
+    client = await make_client(standby=True, **fake("ok"))
+    await client.ready.wait()
+    spare = await parked_spare(client)
+    os.kill(spare.launched.process.pid, signal.SIGKILL)  # its nanny: the worker goes with it
+    deadline = time.monotonic() + 10
+    while client._standby.proc is not None:
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.05)
+    assert client.state is WorkerState.READY  # the active worker did not notice
+    await client.restart()
+    await client.ready.wait()
+    assert client.supervisor_pid != spare.launched.process.pid
+    assert (await run(client, "fresh")).stdout == "fresh\n"
+
+
+async def test_warm_up_states_reach_the_client(make_client):
+    from tutor.sandbox.events import WarmupChanged
+
+    for outcome, detail in (("warm", "0.10"), ("failed", "RuntimeError: no")):
+        log = StateLog()
+        client = await make_client(on_event=log, **fake("ok", FAKE_WORKER_WARMUP=outcome))
+        deadline = time.monotonic() + 10
+        while client.warmup != outcome:
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.02)
+        changes = [(e.state, e.detail) for e in log.events if isinstance(e, WarmupChanged)]
+        assert changes == [("warming", None), (outcome, detail)]
+        assert (await run(client, "works")).stdout == "works\n"

@@ -14,7 +14,8 @@ from tutor.commands import doctor_checks
 def test_sandbox_check_starts_a_worker_and_runs_a_cell():
     (name, finding, ok), = doctor_checks.sandbox_check()
     assert name == "sandbox" and ok, finding
-    assert re.match(r"starts in \d+\.\d s on (cpu|cuda:\d|mps) \(.+\), torch \S+; a trivial cell takes "
+    assert re.match(r"starts in \d+\.\d s on (cpu|cuda:\d|mps) \(.+\), torch \S+; "
+                    r"warm-up \d+\.\d s more, in the background; a trivial cell takes "
                     r"\d+\.\d ms; isolation: (user\+PID namespace|own session, nanny subreaper)", finding), finding
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tutor.sandbox.events import ResourcesMeasured, WorkerInfo, WorkerState, WorkerStateChanged
+from tutor.sandbox.events import ResourcesMeasured, WarmupChanged, WorkerInfo, WorkerState, WorkerStateChanged
 from tutor.ui.screens.home import HomeScreen
 from tutor.ui.screens.lesson import LessonScreen
 from tutor.execution.session import SandboxSession, device_text, memory_text, state_text
@@ -31,6 +31,16 @@ def test_status_words_for_cuda_cpu_and_states():
     assert device_text(SandboxSession("x", None)) == "device: …"
     crashed = session_with(state=WorkerState.CRASHED)
     assert state_text(crashed) == "crashed: worker died: segmentation fault"
+    warming = session_with(cuda)
+    warming.observe(WarmupChanged("warming", None))
+    assert state_text(warming) == "ready · warming GPU"
+    warming.observe(WarmupChanged("warm", "4.61"))
+    assert state_text(warming) == "ready"
+    on_cpu = session_with(WorkerInfo(1, "2.14", "cpu", "", None))
+    on_cpu.observe(WarmupChanged("warming", None))
+    assert state_text(on_cpu) == "ready · warming up"
+    on_cpu.observe(WarmupChanged("failed", "RuntimeError: no"))
+    assert state_text(on_cpu) == "ready"
     running = session_with()
     running.observe(WorkerStateChanged(WorkerState.RUNNING, None, None))
     running.running_label = "cell 3"

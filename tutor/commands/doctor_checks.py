@@ -27,21 +27,27 @@ CHECKS.append(lessons_check)
 
 
 def sandbox_check() -> list[tuple[str, str, bool]]:
-    """Start a real worker (torch imported and warmed), run a trivial cell, stop it."""
+    """Start a real worker (torch imported), run a trivial cell, wait for its warm-up, stop it."""
     import asyncio
     import tempfile
     import time
 
     from tutor import config
     from tutor.sandbox.client import SandboxClient
-    from tutor.sandbox.events import CellFinished, WorkerState, WorkerStateChanged
+    from tutor.sandbox.events import CellFinished, WarmupChanged, WorkerState, WorkerStateChanged
 
     async def probe(workdir: str) -> tuple[str, bool]:
         settled = asyncio.Event()
+        warmed: list[WarmupChanged] = []
+
+        def on_event(event) -> None:
+            if isinstance(event, WorkerStateChanged) and event.state in (WorkerState.READY, WorkerState.CRASHED):
+                settled.set()
+            elif isinstance(event, WarmupChanged) and event.state != "warming":
+                warmed.append(event)
+
         client = SandboxClient(workdir=workdir, device=config.device_setting(),
-                               memory_limit=config.memory_limit_setting(),
-                               on_event=lambda e: isinstance(e, WorkerStateChanged) and e.state in (
-                                   WorkerState.READY, WorkerState.CRASHED) and settled.set())
+                               memory_limit=config.memory_limit_setting(), on_event=on_event)
         started = time.perf_counter()
         try:
             await client.start()
@@ -61,8 +67,15 @@ def sandbox_check() -> list[tuple[str, str, bool]]:
                 return f"starts, but a trivial cell failed: {finished and finished.reason}", False
             torch = f"torch {info.torch_version}" if info and info.torch_version else "torch NOT loaded"
             note = f"; {client.reason}" if client.reason else ""
+            deadline = time.perf_counter() + 120
+            while client.warmup == "warming" and time.perf_counter() < deadline:
+                await asyncio.sleep(0.05)
+            warm = warmed[-1] if warmed else None
+            warm_up = ("" if client.warmup is None else
+                       f"; warm-up {float(warm.detail):.1f} s more, in the background" if warm and warm.state == "warm"
+                       else f"; warm-up failed ({warm.detail})" if warm else "; still warming up after 120 s")
             return (f"starts in {ready:.1f} s on {info.device if info else '?'} "
-                    f"({info.device_name if info else '?'}), {torch}; a trivial cell takes "
+                    f"({info.device_name if info else '?'}), {torch}{warm_up}; a trivial cell takes "
                     f"{cell * 1000:.1f} ms; isolation: {where}{note}"), bool(info and info.torch_version)
         except asyncio.TimeoutError:
             return "did not get ready within 180 s", False

@@ -14,6 +14,7 @@ from tutor.execution.executor import WorkerMemory
 from tutor.sandbox.events import (
     CellFinished,
     ResourcesMeasured,
+    WarmupChanged,
     WorkerInfo,
     WorkerState,
     WorkerStateChanged,
@@ -34,6 +35,7 @@ class SandboxSession:
     generation: int = 0
     running_label: str | None = None  # e.g. "cell 3", set by the lesson screen
     memory: WorkerMemory = field(default_factory=WorkerMemory)
+    warmup: str | None = None  # the worker's background warm-up: "warming", "warm", "failed"
 
     def observe(self, event) -> None:
         """Take in a worker event (state, resources) or a finished cell."""
@@ -48,6 +50,8 @@ class SandboxSession:
                 self.running_label = None
         elif isinstance(event, ResourcesMeasured):
             self.resources = event
+        elif isinstance(event, WarmupChanged):
+            self.warmup = event.state
         elif isinstance(event, CellFinished) and event.state_lost:
             self._new_generation()
 
@@ -55,6 +59,7 @@ class SandboxSession:
         self.generation += 1
         self.memory.forget()
         self.resources = None
+        self.warmup = None
 
 
 # -- words for the status line --------------------------------------------------------
@@ -98,6 +103,9 @@ def state_text(session: SandboxSession | None) -> str:
         return "restarting…"
     if state is WorkerState.STOPPED:
         return "stopped"
+    if session.warmup == "warming":  # cells run meanwhile; the first training step is slower
+        on_gpu = session.info is not None and (session.info.device or "").startswith("cuda")
+        return "ready · warming GPU" if on_gpu else "ready · warming up"
     return "ready"
 
 

@@ -18,7 +18,8 @@ system allows; False: never; True: insist), ``perturb`` (K: every torch seed shi
 by K and another CPU thread count, see ``tutor.sandbox.perturb``), ``max_processes``
 (the worker's tree is stopped above it: a fork bomb), ``restarts`` (a
 ``restarts.RestartPolicy``: when a dead worker is started again), ``shutdown_grace``
-(seconds ``shutdown`` waits after the request, then after SIGTERM). ``supervisor_pid`` is the pid
+(seconds ``shutdown`` waits after the request, then after SIGTERM), ``standby``
+(keep a spare worker with torch imported, for restarts: tutor.sandbox.standby). ``supervisor_pid`` is the pid
 of the process the client started (for tests that check nothing is left behind).
 """
 
@@ -34,20 +35,22 @@ from pathlib import Path
 
 from tutor.sandbox import decode, proctree, reasons, tracebacks
 from tutor.sandbox.events import (
-    CellEvent, CellFailed, CellFinished, CellStarted, ResourcesMeasured, WorkerInfo, WorkerState,
+    CellEvent, CellFailed, CellFinished, CellStarted, ResourcesMeasured, WarmupChanged, WorkerInfo, WorkerState,
     WorkerStateChanged,
 )
 from tutor.sandbox.limits import default_memory_limit, format_size, process_limit
 from tutor.sandbox.outputcap import CapLimits
 from tutor.sandbox.process import WorkerProcess
 from tutor.sandbox.restarts import RestartPolicy
+from tutor.sandbox.standby import Standby
+from tutor.sandbox.warmup import FAILED, WARM, WARMING
 from tutor.sandbox.protocol import MAX_HEADER, PROTOCOL_VERSION, FrameTooLarge, ProtocolError, encode
 from tutor.sandbox.spawn import launch, worker_environment
 
 DEFAULT_WORKER = [sys.executable, "-m", "tutor.sandbox.worker"]
 
 FINISHED_STATUSES = ("ok", "error", "interrupted")  # what the worker itself may say
-EventCallback = Callable[[WorkerStateChanged | ResourcesMeasured], None]
+EventCallback = Callable[[WorkerStateChanged | ResourcesMeasured | WarmupChanged], None]
 
 
 async def _within(awaitable, seconds: float) -> bool:
@@ -90,7 +93,8 @@ class SandboxClient:
                  interrupt_grace: float = 3.0, start_timeout: float = 120.0,
                  output_limits: CapLimits | None = None, namespace: bool | None = None,
                  perturb: int = 0, max_processes: int | None = None,
-                 restarts: RestartPolicy | None = None, shutdown_grace: float = 1.0) -> None:
+                 restarts: RestartPolicy | None = None, shutdown_grace: float = 1.0,
+                 standby: bool = False) -> None:
         self.workdir = Path(workdir)
         self.device = device
         self.memory_limit = memory_limit if memory_limit is not None else default_memory_limit()
@@ -121,6 +125,8 @@ class SandboxClient:
         self._pending_restart_reason: str | None = None
         self._gpu: tuple[int | None, int | None] = (None, None)
         self._launching: asyncio.Task | None = None
+        self.warmup: str | None = None  # the active worker's warm-up: "warming", "warm", "failed"
+        self._standby = Standby(self._launch_standby) if standby else None
 
     # -- state ---------------------------------------------------------------------------
 
@@ -153,6 +159,11 @@ class SandboxClient:
             return
         self._set_state(WorkerState.STARTING, self._pending_restart_reason)
         self._pending_restart_reason = None
+        spare = self._standby.take() if self._standby is not None else None
+        if spare is not None:
+            self._adopt(spare)
+            spare.send({"t": "activate"})  # read as soon as it has imported torch
+            return
         self._launching = asyncio.get_running_loop().create_task(self._launch())
 
     async def _launch(self) -> None:
@@ -171,17 +182,29 @@ class SandboxClient:
             WorkerProcess(loop, launched, on_message=lambda *a: None, on_status=lambda *a: None,
                           on_broken=lambda e: None, on_ended=lambda e: None).close()
             return
-        self.supervisor_pid = launched.process.pid
-        self.in_namespace = launched.namespace
-        proc = WorkerProcess(loop, launched, on_message=None, on_status=None, on_broken=None, on_ended=None)
+        self._adopt(WorkerProcess(loop, launched, on_message=None, on_status=None, on_broken=None, on_ended=None))
+
+    def _adopt(self, proc: WorkerProcess) -> None:
+        """Make ``proc`` (just launched, or the spare) the active worker."""
+        self.supervisor_pid = proc.launched.process.pid
+        self.in_namespace = proc.launched.namespace
         proc.on_message = lambda message, blob: self._on_message(proc, message, blob)
         proc.on_status = lambda message, blob: self._on_status(proc, message, blob)
         proc.on_broken = lambda error: self._on_broken(proc, error)
         proc.on_ended = lambda exit: self._on_ended(proc, exit)
         self._proc = proc
+        self.warmup = None
+        loop = asyncio.get_running_loop()
         self._start_timer = loop.call_later(self.start_timeout, self._start_took_too_long, proc)
 
-    def _launch_blocking(self):
+    async def _launch_standby(self):
+        return await asyncio.get_running_loop().run_in_executor(None, self._launch_blocking, True)
+
+    def _want_standby(self) -> None:
+        if self._standby is not None and self.state in (WorkerState.READY, WorkerState.RUNNING):
+            self._standby.want()
+
+    def _launch_blocking(self, standby: bool = False):
         from tutor.sandbox.device import torch_environment
 
         config = {"device": self.device, "memory_limit": self.memory_limit, "prewarm": self.prewarm,
@@ -190,6 +213,8 @@ class SandboxClient:
             config["cap"] = dataclasses.asdict(self.output_limits)
         if self.perturb:
             config["perturb"] = self.perturb
+        if standby:
+            config["standby"] = True
         env = worker_environment(os.environ, {**torch_environment(self.device), **self.env})
         return launch(workdir=self.workdir, worker_command=self.worker_command, worker_config=config,
                       memory_limit=self.memory_limit, env=env, namespace=self.namespace,
@@ -214,6 +239,9 @@ class SandboxClient:
         proc = self._proc
         idle = self.state is WorkerState.READY and self._current is None
         await self._stop_worker(reasons.SHUT_DOWN, WorkerState.STOPPED, close=False)
+        if self._standby is not None:
+            await self._standby.close()
+            self._standby.reopen()  # a stopped client starts again when asked to run a cell
         if proc is None:
             return None
         steps = [("SIGTERM", proc.terminate)]
@@ -241,6 +269,7 @@ class SandboxClient:
             self._start_timer.cancel()
         self._finish_current("killed", reason, state_lost=True)
         self.info = None
+        self.warmup = None
         self._set_state(state, reason)
 
     # -- worker messages ------------------------------------------------------------------
@@ -270,6 +299,9 @@ class SandboxClient:
             return
         if kind == "ready":
             self._on_ready(proc, message.get("info"))
+            return
+        if kind == "warmup":
+            self._on_warmup(message)
             return
         if kind == "gpu":
             allocated, reserved = message.get("allocated"), message.get("reserved")
@@ -322,6 +354,17 @@ class SandboxClient:
             return
         self.restarts.ready()
         self._set_state(WorkerState.READY, note)
+        if self.warmup != WARMING:
+            self._want_standby()
+
+    def _on_warmup(self, message: dict) -> None:
+        state = message.get("state")
+        if state not in (WARMING, WARM, FAILED):
+            return
+        self.warmup = state
+        self._emit(WarmupChanged(state, decode.text(message.get("detail"))))
+        if state != WARMING:
+            self._want_standby()
 
     @staticmethod
     def _failure(request: _Request, failure: CellFailed) -> CellFailed:
@@ -384,6 +427,7 @@ class SandboxClient:
         request = self._current
         status, reason = self._death_reason(proc, exit, request)
         self.info = None
+        self.warmup = None
         if request is not None:
             self._finish(request, CellFinished(request.id, status, time.perf_counter() - request.sent_at,
                                                reason, True, ()))

@@ -1,8 +1,5 @@
-"""Worker side: choose the device and warm PyTorch up. torch is imported only when
-these functions run (in the worker, never in the client).
-
-Measured here: without a warm-up the first training cell of a fresh process pays
-about 1 s of lazy initialisation (0.99 s, against 0.066 s after it).
+"""Worker side: choose the device, read GPU memory. torch is imported only when these
+functions run (in the worker, never in the client). The warm-up is in warmup.py.
 """
 
 from __future__ import annotations
@@ -57,27 +54,6 @@ def hide_gpus_for(setting: str) -> dict[str, str]:
     """Environment for a worker that must not use CUDA (``--device cpu``), so lesson
     code that asks ``torch.cuda.is_available()`` gets the same answer."""
     return {"CUDA_VISIBLE_DEVICES": ""} if setting in ("cpu", "mps") else {}
-
-
-def warm_up(device: str) -> None:
-    """A tiny forward, backward and optimizer step (SGD and Adam) on the device."""
-    import torch
-
-    dev = torch.device(device)
-    model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 1)).to(dev)
-    x = torch.randn(16, 4, device=dev)
-    y = torch.randn(16, 1, device=dev)
-    for optimizer_class in (torch.optim.SGD, torch.optim.Adam):
-        optimizer = optimizer_class(model.parameters(), lr=0.01)
-        for _ in range(2):
-            loss = torch.nn.functional.mse_loss(model(x), y)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-    with torch.inference_mode():
-        model(x)
-    if dev.type == "cuda":
-        torch.cuda.synchronize()
 
 
 def gpu_memory() -> tuple[int | None, int | None]:

@@ -2,8 +2,9 @@
 
 Stdlib only, frozen dataclasses, named as facts. ``SandboxClient.execute`` yields the
 cell events (always ending with ``CellFinished``); ``on_event`` gets the worker events
-(``WorkerStateChanged``, ``ResourcesMeasured``). Every string in them that came from
-the worker is sanitised (tutor.sandbox.decode) before the client hands them out.
+(``WorkerStateChanged``, ``ResourcesMeasured``, ``WarmupChanged``). Every string in
+them that came from the worker is sanitised (tutor.sandbox.decode) before the client
+hands them out.
 """
 
 from __future__ import annotations
@@ -179,6 +180,16 @@ class ResourcesMeasured:
     gpu_reserved: int | None
 
 
+@dataclass(frozen=True)
+class WarmupChanged:
+    """The active worker's background warm-up (tutor.sandbox.warmup): ``state`` is
+    "warming", "warm" or "failed"; ``detail`` the seconds it took, or the error. Cells
+    run meanwhile; a failed warm-up leaves the worker working, only colder."""
+
+    state: str = field(metadata=LINE)
+    detail: str | None
+
+
 CellEvent = Union[CellStarted, OutputStreamed, OutputCapped, MetricsLogged, PlotUpdated,
                   ImagesShown, AdviceGiven, CellFailed, CellFinished]
-WorkerEvent = Union[WorkerStateChanged, ResourcesMeasured]
+WorkerEvent = Union[WorkerStateChanged, ResourcesMeasured, WarmupChanged]

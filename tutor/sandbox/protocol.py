@@ -4,11 +4,13 @@ A frame is ``!II`` (length of a JSON header, length of a binary blob), the UTF-8
 header (a dict with a type under ``"t"``), then the blob (raw output bytes, image
 pixels). Frames travel on dedicated pipes passed to the child, never on its stdout.
 
-Worker -> client: ``hello`` (protocol, pid), ``ready`` (info), ``started``, ``out``
-(name; blob = raw bytes), ``capped``, ``metrics``, ``plot``, ``images`` (blob =
-pixels), ``failed``, ``finished``, ``gpu``, ``fatal`` (cannot start: message).
+Worker -> client: ``hello`` (protocol, pid), ``standby`` (torch imported, waiting for
+``activate``), ``ready`` (info), ``warmup`` (state: warming, warm, failed; detail),
+``started``, ``out`` (name; blob = raw bytes), ``capped``, ``metrics``, ``plot``,
+``images`` (blob = pixels), ``failed``, ``finished``, ``gpu``.
 Client -> worker: ``key`` (the first frame, written before the worker starts),
-``execute`` (id, code, label), ``shutdown``.
+``activate`` (a standby worker: choose the device, say ready), ``execute`` (id, code,
+label), ``shutdown``.
 Nanny -> client: ``nanny`` (protocol, pid, namespace), ``spawned`` (pid), ``rss``
 (rss, limit), ``out`` (name; blob = output the worker left in its pipes when it
 ended), ``exited`` (code, signal, cause, figure, files).

@@ -2,7 +2,10 @@
 
 Run as ``python -m tutor.sandbox.worker`` by the nanny, with the request and event
 pipes named in ``TUTOR_SANDBOX_FDS`` and its settings in ``TUTOR_SANDBOX_CONFIG``.
-Never imports textual or rich; imports torch only to prewarm (``prewarm`` true).
+Never imports textual or rich; imports torch only to prewarm (``prewarm`` true). It
+says ready once torch is imported and the device chosen, then warms up in a background
+thread (tutor.sandbox.warmup). A standby worker (``standby`` true) imports torch and
+waits for ``activate`` before it chooses the device: CUDA stays untouched until then.
 
 - fd 1/2 are captured and streamed in batches (tutor.sandbox.capture); stdin is /dev/null
   and ``input()`` raises a clear error; a cell that closes fd 1 or 2 gets them back.
@@ -40,6 +43,7 @@ from tutor.sandbox.livesink import LiveSink
 from tutor.sandbox.outputcap import CapLimits
 from tutor.sandbox.protocol import (ENV_WORKER_FDS, PROTOCOL_VERSION, FrameReader, FrameWriter,
                                     ProtocolError, enlarge_pipe, read_frames, read_key)
+from tutor.sandbox.warmup import WarmUp
 
 ENV_CONFIG = "TUTOR_SANDBOX_CONFIG"
 UNSAFE_FRAMES = frozenset({"__del__"})  # where a raised interrupt is swallowed by Python
@@ -76,6 +80,10 @@ class Worker:
         self.live: LiveSink | None = None
         self.watcher = None  # tutor.diagnose.runtime.Watcher, made for the first diagnosed cell
         self.request_id: int | None = None
+        self.torch = None
+        self.torch_problem: str | None = None  # why torch could not be imported
+        self.active = False
+        self.warmup: WarmUp | None = None
 
     # -- start ---------------------------------------------------------------------
 
@@ -98,7 +106,11 @@ class Worker:
         signal.signal(signal.SIGINT, self.on_sigint)
         self._default_unraisablehook = sys.unraisablehook
         sys.unraisablehook = self.on_unraisable
-        self.channel.send({"t": "ready", "info": self.prepare()})
+        self.torch_problem = self.import_torch()
+        if self.config.get("standby"):
+            self.channel.send({"t": "standby"})  # the client sends "activate" when it needs us
+        else:
+            self.activate()
 
     def guard_forks(self) -> None:
         """A forked child never reads requests nor writes frames: its copies of the
@@ -111,6 +123,8 @@ class Worker:
 
         @functools.wraps(real_fork)
         def fork() -> int:
+            if self.warmup is not None:
+                self.warmup.wait(30.0)  # no child may inherit torch in the middle of an operation
             self.forking += 1
             try:
                 pid = real_fork()
@@ -192,39 +206,59 @@ class Worker:
         os.system = flushing(os.system)
         subprocess.Popen.__init__ = flushing(subprocess.Popen.__init__)
 
-    def prepare(self) -> dict:
-        """Import and warm torch (unless prewarm is off); the info for the UI."""
-        setting = self.config.get("device", "auto")
-        info = {"pid": os.getpid(), "torch_version": None, "device": "cpu",
-                "device_name": "CPU (PyTorch not loaded yet)", "gpu_total": None, "note": None}
-        perturb = int(self.config.get("perturb") or 0)
-        prewarm = self.config.get("prewarm", True)
-        if not prewarm and not perturb:
-            return info
-        from tutor.sandbox import device
-
+    def import_torch(self) -> str | None:
+        """Import torch (unless prewarm and perturb are both off); None, or why it failed.
+        CUDA is not touched here: a standby worker waits like this, its GPU untouched."""
+        if not (self.config.get("prewarm", True) or self.config.get("perturb")):
+            return None
         try:
             import torch
+        except BaseException as err:  # noqa: BLE001 - a broken install must not stop the worker
+            return self.torch_note(err, "loaded")
+        self.torch = torch
+        return None
 
-            perturbed = None
-            if perturb:
-                from tutor.sandbox import perturb as perturbation
+    def torch_note(self, err: BaseException, what: str) -> str:
+        note = f"PyTorch could not be {what}: {type(err).__name__}: {err}"
+        if self.data_limited:
+            note += (f" (the memory limit of {format_size(self.memory_limit)} may be too small "
+                     "for PyTorch: try --memory-limit 2G or more)")
+        return note
 
-                perturbed = perturbation.apply(perturb)
-            choice = device.choose_device(setting)
-            device.set_chosen(choice)
-            if prewarm:
-                device.warm_up(choice.device)
-        except BaseException as err:  # a broken install must not stop the worker
-            info["note"] = f"PyTorch could not be loaded: {type(err).__name__}: {err}"
-            if self.data_limited:
-                info["note"] += (f" (the memory limit of {format_size(self.memory_limit)} may be too small "
-                                 "for PyTorch: try --memory-limit 2G or more)")
-            return info
-        note = " ".join(n for n in (choice.note, perturbed) if n) or None
-        info.update(torch_version=torch.__version__, device=choice.device, device_name=choice.name,
-                    gpu_total=choice.gpu_total, note=note)
-        return info
+    def activate(self) -> None:
+        """Choose the device (the first CUDA call), perturb if asked, say ready, then
+        warm up in the background (tutor.sandbox.warmup): cells run meanwhile."""
+        if self.active:
+            return
+        self.active = True
+        info = {"pid": os.getpid(), "torch_version": None, "device": "cpu",
+                "device_name": "CPU (PyTorch not loaded yet)", "gpu_total": None, "note": self.torch_problem}
+        torch = self.torch
+        if torch is not None:
+            from tutor.sandbox import device
+
+            try:
+                perturb = int(self.config.get("perturb") or 0)
+                perturbed = None
+                if perturb:
+                    from tutor.sandbox import perturb as perturbation
+
+                    perturbed = perturbation.apply(perturb)
+                choice = device.choose_device(self.config.get("device", "auto"))
+                device.set_chosen(choice)
+            except BaseException as err:  # noqa: BLE001
+                info["note"] = self.torch_note(err, "set up")
+            else:
+                info.update(torch_version=torch.__version__, device=choice.device, device_name=choice.name,
+                            gpu_total=choice.gpu_total,
+                            note=" ".join(n for n in (choice.note, perturbed) if n) or None)
+                if self.config.get("prewarm", True):
+                    self.warmup = WarmUp(torch, choice.device, self.report_warmup)
+                    self.warmup.start()
+        self.channel.send({"t": "ready", "info": info})
+
+    def report_warmup(self, state: str, detail: str | None) -> None:
+        self.channel.send({"t": "warmup", "state": state, "detail": detail})
 
     def report_gpu(self) -> None:
         if "torch" not in sys.modules:
@@ -258,6 +292,8 @@ class Worker:
                 if kind == "execute":
                     self.execute(int(message["id"]), message["code"], message.get("label") or "<cell>",
                                  bool(message.get("diagnose")))
+                elif kind == "activate":
+                    self.activate()
                 elif kind == "shutdown":
                     return
 
@@ -397,6 +433,8 @@ class Worker:
 
     def background_threads(self) -> list[str]:
         own = set(self.capture.own_threads) if self.capture else set()
+        if self.warmup is not None:
+            own.add(self.warmup.thread)
         main = threading.main_thread()
         return [t.name for t in threading.enumerate() if t is not main and t not in own and t.is_alive()]
 

@@ -32,8 +32,9 @@ def default_client_factory(*, device: str = "auto", memory_limit: int | None = N
 
         workdir = config.workspace_dir(lesson_id)
         workdir.mkdir(parents=True, exist_ok=True)
+        # standby: a spare worker with torch imported makes F8 and crash restarts instant
         return SandboxClient(workdir=workdir, device=device, memory_limit=memory_limit,
-                             prewarm=prewarm, on_event=on_event)
+                             prewarm=prewarm, on_event=on_event, standby=prewarm)
 
     return make
 
