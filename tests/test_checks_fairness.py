@@ -3,13 +3,16 @@ wrong one fails with a message that says why (issue 13 §2-3, issue 10 §1).
 
 Each answer runs through the real sandbox. One worker per lesson runs the lesson up to
 the last exercise tried here (once: the slow part); then each answer costs only its own
-code and the hidden check. The answers to one exercise run in order, in that worker, as
-a learner's tries would, so each answer defines everything its check reads.
+code and the hidden check. Lesson 02's worker runs only the two steps whose exercises
+are tried (they stand alone: their hidden setup makes what they need), which spares CI
+the lesson's training cells. The answers to one exercise run in order, in that worker,
+as a learner's tries would, so each answer defines everything its check reads.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import pytest
 
@@ -198,6 +201,36 @@ LESSON_02 = [
 ]
 
 
-async def test_lesson_02_checks_take_every_right_answer_and_only_those(exercise_bench):
-    bench = await exercise_bench("02", "spirals-95")
+@pytest.fixture
+async def step_bench(tmp_path):
+    """``await step_bench("02", "step-id", ...)``: a worker that ran only the cells (with
+    their hidden setup) of those steps of a built-in lesson."""
+    from tutor import config
+    from tutor.lessons import load_catalog
+    from tutor.lessons.model import CodeCell
+    from tutor.sandbox.client import SandboxClient
+    from tutor.sandbox.events import CellFinished
+
+    clients = []
+
+    async def open_bench(lesson_ref: str, *step_ids: str):
+        lesson = load_catalog(config.builtin_lessons_dir()).find(lesson_ref)
+        client = SandboxClient(workdir=tmp_path / f"steps{len(clients)}")
+        clients.append(client)
+        await client.start()
+        steps = [step for step in lesson.steps if step.id in step_ids]
+        assert len(steps) == len(step_ids), f"no such step in {lesson.path}: {step_ids}"
+        for cell in (b for step in steps for b in step.blocks if isinstance(b, CodeCell)):
+            for code in [setup.code for setup in cell.setup] + [cell.code]:
+                ends = [e async for e in client.execute(code, label=cell.id, timeout=300) if isinstance(e, CellFinished)]
+                assert ends and ends[-1].status == "ok", f"{cell.id} did not run: {ends}"
+        return SimpleNamespace(client=client, lesson=lesson)
+
+    yield open_bench
+    for client in clients:
+        await client.shutdown()
+
+
+async def test_lesson_02_checks_take_every_right_answer_and_only_those(step_bench):
+    bench = await step_bench("02", "your-turn-moons", "your-turn-spirals")
     assert not await mismatches(bench, LESSON_02)
