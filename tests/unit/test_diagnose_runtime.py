@@ -225,35 +225,28 @@ def test_a_nan_from_the_first_step_is_step_1(cell):
     assert [(a.kind, "step 1 " in a.saw) for a in said] == [("loss-not-finite", True)]
 
 
-def test_gpu_losses_are_read_in_batches_and_at_the_end(cell, monkeypatch):
-    """On a GPU the loss is kept and read later (no sync each step): fake a tensor that is
-    not on the CPU, and check the NaN is still found, at its step, when the cell ends."""
-    seen = []
-
-    class OnGpu:
-        is_cpu = False
-
-        def __init__(self, value):
-            self.value = value
-
-        def numel(self):
-            return 1
-
-        def detach(self):
-            return self
-
-        def __float__(self):
-            seen.append(self.value)
-            return self.value
-
+def test_losses_are_read_in_batches_and_at_the_end(cell):
+    """Losses are kept and read 100 at a time (one copy: no GPU synchronisation each
+    step); what is left is read when the cell ends, so a late NaN still gets its step."""
     watcher = cell.watcher
-    watcher.begin("gpu", None)
+    watcher.begin("batches", None)
     for step in range(150):
-        watcher._after_backward(OnGpu(1.0 - step / 1000 if step != 120 else float("inf")))
-    assert len(seen) == runtime.READ_EVERY  # the first hundred were read together
+        watcher._after_backward(torch.tensor(1.0 - step / 1000 if step != 120 else float("inf")))
+    assert len(watcher._losses) == runtime.READ_EVERY and len(watcher._pending) == 50
+    assert watcher._losses[99] == pytest.approx(0.901) and cell.said == []  # the NaN is not read yet
     watcher.end()
-    [tip] = cell.said
-    assert tip.kind == "loss-not-finite" and "step 121 " in tip.saw
+    [tip] = [a for a in cell.said if a.kind == "loss-not-finite"]
+    assert "step 121 " in tip.saw
+
+
+def test_losses_of_several_devices_are_read_one_by_one(cell):
+    watcher = cell.watcher
+    watcher.begin("mixed", None)
+    watcher._after_backward(torch.tensor(1.0))
+    watcher._after_backward(torch.tensor(float("nan"), dtype=torch.float64))
+    watcher._after_backward(torch.tensor([1.0, 2.0]))  # not a scalar: not a loss to read
+    watcher.end()
+    assert [(a.kind, "step 2 " in a.saw) for a in cell.said] == [("loss-not-finite", True)]
 
 
 # -- 10. the loss does not move -----------------------------------------------------------------
