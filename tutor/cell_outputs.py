@@ -5,6 +5,9 @@
     OutputStore.for_lesson(lesson_id).save(cell_id, recorder.outputs())
     OutputStore.for_lesson(lesson_id).load_all()      # {cell id: [output, ...]}
 
+The app uses an ``OutputKeeper``: it records each run and saves it when the run ends,
+on a thread of its own (pictures are encoded and files written off the event loop).
+
 Outputs are notebook outputs already (nbformat v4 dicts: ``stream``, ``error``,
 ``display_data`` with ``image/png`` or ``text/plain``), so the export copies them as
 they are. A cell keeps at most ``CELL_LIMIT`` characters: long output keeps its head
@@ -21,13 +24,14 @@ from __future__ import annotations
 import base64
 import io
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from tutor import config
 from tutor.charts import ChartBook
 from tutor.progress import write_atomically
-from tutor.sandbox.events import (CellFailed, ImagesShown, MetricsLogged, OutputCapped, OutputStreamed,
-                                  PlotUpdated)
+from tutor.sandbox.events import (AdviceGiven, CellFailed, ImagesShown, MetricsLogged, OutputCapped,
+                                  OutputStreamed, PlotUpdated)
 
 CELL_LIMIT = 200 * 1024  # characters of output kept per cell
 TAIL = CELL_LIMIT // 4  # what is kept of the end once the limit is reached
@@ -44,7 +48,7 @@ class OutputRecorder:
         self._tail: dict[str, str] = {}  # stream name -> its last characters, once full
         self._beyond: dict[str, int] = {}  # stream name -> characters past the limit
         self._charts = ChartBook()
-        self._images: dict[str | None, dict] = {}  # title -> its latest picture output
+        self._pictures: dict[str | None, ImagesShown] = {}  # title -> its latest pictures
         self.advice: list[str] = []
 
     def add(self, event) -> None:
@@ -56,7 +60,10 @@ class OutputRecorder:
         elif isinstance(event, CellFailed):
             self._outputs.append(_error(event))  # always kept (the worker already cut long messages)
         elif isinstance(event, ImagesShown):
-            self._picture(event)
+            self._pictures[event.title] = event  # encoded when the outputs are asked for
+        elif isinstance(event, AdviceGiven):
+            where = f"line {event.line}: " if event.line else ""
+            self.advice.append(f"{where}{event.saw} {event.why} Fix: {event.fix}")
         elif isinstance(event, (MetricsLogged, PlotUpdated)):
             self._charts.add(event)
 
@@ -67,7 +74,7 @@ class OutputRecorder:
             dropped = self._beyond[name] - len(tail)
             note = f"\n… {dropped} characters not kept …\n" if dropped else ""
             outputs.append({"output_type": "stream", "name": name, "text": note + tail})
-        outputs.extend(self._images.values())
+        outputs.extend(self._picture(shown) for shown in self._pictures.values())
         for chart in self._charts.render():
             outputs.append(_text(chart))
         outputs.extend(_text(f"advice: {line}") for line in self.advice)
@@ -89,18 +96,16 @@ class OutputRecorder:
             self._beyond[name] = self._beyond.get(name, 0) + len(text)
             self._tail[name] = (self._tail.get(name, "") + text)[-TAIL:]
 
-    def _picture(self, shown: ImagesShown) -> None:
+    def _picture(self, shown: ImagesShown) -> dict:
         try:
             png = _grid_png(shown)
         except Exception:  # an odd picture must not lose the rest
             png = None
         description = _describe(shown)
         if png is not None and self._size + len(png) * 4 // 3 <= self.limit:
-            self._images[shown.title] = {
-                "output_type": "display_data", "metadata": {},
-                "data": {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": description}}
-        else:
-            self._images[shown.title] = _text(description + " (too large to keep)" if png else description)
+            return {"output_type": "display_data", "metadata": {},
+                    "data": {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": description}}
+        return _text(description + " (too large to keep)" if png else description)
 
 
 def _text(text: str) -> dict:
@@ -200,3 +205,29 @@ class OutputStore:
                 path.unlink()
             except OSError:
                 pass
+
+
+class OutputKeeper:
+    """Keeps the app's runs: ``started``, ``add`` each event of the block's code,
+    ``ended`` saves (on one background thread, in order); ``close`` waits for the last."""
+
+    def __init__(self, store: OutputStore) -> None:
+        self.store = store
+        self._recorders: dict[str, OutputRecorder] = {}
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outputs")
+
+    def started(self, block_id: str) -> None:
+        self._recorders[block_id] = OutputRecorder()
+
+    def add(self, block_id: str, event) -> None:
+        recorder = self._recorders.get(block_id)
+        if recorder is not None:
+            recorder.add(event)
+
+    def ended(self, block_id: str) -> None:
+        recorder = self._recorders.pop(block_id, None)
+        if recorder is not None:
+            self._writer.submit(lambda: self.store.save(block_id, recorder.outputs()))
+
+    def close(self) -> None:
+        self._writer.shutdown(wait=True)

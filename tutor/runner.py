@@ -15,6 +15,11 @@ Each block runs through ``tutor.execution``, the core the app uses too: the same
 labels (``cell 3``), setup once per worker, and the same words for what went wrong.
 Only the time limit differs: ``timeout`` applies to every part, as nobody is there to
 press Stop.
+
+The tutor's training-loop advice (``tutor.diagnose``) comes as ``AdviceNoted`` events,
+at the lesson file's line. A cell marked ``diagnose=KIND`` shows that mistake on
+purpose: it fails when that advice does not come. In selftest mode the lesson's own
+code must get no other advice (a false alarm, or a mistake the lesson should mark).
 """
 
 from __future__ import annotations
@@ -27,8 +32,8 @@ from tutor import config
 from tutor.charts import ChartBook
 from tutor.execution import CHECK, CODE, SETUP, Executor, Limits, Outcome, Part, block_label, job_for, runs
 from tutor.execution.outcome import judge
-from tutor.lessons.model import CodeCell, Exercise, Lesson
-from tutor.sandbox.events import CellFailed, CellFinished, CellStarted, OutputCapped, OutputStreamed
+from tutor.lessons.model import CodeCell, Exercise, Lesson, mistakes_shown
+from tutor.sandbox.events import AdviceGiven, CellFailed, CellFinished, CellStarted, OutputCapped, OutputStreamed
 
 MODES = ("starters", "solutions", "selftest")
 
@@ -49,6 +54,7 @@ class CellResult:
     output: str
     charts: tuple[str, ...] = ()
     duration: float = 0.0
+    advice: tuple[str, ...] = ()  # the kinds of training-loop advice its code got
 
 
 @dataclass
@@ -77,6 +83,21 @@ class BlockStarted:
 
 
 @dataclass(frozen=True)
+class AdviceNoted:
+    """Runner event: the tutor's training-loop advice about a block's code."""
+
+    block_id: str
+    location: str  # path:line of what it is about (the block's fence when it has no line)
+    advice: AdviceGiven
+
+    @property
+    def text(self) -> str:
+        """``path:line: what it saw. Why. Fix: ...``, one line."""
+        tip = self.advice
+        return f"{self.location}: {tip.saw} {tip.why} Fix: {tip.fix}"
+
+
+@dataclass(frozen=True)
 class BlockFinished:
     """Runner event: a piece of the lesson ran (or was skipped)."""
 
@@ -99,6 +120,7 @@ class _LessonRunner:
         self._announce: BlockStarted | None = None  # said when the block's code starts
         self._output: list[str] = []
         self._charts = ChartBook()
+        self._block_id = ""
 
     def where(self, line: int) -> str:
         return f"{self.lesson.path}:{line}"
@@ -117,14 +139,17 @@ class _LessonRunner:
 
     def _report(self, part: Part, event) -> None:
         self.on_event(event)
-        if isinstance(event, OutputStreamed):
+        if isinstance(event, AdviceGiven):
+            line = part.line + event.line - 1 if event.line else part.line - 1
+            self.on_event(AdviceNoted(self._block_id, self.where(line), event))
+        elif isinstance(event, OutputStreamed):
             self._output.append(event.text)
         elif isinstance(event, OutputCapped):
             self._output.append(f"\n… {event.dropped_lines} lines ({event.dropped_bytes} bytes) not shown …\n")
         elif isinstance(event, CellFinished):
             if event.state_lost:
                 self.lost = True
-        elif not isinstance(event, (CellStarted, CellFailed)):
+        elif not isinstance(event, (CellStarted, CellFailed, AdviceGiven)):
             self._charts.add(event)
 
     # -- results --------------------------------------------------------------------
@@ -141,7 +166,31 @@ class _LessonRunner:
         line = outcome.line if not ok else outcome.job.code.line - 1
         status = next((r.finished.status for r in outcome.runs if not r.ok), "ok")
         return CellResult(block_id, kind, self.where(line), status, ok, message, "".join(self._output),
-                          self._charts.render(), outcome.duration)
+                          self._charts.render(), outcome.duration, tuple(a.kind for a in outcome.diagnosis))
+
+    def judged(self, block, kind: str, outcome: Outcome) -> CellResult:
+        """The result of a run of the lesson's own code (a cell, a solution): as the core
+        judged it, unless the advice it got says otherwise (see the module docstring)."""
+        if not outcome.ok:
+            return self.result(block.id, kind, outcome, False, outcome.message)
+        problem = self.advice_problem(block, outcome)
+        if problem:
+            return self.result(block.id, kind, outcome, False, problem)
+        return self.result(block.id, kind, outcome, True, outcome.message)
+
+    def advice_problem(self, block, outcome: Outcome) -> str:
+        shown = mistakes_shown(block.diagnose)
+        given = {a.kind for a in outcome.diagnosis}
+        missing = [kind for kind in shown if kind not in given]
+        if missing:
+            return (f"the lesson marks this cell diagnose={'|'.join(shown)}, but the tutor gave no "
+                    f"'{missing[0]}' advice")
+        unexpected = [a for a in outcome.diagnosis if a.kind not in shown]
+        if self.mode == "selftest" and unexpected:
+            tip = unexpected[0]
+            return (f"the tutor gave advice the lesson does not expect (a false alarm, or mark the cell "
+                    f"diagnose={tip.kind}): {tip.saw}")
+        return ""
 
     async def attempt(self, block, kind: str, *, code: str | None = None, code_line: int | None = None,
                       check: bool = True) -> Outcome | None:
@@ -149,6 +198,7 @@ class _LessonRunner:
         (that is recorded as the setup's failure)."""
         job = job_for(block, label=self.labels[block.id], code=code, code_line=code_line, check=check,
                       limits=self.limits)
+        self._block_id = block.id
         self._announce = BlockStarted(block.id, kind, self.where(job.code.line - 1))
         outcome = await self.executor.run(job)
         self._announce = None
@@ -178,7 +228,7 @@ class _LessonRunner:
             return self.skip(cell.id, "cell", cell.line)
         outcome = await self.attempt(cell, "cell")
         if outcome is not None:
-            self.record(self.result(cell.id, "cell", outcome, outcome.ok, outcome.message))
+            self.record(self.judged(cell, "cell", outcome))
 
     async def exercise(self, exercise: Exercise) -> None:
         if self.lost:
@@ -191,7 +241,8 @@ class _LessonRunner:
             outcome = await self.attempt(exercise, "exercise", code=exercise.solution if solution else None,
                                          code_line=exercise.solution_line + 1 if solution else None)
             if outcome is not None:
-                self.record(self.result(exercise.id, "exercise", outcome, outcome.ok, outcome.message))
+                self.record(self.judged(exercise, "exercise", outcome) if solution else
+                            self.result(exercise.id, "exercise", outcome, outcome.ok, outcome.message))
             return
         starter = await self.attempt(exercise, "starter")
         if starter is None:
@@ -206,7 +257,7 @@ class _LessonRunner:
         solution = await self.attempt(exercise, "solution", code=exercise.solution,
                                       code_line=exercise.solution_line + 1)
         if solution is not None:
-            self.record(self.result(exercise.id, "solution", solution, solution.ok, solution.message))
+            self.record(self.judged(exercise, "solution", solution))
 
     async def all(self, stop_before: str | None = None) -> LessonRun:
         for block in self.lesson.blocks():

@@ -6,7 +6,8 @@ Test code (never learner code) runs with ``exec`` in one namespace, stdout captu
 These names are available to it, to emit what the real worker would:
 ``log(step, **metrics)``, ``plot(x, y, label=, title=)``, ``images(n, w, h, labels)``,
 ``flood(n)`` (n printed lines in one batch), ``block()`` (waits until interrupted),
-``crash()`` (the worker dies). The real client is tested in test_real_worker.py.
+``crash()`` (the worker dies), ``advise(kind, line, saw, why, fix)`` (training-loop advice,
+when the run is diagnosed). The real client is tested in test_real_worker.py.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import io
 import traceback
 
 from tutor.sandbox.events import (
+    AdviceGiven,
     CellFailed,
     CellFinished,
     CellStarted,
@@ -51,6 +53,8 @@ class FakeClient:
         self.ready = asyncio.Event()
         self.namespace: dict = {}
         self.executed: list[tuple[str, str, float | None]] = []  # (label, code, timeout)
+        self.diagnosed: list[bool] = []  # execute(diagnose=...) of each request
+        self._diagnose = False
         self.interrupts = 0
         self.restarts = 0
         self._device = (device, device_name, gpu_total)
@@ -78,12 +82,15 @@ class FakeClient:
                                      gpu_allocated=3_100_000_000 if total else None,
                                      gpu_reserved=3_100_000_000 if total else None))
 
-    async def execute(self, code: str, *, label: str = "<cell>", timeout: float | None = None):
+    async def execute(self, code: str, *, label: str = "<cell>", timeout: float | None = None,
+                      diagnose: bool = False):
         async with self._lock:
             await self.ready.wait()
             self._request += 1
             rid = self._request
             self.executed.append((label, code, timeout))
+            self.diagnosed.append(diagnose)
+            self._diagnose = diagnose
             self._interrupt.clear()
             self.state = WorkerState.RUNNING
             self._emit(WorkerStateChanged(WorkerState.RUNNING, None, self.info))
@@ -142,6 +149,8 @@ class FakeClient:
             flood=lambda n: events.append(OutputStreamed(rid, "stdout", "".join(f"line {i}\n" for i in range(n)))),
             block=lambda: blocked.append(True),
             crash=lambda: (_ for _ in ()).throw(_Crashed()),
+            advise=lambda kind, line=None, saw="it saw something", why="it matters", fix="do this": (
+                events.append(AdviceGiven(rid, kind, line, saw, why, fix)) if self._diagnose else None),
         )
         out, err = io.StringIO(), io.StringIO()
         try:

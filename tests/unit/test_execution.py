@@ -24,21 +24,26 @@ from tutor.execution import (
 from tutor.execution import jobs
 from tutor.execution.outcome import PASSED
 from tutor.lessons.model import CodeCell, Exercise, SetupCell
-from tutor.sandbox.events import CellFailed, CellFinished, CellStarted, OutputStreamed
+from tutor.sandbox.events import AdviceGiven, CellFailed, CellFinished, CellStarted, OutputStreamed
 
 
 class ScriptedClient:
     """Runs nothing: each code's ending comes from ``script`` (code -> ending), where an
     ending is "ok", "lost" (a crash), ("error", ename, message, line) or ("timeout",)."""
 
-    def __init__(self, script: dict | None = None) -> None:
+    def __init__(self, script: dict | None = None, advice: dict | None = None) -> None:
         self.script = script or {}
+        self.advice = advice or {}  # code -> the advice kinds a diagnosed run of it gets
         self.executed: list[tuple[str, str, float | None]] = []  # (label, code, timeout)
+        self.diagnosed: list[bool] = []
 
-    async def execute(self, code: str, *, label: str, timeout: float | None):
+    async def execute(self, code: str, *, label: str, timeout: float | None, diagnose: bool = False):
         self.executed.append((label, code, timeout))
+        self.diagnosed.append(diagnose)
         rid = len(self.executed)
         yield CellStarted(rid)
+        for kind in self.advice.get(code, ()) if diagnose else ():
+            yield AdviceGiven(rid, kind, 1, f"saw {kind}", "why", "fix")
         yield OutputStreamed(rid, "stdout", f"ran {label}\n")
         ending = self.script.get(code, "ok")
         if ending == "ok":
@@ -197,3 +202,24 @@ async def test_a_name_error_with_cells_above_not_run_in_this_worker_gets_advice(
     assert cells_not_run_advice(outcome, ["b", "c"], ran).startswith("2 cells above this one have not run")
     fine, _, _ = await run(job_for(CELL, label="cell 3"), ScriptedClient())
     assert cells_not_run_advice(fine, ["b"], ran) == ""
+
+
+# -- the training-loop diagnosis ------------------------------------------------------
+
+def test_only_the_blocks_own_code_is_diagnosed_and_diagnose_off_switches_it_off():
+    job = job_for(EXERCISE, label="exercise 2", code="y = 2\n")
+    assert [(p.phase, p.diagnose) for p in job.parts] == [(SETUP, False), (CODE, True), (CHECK, False)]
+    assert job_for(CELL, label="cell 1").code.diagnose
+    quiet = CodeCell("c3", "x = 1\n", 30, diagnose="off")
+    assert not job_for(quiet, label="cell 3").code.diagnose
+    shown = CodeCell("c4", "x = 1\n", 40, diagnose="zero-grad")
+    assert job_for(shown, label="cell 4").code.diagnose  # shown on purpose: still said
+
+
+async def test_the_advice_a_run_gets_is_kept_with_its_code_and_reported():
+    client = ScriptedClient(advice={CELL.code: ("zero-grad", "loss-flat"), SETUP_A.code: ("forward-call",)})
+    outcome, reports, _ = await run(job_for(CELL, label="cell 1"), client)
+    assert client.diagnosed == [False, True]  # the setup is not the learner's code: never watched
+    assert [a.kind for a in outcome.diagnosis] == ["zero-grad", "loss-flat"]
+    assert [e.kind for phase, e in reports if isinstance(e, AdviceGiven)] == ["zero-grad", "loss-flat"]
+    assert outcome.ok  # advice is a hint, never a failure

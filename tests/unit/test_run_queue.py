@@ -18,7 +18,7 @@ class SlowClient:
         self.release = asyncio.Event()
         self.executed: list[str] = []
 
-    async def execute(self, code: str, *, label: str, timeout: float | None):
+    async def execute(self, code: str, *, label: str, timeout: float | None, diagnose: bool = False):
         self.executed.append(label)
         yield CellStarted(len(self.executed))
         await self.release.wait()

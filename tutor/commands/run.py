@@ -1,7 +1,8 @@
 """``tutor run LESSON|PATH``: run a lesson headless in the sandbox, cell by cell.
 
-Prints each cell's output as it comes and its charts (as text) when it ends; exits 0
-only if every cell and check passed, else names each failure as ``path:line: why``.
+Prints each cell's output as it comes, the tutor's training-loop advice as
+``advice: path:line: ...`` lines, and its charts (as text) when it ends; exits 0 only
+if every cell and check passed, else names each failure as ``path:line: why``.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ class Printer:
             self.write("\n")
 
     def __call__(self, event) -> None:
-        from tutor.runner import BlockFinished, BlockStarted
+        from tutor.runner import AdviceNoted, BlockFinished, BlockStarted
         from tutor.sandbox.events import OutputCapped, OutputStreamed, WorkerState, WorkerStateChanged
 
         from tutor.sessions.events import LinkChanged
@@ -79,6 +80,9 @@ class Printer:
         if isinstance(event, BlockStarted):
             self.newline()
             self.write(f"── {event.kind} {event.block_id} ({event.location})\n")
+        elif isinstance(event, AdviceNoted):
+            self.newline()
+            self.write(f"advice: {event.text}\n")
         elif isinstance(event, OutputStreamed):
             self.write(event.text)
         elif isinstance(event, OutputCapped):

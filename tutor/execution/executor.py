@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from tutor.execution.jobs import Job, Part
 from tutor.execution.outcome import Outcome, PartRun, judge
-from tutor.sandbox.events import CellFailed, CellFinished
+from tutor.sandbox.events import AdviceGiven, CellFailed, CellFinished
 
 Report = Callable[[Part, object], None]  # (the part, one of its sandbox events)
 
@@ -90,13 +90,17 @@ class Executor:
         """One request to the worker; every event is reported."""
         self.starting(part)
         finished = failure = None
-        async for event in self.client.execute(part.code, label=part.label, timeout=part.timeout):
+        advice: list[AdviceGiven] = []
+        async for event in self.client.execute(part.code, label=part.label, timeout=part.timeout,
+                                               diagnose=part.diagnose):
             if isinstance(event, CellFailed):
                 failure = event
             elif isinstance(event, CellFinished):
                 finished = event
+            elif isinstance(event, AdviceGiven):
+                advice.append(event)
             self.report(part, event)
         assert finished is not None, "the sandbox always ends a request with CellFinished"
         if finished.state_lost:
             self.memory.forget()
-        return PartRun(part, finished, failure)
+        return PartRun(part, finished, failure, tuple(advice))

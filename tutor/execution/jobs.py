@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tutor.lessons.model import CodeCell, Exercise, SetupCell
+from tutor.lessons.model import CodeCell, Exercise, SetupCell, diagnosis_on
 
 SETUP, CODE, CHECK = "setup", "code", "check"  # a part's phase
 
@@ -50,6 +50,7 @@ class Part:
     line: int  # the lesson file's line of the code's first line
     timeout: float | None
     key: tuple | None = None  # a setup part runs once per worker under this key
+    diagnose: bool = False  # watched for training-loop mistakes (the block's own code only)
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,8 @@ def setup_parts(setups: tuple[SetupCell, ...], limits: Limits) -> tuple[Part, ..
 def _cell_job(block: CodeCell, label: str, code: str | None, code_line: int | None, check: bool,
               limits: Limits) -> Job:
     source = block.code if code is None else code
-    return Job(block.id, label, Part(CODE, source, label, code_line or block.line + 1, limits.cell),
+    return Job(block.id, label, Part(CODE, source, label, code_line or block.line + 1, limits.cell,
+                                     diagnose=diagnosis_on(block.diagnose)),
                setup_parts(block.setup, limits), raises=block.raises)
 
 
@@ -92,9 +94,12 @@ def _exercise_job(block: Exercise, label: str, code: str | None, code_line: int 
                   limits: Limits) -> Job:
     source = block.starter if code is None else code
     line = code_line or block.line + 1
+    diagnose = diagnosis_on(block.diagnose)
     if not check:  # "run all above": the learner's code as a plain cell, not graded
-        return Job(block.id, label, Part(CODE, source, label, line, limits.cell), setup_parts(block.setup, limits))
-    return Job(block.id, label, Part(CODE, source, label, line, limits.exercise), setup_parts(block.setup, limits),
+        return Job(block.id, label, Part(CODE, source, label, line, limits.cell, diagnose=diagnose),
+                   setup_parts(block.setup, limits))
+    return Job(block.id, label, Part(CODE, source, label, line, limits.exercise, diagnose=diagnose),
+               setup_parts(block.setup, limits),
                check=Part(CHECK, block.check, "check", block.check_line + 1, limits.check))
 
 

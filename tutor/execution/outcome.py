@@ -4,7 +4,7 @@ An :class:`Outcome` keeps each part that ran (how it finished, its error), says 
 the run went as the lesson meant (``ok``), whether later cells may run after it
 (``may_go_on``), an exercise's verdict (``passed``), and one line saying what went wrong
 (``message``). ``advice`` holds further lines for the learner (e.g. "cells above have
-not run"); anything that diagnoses a run adds to it.
+not run"); the training-loop diagnosis of the code is ``diagnosis`` (``AdviceGiven``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from tutor.execution.jobs import CHECK, SETUP, Job, Part
 from tutor.lessons.model import expected_errors, raised_as_meant
-from tutor.sandbox.events import CellFailed, CellFinished
+from tutor.sandbox.events import AdviceGiven, CellFailed, CellFinished
 
 PASSED = "Passed! Well done."
 NAME_ERRORS = ("NameError", "UnboundLocalError")
@@ -27,6 +27,7 @@ class PartRun:
     part: Part
     finished: CellFinished
     failure: CellFailed | None = None
+    advice: tuple[AdviceGiven, ...] = ()  # the training-loop advice it got (tutor.diagnose)
 
     @property
     def ok(self) -> bool:
@@ -87,6 +88,11 @@ class Outcome:
         """The code's error (a failing setup's when the code never ran), if any."""
         run = self.code or (self.runs[-1] if self.runs else None)
         return run.failure if run else None
+
+    @property
+    def diagnosis(self) -> tuple[AdviceGiven, ...]:
+        """What the tutor noticed in the block's code (training-loop mistakes)."""
+        return self.code.advice if self.code is not None else ()
 
     @property
     def status(self) -> str:

@@ -48,6 +48,7 @@ HELP_SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("↑ ↓ PgUp PgDn Home End", "scroll folded output"),
         ("w", "wrap long lines (↪ marks a continuation), or pan them: for wide tables"),
         ("← →", "pan (when lines pan); errors and warnings always wrap"),
+        ("o  or  Enter", "on a tip under a cell (the tutor's advice): why it matters, and the fix"),
     )),
     ("Exercises and quizzes", (
         ("F5", "check the exercise"),

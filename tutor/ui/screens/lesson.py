@@ -23,7 +23,8 @@ from textual.events import DescendantFocus
 from textual.screen import Screen
 from textual.widgets import Static, TextArea
 
-from tutor.execution import job_for
+from tutor.cell_outputs import OutputKeeper, OutputStore
+from tutor.execution import CODE, job_for
 from tutor.execution.outcome import cells_not_run_advice
 from tutor.execution.queue import INTERRUPTED, RESTARTED, QueuedRun, RunQueue
 from tutor.execution.session import SandboxSession
@@ -88,6 +89,7 @@ class LessonScreen(ShowsWorkerFailures, Screen):
                              reported=self._run_reported, ended=self._run_ended, dropped=self._run_dropped)
         self.current: RunnableCell | None = None
         self.edits = EditSaver(store, lesson.id, self.set_timer)
+        self.outputs = OutputKeeper(OutputStore.for_lesson(lesson.id))  # for tutor export
         self._toc_pinned: bool | None = None  # None: by width
         self._links: dict[str, list] = {}  # step id -> its links, parsed when first asked
 
@@ -256,6 +258,7 @@ class LessonScreen(ShowsWorkerFailures, Screen):
 
     def on_unmount(self) -> None:
         self.save_edits()
+        self.outputs.close()
         self.app.theme_changed_signal.unsubscribe(self)  # its callback would keep this screen alive
         heap.thaw(self.app)  # the page froze its widgets once loaded
 
@@ -322,14 +325,18 @@ class LessonScreen(ShowsWorkerFailures, Screen):
         await self.runs.serve()
 
     def _run_started(self, run: QueuedRun) -> None:
+        self.outputs.started(run.job.block_id)
         self.post_message(RunStarted(run.owner, run.job))
 
     def _run_reported(self, run: QueuedRun, part, event) -> None:
         if isinstance(event, CellFinished):
             self.session.observe(event)  # at once: the queue's next run reads it
+        if part.phase == CODE:
+            self.outputs.add(run.job.block_id, event)
         self.post_message(RunReported(run.owner, run.job, part.phase, event))
 
     def _run_ended(self, run: QueuedRun, outcome) -> None:
+        self.outputs.ended(run.job.block_id)
         self.post_message(RunEnded(run.owner, run.job, outcome))
 
     def _run_dropped(self, run: QueuedRun, why: str) -> None:

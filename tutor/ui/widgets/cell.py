@@ -1,5 +1,6 @@
 """A runnable cell: header, code editor, and everything a run shows under it (printed
-output, errors, live charts, image grids, how the run ended).
+output, errors, the tutor's training-loop advice, live charts, image grids, how the
+run ended).
 
 The lesson screen runs the code; it calls :meth:`RunnableCell.begin_run`, hands each
 sandbox event to :meth:`RunnableCell.show_event`, and ends with :meth:`finish_run`.
@@ -18,6 +19,7 @@ from textual.widgets import Static
 from tutor.charts import ChartData
 from tutor.execution import CHECK, SETUP, Job, Outcome, block_label
 from tutor.sandbox.events import (
+    AdviceGiven,
     CellFailed,
     CellFinished,
     CellStarted,
@@ -27,6 +29,7 @@ from tutor.sandbox.events import (
     OutputStreamed,
     PlotUpdated,
 )
+from tutor.ui.widgets.advice import AdviceView
 from tutor.ui.widgets.chart_view import ChartView
 from tutor.ui.widgets.editor import CodeEditor
 from tutor.ui.widgets.image_grid import ImageGrid
@@ -143,6 +146,7 @@ class RunnableCell(Vertical):
         self._raised: str | None = None  # the exception of the last run, for raises= cells
         self._charts: dict[str, ChartView] = {}
         self._images: dict[str | None, ImageGrid] = {}
+        self._advice: AdviceView | None = None
         self._editor: CodeEditor | None = None
         # What a run shows is mounted on the first run: a lesson has a hundred cells,
         # and every widget costs time when the lesson opens.
@@ -316,6 +320,7 @@ class RunnableCell(Vertical):
             self._extras.remove_children()
         self._charts.clear()
         self._images.clear()
+        self._advice = None
 
     def show_event(self, event) -> None:
         """Show one event of the running cell."""
@@ -336,6 +341,8 @@ class RunnableCell(Vertical):
             view.data_changed()
         elif isinstance(event, ImagesShown):
             self._show_images(event)
+        elif isinstance(event, AdviceGiven):
+            self._show_advice(event)
         elif isinstance(event, CellFailed):
             self.show_failure(event)
 
@@ -437,6 +444,19 @@ class RunnableCell(Vertical):
             self._charts[key] = view
             self.extras.mount(view)
         return view
+
+    def _show_advice(self, event: AdviceGiven) -> None:
+        """Training-loop advice: first among the run's extras (above its charts)."""
+        if self._advice is None:
+            self._advice = AdviceView(classes="cell-advice")
+            extras = self.extras
+            extras.mount(self._advice, before=0 if extras.children else None)
+        self._advice.add(event)
+
+    @property
+    def advice(self) -> AdviceView | None:
+        """The advice of the last run (None when it had none)."""
+        return self._advice
 
     def _show_images(self, event: ImagesShown) -> None:
         grid = self._images.get(event.title)
