@@ -381,6 +381,18 @@ def test_gpu_device_messages_are_recognised(message, devices):
     assert devices in tip.saw
 
 
+@pytest.mark.parametrize("message", [
+    "Input type (torch.ByteTensor) and weight type (torch.FloatTensor) should be the same or input should be "
+    "a MKLDNN tensor and weight is a dense tensor",
+    "Input type (torch.cuda.ByteTensor) and weight type (torch.cuda.FloatTensor) should be the same or input "
+    "should be a MKLDNN tensor and weight is a dense tensor",
+    "Input type (unsigned char) and bias type (float) should be the same",
+    "expected m1 and m2 to have the same dtype, but got: double != float",
+])
+def test_a_dtype_mismatch_on_one_device_is_not_a_device_mismatch(message):
+    assert Watcher(lambda a: None, {}).explain(RuntimeError(message), 3) is None
+
+
 # -- 12. labels of the wrong dtype or shape ------------------------------------------------------
 
 @pytest.mark.parametrize("code, words", [

@@ -334,8 +334,10 @@ def _owner_of(module, region: EvalRegion, frame) -> str | None:
 
 def _explain(err: BaseException, line: int | None) -> Advice | None:
     message = str(err)
-    if isinstance(err, RuntimeError) and _is_device_mismatch(message):
-        return _device_mismatch(line, message)
+    if isinstance(err, RuntimeError):
+        mismatch = _device_mismatch(line, message)
+        if mismatch is not None:
+            return mismatch
     frame = _loss_frame(err)
     if frame is not None:
         return _labels(line, frame.f_code.co_name, frame.f_locals, err)
@@ -352,12 +354,13 @@ def _explain(err: BaseException, line: int | None) -> Advice | None:
     return None
 
 
+# Messages that always mean two devices; and messages where the names of the tensors'
+# types say the devices (``torch.cuda.FloatTensor``): those are a device mismatch only
+# when two devices are named (otherwise it is a dtype mismatch on one device).
 _MISMATCH = ("Expected all tensors to be on the same device", "is not on the expected device",
              "Placeholder storage has not been allocated on MPS", "Expected object of device type",
-             "should be the same or input should be a MKLDNN tensor", "but expected it to be on GPU",
-             "indices should be either on cpu or on the same device")
-
-
+             "but expected it to be on GPU", "indices should be either on cpu or on the same device")
+_MISMATCH_IF_TWO = ("should be the same or input should be a MKLDNN tensor",)
 _TYPE_NAME = re.compile(r"\btorch\.(?:(cuda|mps)\.)?\w*Tensor\b")  # torch.cuda.FloatTensor: a device
 
 
@@ -365,11 +368,10 @@ def _type_device(match: re.Match) -> str:
     return match.group(1) or "cpu"
 
 
-def _is_device_mismatch(message: str) -> bool:
-    return any(part in message for part in _MISMATCH)
-
-
-def _device_mismatch(line: int | None, message: str) -> Advice:
+def _device_mismatch(line: int | None, message: str) -> Advice | None:
+    sure = any(part in message for part in _MISMATCH)
+    if not sure and not any(part in message for part in _MISMATCH_IF_TWO):
+        return None
     devices = []
     for match in _DEVICE.finditer(_TYPE_NAME.sub(_type_device, message)):
         name = match.group(1).lower()
@@ -377,6 +379,8 @@ def _device_mismatch(line: int | None, message: str) -> Advice:
             devices.append(name)
     if "MPS" in message and "mps" not in devices:
         devices.append("mps")
+    if not sure and len(devices) < 2:
+        return None
     which = f" ({' and '.join(devices[:2])})" if len(devices) >= 2 else ""
     return Advice(
         "device-mismatch", line,
