@@ -224,6 +224,28 @@ def test_perturb_shifts_every_torch_seed_and_changes_the_thread_count(tmp_path, 
     assert numbers(perturbed)[1] != numbers(plain)[1]
 
 
+@pytest.mark.slow  # imports torch
+def test_perturb_shifts_a_device_seed_once_even_through_torch_manual_seed(tmp_path):
+    import subprocess
+    import sys
+
+    script = (
+        "import torch\n"
+        "seen = []\n"
+        "torch.cuda.manual_seed_all = lambda s: seen.append(('cuda', s))\n"
+        "torch.cuda.manual_seed = lambda s: seen.append(('cuda one', s))\n"
+        "torch.mps.manual_seed = lambda s: seen.append(('mps', s))\n"
+        "from tutor.sandbox import perturb\n"
+        "perturb.apply(3)\n"
+        "torch.manual_seed(5)\n"
+        "torch.cuda.manual_seed_all(7); torch.cuda.manual_seed(8); torch.mps.manual_seed(9)\n"
+        "print(seen, torch.initial_seed())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == ("[('cuda', 8), ('mps', 8), ('cuda', 10), ('cuda one', 11), ('mps', 12)] 8")
+
+
 def test_perturb_helpers():
     from tutor.sandbox.perturb import other_thread_count, shifted
 

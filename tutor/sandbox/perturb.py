@@ -11,6 +11,7 @@ this finds it on the CPU. Imports torch only when ``apply`` runs (in the worker)
 from __future__ import annotations
 
 import os
+import threading
 
 _SEED_RANGE = 2**64
 
@@ -31,22 +32,36 @@ def apply(shift: int) -> str:
     """Perturb this process's torch; returns what was done, in words."""
     import torch
 
-    def shifting(function):
+    # torch.manual_seed seeds every device through torch.cuda.manual_seed_all (and MPS's):
+    # those must not shift the seed a second time when called from it.
+    inside = threading.local()
+
+    def shifting(function, *, seeds_devices: bool = False):
         def manual_seed(seed):
-            return function(shifted(seed, shift))
+            if getattr(inside, "shifted", False):
+                return function(seed)
+            if not seeds_devices:
+                return function(shifted(seed, shift))
+            inside.shifted = True
+            try:
+                return function(shifted(seed, shift))
+            finally:
+                inside.shifted = False
 
         manual_seed.__doc__ = function.__doc__
         manual_seed.__name__ = function.__name__
         manual_seed.__wrapped__ = function
         return manual_seed
 
-    seed_everywhere = shifting(torch.random.manual_seed)
+    seed_everywhere = shifting(torch.random.manual_seed, seeds_devices=True)
     torch.manual_seed = seed_everywhere
     torch.random.manual_seed = seed_everywhere
-    for name in ("manual_seed", "manual_seed_all"):
-        original = getattr(torch.cuda, name, None)
-        if original is not None:
-            setattr(torch.cuda, name, shifting(original))
+    for module_name, names in (("cuda", ("manual_seed", "manual_seed_all")), ("mps", ("manual_seed",))):
+        module = getattr(torch, module_name, None)
+        for name in names:
+            original = getattr(module, name, None)
+            if original is not None:
+                setattr(module, name, shifting(original))
 
     class Generator(torch.Generator):
         """torch.Generator whose manual_seed is shifted too (random_split, DataLoader)."""
