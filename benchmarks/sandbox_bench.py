@@ -167,26 +167,34 @@ async def sandbox(n: int, repeats: int, workdir: Path) -> dict:
 
 # -- starting: ready, restart, the first CUDA cell -----------------------------------------
 
-def bare_import_torch() -> float:
-    """A plain ``python -c "import torch"``, start to exit."""
+def bare_import_torch(module: str = "torch") -> float:
+    """A plain ``python -c "import torch"``: start until torch is imported (its exit,
+    about 0.5 s with torch loaded, is not counted: the worker never pays it)."""
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import torch"], check=True)
-    return time.perf_counter() - start
+    child = subprocess.Popen([sys.executable, "-c", f"import {module}; print('imported', flush=True)"],
+                             stdout=subprocess.PIPE, text=True)
+    assert child.stdout.readline().strip() == "imported"
+    took = time.perf_counter() - start
+    child.kill()
+    child.wait()
+    return took
 
 
 async def starting(repeats: int, workdir: Path) -> dict:
     """Worker ready against a bare ``import torch``, measured in turns (so that a change
     of load hits both; medians), restart to ready with the standby worker (median of
     ``repeats``), and on a GPU the first training cell once warm."""
-    figures: dict = {"ready": [], "bare": [], "restart": []}
+    figures: dict = {"ready": [], "bare": [], "restart": [], "plain_ready": [], "plain_bare": []}
     for _ in range(repeats):
-        figures["bare"].append(bare_import_torch())
-        started = time.perf_counter()
-        client = SandboxClient(workdir=workdir, prewarm=True)
-        await client.start()
-        await client.ready.wait()
-        figures["ready"].append(time.perf_counter() - started)
-        await client.shutdown()
+        for prewarm, ready, bare, module in ((True, "ready", "bare", "torch"),
+                                             (False, "plain_ready", "plain_bare", "json")):
+            figures[bare].append(bare_import_torch(module))
+            started = time.perf_counter()
+            client = SandboxClient(workdir=workdir, prewarm=prewarm)
+            await client.start()
+            await client.ready.wait()
+            figures[ready].append(time.perf_counter() - started)
+            await client.shutdown()
     client = SandboxClient(workdir=workdir, prewarm=True, standby=True)
     await client.start()
     await client.ready.wait()
@@ -208,7 +216,8 @@ async def starting(repeats: int, workdir: Path) -> dict:
         figures["first_cuda_training_cell"] = first.duration
     await client.shutdown()
     figures["extra"] = statistics.median(r - b for r, b in zip(figures["ready"], figures["bare"]))
-    for name in ("ready", "bare", "restart"):
+    figures["plain_extra"] = statistics.median(r - b for r, b in zip(figures["plain_ready"], figures["plain_bare"]))
+    for name in ("ready", "bare", "restart", "plain_ready", "plain_bare"):
         figures[name] = statistics.median(figures[name])
     return figures
 
@@ -299,6 +308,9 @@ def main() -> int:
          f"{start_figures['ready']:.2f} s vs {bare:.2f} s ({start_figures['ready'] / bare:.2f}x; "
          f"{start_figures['extra']:+.2f} s, median of the turns)", "-",
          f"{jup['ready']:.2f} s to start, {jup['torch_imported']:.2f} s with torch" if jup else "-"),
+        ("the same without torch: the supervision's own cost", "-",
+         f"{start_figures['plain_ready'] * 1e3:.0f} ms vs {start_figures['plain_bare'] * 1e3:.0f} ms for a bare "
+         f"python ({start_figures['plain_extra'] * 1e3:+.0f} ms)", "-", "-"),
         ("restart to ready (standby worker)", "<= 0.5 s", f"{start_figures['restart'] * 1e3:.0f} ms "
          f"(median; against a fresh start: {start_figures['restart'] / start_figures['ready']:.2f}x)", "-", "-"),
         ("first CUDA training cell once warm", "<= 0.1 s",
