@@ -169,7 +169,11 @@ class Worker:
         was running, rather than print "Exception ignored" and lose it."""
         if unraisable.exc_type is not None and issubclass(unraisable.exc_type, KeyboardInterrupt) \
                 and self.executing and os.getpid() == self.pid:
-            self.interrupt_on_next_line(sys._getframe(1))
+            try:
+                frame = sys._getframe(1)  # the code the finalizer interrupted
+            except ValueError:
+                frame = None
+            self.interrupt_on_next_line(frame)
             return
         self._default_unraisablehook(unraisable)
 
@@ -178,14 +182,15 @@ class Worker:
             if frame.f_code.co_name in UNSAFE_FRAMES:
                 return trace  # not inside another finalizer: its interrupt would be lost too
             sys.settrace(None)
-            frame.f_trace = None
+            frame.f_trace = None  # (on a call, the new frame: harmless)
             if self.executing:
                 raise KeyboardInterrupt
             return None
 
-        frame.f_trace = trace
-        frame.f_trace_lines = True
-        sys.settrace(trace)
+        if frame is not None:
+            frame.f_trace = trace
+            frame.f_trace_lines = True
+        sys.settrace(trace)  # and the next call, wherever it is
 
     def flush_before_children(self) -> None:
         """``print("a"); os.system("echo b")`` shows a before b: buffered output is
