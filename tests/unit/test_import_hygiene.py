@@ -22,12 +22,15 @@ HEAVY = ("torch", "torchvision", "textual", "rich")
 REPO = Path(__file__).resolve().parents[2]
 # Modules of tutor.ui that need no Textual (models beside their widgets): kept so.
 UI_WITHOUT_TEXTUAL = ("tutor.ui.output_buffer", "tutor.ui.keys", "tutor.ui.edits", "tutor.ui.heap")
+# Torch models that lesson code imports in the worker (`from tutor.data.tinynet import
+# tinynet`): they are torch, so only the worker may load them (checked below).
+WORKER_ONLY = ("tutor.data.tinynet",)
 
 
 def core_modules() -> list[str]:
     names = list(UI_WITHOUT_TEXTUAL)
     for info in pkgutil.walk_packages(tutor.__path__, prefix="tutor."):
-        if info.name == "tutor.ui" or info.name.startswith("tutor.ui."):
+        if info.name == "tutor.ui" or info.name.startswith("tutor.ui.") or info.name in WORKER_ONLY:
             continue
         names.append(info.name)
     return sorted(names)
@@ -73,6 +76,15 @@ def test_ui_modules_never_load_torch():
     loaded = loaded_after("\n".join(f"import {m}" for m in modules))
     assert "textual" in loaded
     assert not loaded & {"torch", "torchvision"}
+
+
+def test_worker_only_modules_are_reached_by_nothing_the_cli_or_ui_loads():
+    modules = [*ui_modules(), *(m for m in core_modules() if m.startswith(("tutor.cli", "tutor.commands")))]
+    code = "\n".join(f"import {m}" for m in modules) + "\nimport sys\n" + \
+        f"print('WORKER_ONLY', [m for m in {list(WORKER_ONLY)!r} if m in sys.modules])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "WORKER_ONLY []"
 
 
 def test_help_and_list_do_not_load_heavy_modules(tmp_path):
