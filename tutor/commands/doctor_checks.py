@@ -111,3 +111,14 @@ def data_check() -> list[tuple[str, str, bool]]:
 
 
 CHECKS.append(data_check)
+
+
+def pretrained_check() -> list[tuple[str, str, bool]]:
+    """Which pretrained model lesson 06 would use, without downloading it."""
+    from tutor.data.pretrained import describe_choice
+
+    finding, ok = describe_choice()
+    return [("pretrained", finding, ok)]
+
+
+CHECKS.append(pretrained_check)
