@@ -7,6 +7,7 @@ failing cells can be reported as ``path:line``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Union
@@ -37,6 +38,10 @@ class CodeCell:
     raise ("run it and read the error"), or several as ``A|B`` when devices differ:
     the headless runner counts that as a pass. ``diagnose`` is ``off`` (no training-loop
     advice for this cell) or the mistakes it shows on purpose (``zero-grad|loss-flat``).
+
+    ``language`` is "python", or "sh" for a shell command run in the lesson's
+    workspace. ``file``, a path relative to the workspace (``python file=pkg/mod.py``),
+    makes a cell whose code is written to that file when it runs, not executed.
     """
 
     id: str
@@ -45,6 +50,8 @@ class CodeCell:
     setup: tuple[SetupCell, ...] = ()
     raises: str | None = None
     diagnose: str | None = None
+    language: str = "python"
+    file: str | None = None
 
 
 def diagnosis_on(diagnose: str | None) -> bool:
@@ -72,6 +79,25 @@ def raised_as_meant(raises: str | None, ename: str | None) -> bool:
     return bool(ename) and any(ename == name.rsplit(".", 1)[-1] for name in expected_errors(raises))
 
 
+def workspace_path_problem(path: str) -> str | None:
+    """What is wrong with ``path`` as the target of a ``file=`` cell, or None. It must be
+    written relative to the lesson's workspace and stay inside it: no absolute path,
+    no ``..``, no ``~``. (Where a path resolves, symlinks included, is checked again
+    when the file is written.)"""
+    if "\\" in path:
+        return f"file='{path}': write paths with '/', not '\\'"
+    parts = path.split("/")
+    if path.startswith(("/", "~")) or re.match(r"^[A-Za-z]:", path):
+        return f"file='{path}' is absolute: write a path relative to the lesson's workspace (pkg/module.py)"
+    if ".." in parts:
+        return f"file='{path}' leaves the lesson's workspace ('..'): write a path inside it"
+    if any(part in ("", ".") for part in parts):
+        return f"file='{path}' has an empty or '.' part: write it like pkg/module.py"
+    if any(ord(c) < 32 for c in path):
+        return f"file={path!r} holds a control character"
+    return None
+
+
 @dataclass(frozen=True)
 class Hint:
     text: str
@@ -96,6 +122,8 @@ class Exercise:
     hints: tuple[Hint, ...] = ()
     setup: tuple[SetupCell, ...] = ()
     diagnose: str | None = None  # as CodeCell.diagnose, for the learner's code
+    language: str = "python"  # of the starter and the solution; the check is always Python
+    file: str | None = None  # the learner's code is written to this workspace file
 
 
 @dataclass(frozen=True)

@@ -33,16 +33,24 @@ from tutor.lessons.model import (
     Quiz,
     SetupCell,
     Step,
+    workspace_path_problem,
 )
 
 PYTHON_KINDS = ("exercise", "check", "solution", "setup")
-CELL_ATTRIBUTES = {"id", "raises", "diagnose"}
+SHELL_KINDS = ("exercise", "solution")  # a shell exercise is graded by a 'python check'
+CELL_ATTRIBUTES = {"python": {"id", "raises", "diagnose", "file"}, "sh": {"id", "raises"}}
+RUNNABLE_LANGUAGES = ("python", "sh")
 FRONT_MATTER_KEYS = {"id", "title", "summary", "minutes", "requires", "device"}
 QUIZ_KEYS = {"question", "answer", "choices", "explain", "id", "tolerance"}
 DEVICE_HINTS = {"cpu", "cuda", "mps", "any", "gpu"}
 # Words that look like a misspelt interactive block rather than a display language.
-_INTERACTIVE_WORDS = ("python", "quiz", "hint", "exercise", "check", "solution", "setup")
+_INTERACTIVE_WORDS = ("python", "sh", "quiz", "hint", "exercise", "check", "solution", "setup")
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_SHELL_ONLY = {  # why a python-only kind has no shell form
+    "check": "checks are Python ('python check'); a check can read the files the command "
+             "made, and its output with tutor.sandbox.workspace.last_command()",
+    "setup": "hidden setup is Python ('python setup')",
+}
 
 
 class _Yaml12Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when present
@@ -123,6 +131,7 @@ class _Fence:
     content: str
     line: int  # file line of the opening fence
     attrs: dict[str, str] = field(default_factory=dict)
+    language: str = "python"  # of a runnable block: python or sh
 
     @property
     def body_line(self) -> int:
@@ -148,23 +157,28 @@ class _LessonParser:
         words = token.info.split()
         lang = words[0].lower() if words else ""
         fence = _Fence("display", token.content, line)
-        if lang == "python":
+        if lang in RUNNABLE_LANGUAGES:
             rest = words[1:]
             kind = "code"
+            kinds = PYTHON_KINDS if lang == "python" else SHELL_KINDS
             if rest and "=" not in rest[0]:
                 word = rest.pop(0).lower()
-                if word in PYTHON_KINDS:
+                if word in kinds:
                     kind = word
-                else:
-                    self.error(line, f"unknown block type 'python {word}'{_did_you_mean(word, PYTHON_KINDS)}")
+                elif lang == "sh" and word in PYTHON_KINDS:
+                    self.error(line, f"'sh {word}' is not a block type: {_SHELL_ONLY[word]}")
                     return fence
-            fence.kind = kind
+                else:
+                    self.error(line, f"unknown block type '{lang} {word}'{_did_you_mean(word, kinds)}")
+                    return fence
+            fence.kind, fence.language = kind, lang
+            known = CELL_ATTRIBUTES[lang]
             for word in rest:
                 key, eq, value = word.partition("=")
                 if not eq or not value:
                     self.error(line, f"cannot read '{word}' in the info string (expected key=value)")
-                elif key not in CELL_ATTRIBUTES:
-                    self.error(line, f"unknown attribute '{key}' (known: {', '.join(sorted(CELL_ATTRIBUTES))})")
+                elif key not in known:
+                    self.error(line, f"unknown attribute '{key}' (known: {', '.join(sorted(known))})")
                 else:
                     fence.attrs[key] = value
             if "id" in fence.attrs and not _IDENTIFIER.match(fence.attrs["id"]):
@@ -173,6 +187,13 @@ class _LessonParser:
                 problem = check(fence.attrs[key]) if key in fence.attrs else None
                 if problem:
                     self.error(line, problem)
+            if "file" in fence.attrs:
+                problem = workspace_path_problem(fence.attrs["file"])
+                if problem:
+                    self.error(line, problem)
+                    del fence.attrs["file"]
+                elif "raises" in fence.attrs:
+                    self.error(line, "a file= cell is written to its file, not run: 'raises' does not apply")
             return fence
         if lang in ("quiz", "hint"):
             if len(words) > 1:
@@ -357,7 +378,8 @@ class _LessonParser:
             kind = fence.kind
             if kind in ("code", "exercise"):
                 finish_owner()
-                self.check_syntax(fence)
+                if fence.language == "python":
+                    self.check_syntax(fence)
                 counter = "cell" if kind == "code" else "exercise"
                 counters[counter] += 1
                 block_id = fence.attrs.get("id") or f"{slug}-{counter}{counters[counter]}"
@@ -367,10 +389,11 @@ class _LessonParser:
                 if kind == "code":
                     blocks.append(CodeCell(id=block_id, code=fence.content, line=fence.line, setup=setup,
                                            raises=fence.attrs.get("raises"),
-                                           diagnose=fence.attrs.get("diagnose")))
+                                           diagnose=fence.attrs.get("diagnose"),
+                                           language=fence.language, file=fence.attrs.get("file")))
                 else:
                     if "raises" in fence.attrs:
-                        self.error(fence.line, "'raises' applies only to plain python cells")
+                        self.error(fence.line, "'raises' applies only to plain cells, not to exercises")
                     blocks.append(None)  # placeholder, built once its check/solution are known
                     owner = {"type": "exercise", "index": len(blocks) - 1, "id": block_id, "fence": fence,
                              "check": None, "solution": None, "hints": [], "setup": setup}
@@ -385,10 +408,15 @@ class _LessonParser:
                 blocks.append(quiz)
                 owner = {"type": "quiz", "index": len(blocks) - 1, "hints": []}
             elif kind in ("check", "solution"):
-                self.check_syntax(fence)
+                if fence.language == "python":
+                    self.check_syntax(fence)
                 self.no_attrs(fence)
                 if owner is None or owner["type"] != "exercise":
-                    self.error(fence.line, f"'python {kind}' block with no exercise before it")
+                    self.error(fence.line, f"'{fence.language} {kind}' block with no exercise before it")
+                elif kind == "solution" and fence.language != owner["fence"].language:
+                    language = owner["fence"].language
+                    self.error(fence.line, f"the exercise at line {owner['fence'].line} is a '{language}' block: "
+                                           f"write its solution as '{language} solution'")
                 elif owner[kind] is not None:
                     self.error(fence.line, f"second '{kind}' for the exercise at line {owner['fence'].line}")
                 else:
@@ -404,7 +432,7 @@ class _LessonParser:
 
     def no_attrs(self, fence: _Fence) -> None:
         if fence.attrs:
-            self.error(fence.line, f"'python {fence.kind}' takes no attributes")
+            self.error(fence.line, f"'{fence.language} {fence.kind}' takes no attributes")
 
     def claim_id(self, ids: dict[str, int], block_id: str, line: int) -> None:
         if block_id in ids:
@@ -427,7 +455,7 @@ class _LessonParser:
         if check is None:
             self.error(fence.line, "exercise has no 'python check' block after it")
         if solution is None:
-            self.error(fence.line, "exercise has no 'python solution' block after it")
+            self.error(fence.line, f"exercise has no '{fence.language} solution' block after it")
         if check is None or solution is None:
             return None
         return Exercise(
@@ -441,6 +469,8 @@ class _LessonParser:
             hints=tuple(owner["hints"]),
             setup=owner["setup"],
             diagnose=fence.attrs.get("diagnose"),
+            language=fence.language,
+            file=fence.attrs.get("file"),
         )
 
     def build_quiz(self, fence: _Fence, default_id: str, ids: dict[str, int]) -> Quiz | None:
@@ -553,7 +583,7 @@ def _quiet_kind(tok: Token) -> str:
     """The kind of a fence without reporting errors (for prose extraction)."""
     words = tok.info.split()
     lang = words[0].lower() if words else ""
-    return lang if lang in ("python", "quiz", "hint") else "display"
+    return lang if lang in (*RUNNABLE_LANGUAGES, "quiz", "hint") else "display"
 
 
 _EXCEPTION_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
