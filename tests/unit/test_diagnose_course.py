@@ -21,7 +21,7 @@ def pieces(lesson):
         if not isinstance(block, (CodeCell, Exercise)):
             continue
         yield from ((f"setup at {s.line}", s.code, ()) for s in block.setup)
-        if not diagnosis_on(block.diagnose):
+        if not diagnosis_on(block.diagnose) or block.language != "python":  # shell text is not Python
             continue
         shown = mistakes_shown(block.diagnose)
         if isinstance(block, CodeCell):
