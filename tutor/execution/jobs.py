@@ -9,7 +9,10 @@ its hidden check. Time limits come from :class:`Limits`: the app and ``tutor run
 their own, everything else is the same for both.
 
 A new kind of block plugs in at one place: a builder in ``BUILDERS`` that turns the block
-into parts (a ``file=`` cell, say, into code that writes the file into the workspace).
+into parts. Cells and exercises in other forms differ only in the code their part sends
+(``worker_code``): a ``python file=PATH`` block sends a call that writes its text into the
+workspace, an ``sh`` block one that runs its text in the shell
+(``tutor.sandbox.workspace``).
 """
 
 from __future__ import annotations
@@ -82,19 +85,39 @@ def setup_parts(setups: tuple[SetupCell, ...], limits: Limits) -> tuple[Part, ..
     return tuple(Part(SETUP, s.code, "setup", s.line + 1, limits.cell, key=(s.line, s.code)) for s in setups)
 
 
+_WORKSPACE = "__import__('tutor.sandbox.workspace', fromlist=['workspace'])"
+
+
+def worker_code(block: CodeCell | Exercise, source: str, label: str) -> str:
+    """What the worker runs for ``source``, the text of ``block``: Python as it is; for a
+    ``file=`` block, one line that writes the text to the file; for an ``sh`` block, one
+    line that runs it with ``/bin/sh`` in the workspace."""
+    if block.file:
+        return f"{_WORKSPACE}.write_file({block.file!r}, {source!r}, label={label!r})"
+    if block.language == "sh":
+        return f"{_WORKSPACE}.run_command({source!r})"
+    return source
+
+
+def diagnosed(block: CodeCell | Exercise) -> bool:
+    """Whether the worker watches the block's code for training-loop mistakes: Python it
+    runs, unless ``diagnose=off`` (a file cell is written, a shell cell is not Python)."""
+    return diagnosis_on(block.diagnose) and block.language == "python" and not block.file
+
+
 def _cell_job(block: CodeCell, label: str, code: str | None, code_line: int | None, check: bool,
               limits: Limits) -> Job:
-    source = block.code if code is None else code
+    source = worker_code(block, block.code if code is None else code, label)
     return Job(block.id, label, Part(CODE, source, label, code_line or block.line + 1, limits.cell,
-                                     diagnose=diagnosis_on(block.diagnose)),
+                                     diagnose=diagnosed(block)),
                setup_parts(block.setup, limits), raises=block.raises)
 
 
 def _exercise_job(block: Exercise, label: str, code: str | None, code_line: int | None, check: bool,
                   limits: Limits) -> Job:
-    source = block.starter if code is None else code
+    source = worker_code(block, block.starter if code is None else code, label)
     line = code_line or block.line + 1
-    diagnose = diagnosis_on(block.diagnose)
+    diagnose = diagnosed(block)
     if not check:  # "run all above": the learner's code as a plain cell, not graded
         return Job(block.id, label, Part(CODE, source, label, line, limits.cell, diagnose=diagnose),
                    setup_parts(block.setup, limits))

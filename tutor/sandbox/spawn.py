@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tutor.sandbox.protocol import ENV_WORKER_FDS, KEY_FIELD, encode, enlarge_pipe, new_key
+from tutor.sandbox.workspace import WORKSPACE_ENV
 
 PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 UNSHARE = ["--user", "--map-current-user", "--pid", "--fork", "--kill-child", "--mount-proc"]
@@ -88,6 +89,7 @@ def launch(*, workdir: Path, worker_command: list[str], worker_config: dict, mem
               "worker_fds": [requests_r, events_w], "memory_limit": memory_limit, **(nanny_options or {})}
     env = dict(env)
     env[ENV_WORKER_FDS] = f"{requests_r},{events_w}"
+    env[WORKSPACE_ENV] = str(Path(workdir).resolve())  # where file= and sh cells work, whatever the cwd becomes
     env["TUTOR_SANDBOX_CONFIG"] = json.dumps(worker_config)
     command = [*(prefix or []), sys.executable, "-m", "tutor.sandbox.nanny", json.dumps(config)]
     try:

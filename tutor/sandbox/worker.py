@@ -429,6 +429,9 @@ class Worker:
             self.watcher.end()
 
     def failure_frames(self, err: BaseException, label: str, with_stack: bool) -> list[dict]:
+        chosen = getattr(err, "tutor_frames", None)
+        if isinstance(chosen, list):  # the error names its frames (a shell cell's: none)
+            return [frame for frame in chosen if isinstance(frame, dict)]
         if isinstance(err, SyntaxError) and not with_stack:
             return tracebacks.syntax_error_frames(err, label)
         frames = tracebacks.learner_frames(err.__traceback__, self.labels)

@@ -30,6 +30,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tutor.sandbox import tracebacks
+
 WORKSPACE_ENV = "TUTOR_WORKSPACE"
 STOP_GRACE = 1.0  # seconds between the interrupt and the kill (the client waits 3 s)
 KEEP_OUTPUT = 1 << 20  # the last bytes of a command's output kept for checks
@@ -97,8 +99,9 @@ def resolve_inside(path: str, root: Path | None = None) -> Path:
     return target
 
 
-def write_file(path: str, text: str, *, label: str | None = None) -> Path:
-    """Write a file cell's ``text`` to ``path`` in the workspace and say so."""
+def write_file(path: str, text: str, *, label: str | None = None) -> None:
+    """Write a file cell's ``text`` to ``path`` in the workspace and say so. ``label`` is
+    the cell's name in tracebacks: a syntax error is shown at its line of the cell."""
     target = resolve_inside(path)
     existed = target.exists()
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -113,7 +116,6 @@ def write_file(path: str, text: str, *, label: str | None = None) -> Path:
     if target.suffix == ".py":
         _forget_modules(target)
         _compile_or_raise(text, target, label or path)
-    return target
 
 
 def _forget_modules(target: Path) -> None:
@@ -130,10 +132,12 @@ def _forget_modules(target: Path) -> None:
 
 
 def _compile_or_raise(text: str, target: Path, label: str) -> None:
+    """A syntax error now, at its line of the cell, rather than at the next import."""
     try:
         compile(text, label, "exec")
     except SyntaxError as err:
         err.msg = f"{err.msg} (in {target.name}, which was written anyway)"
+        err.tutor_frames = tracebacks.syntax_error_frames(err, label)
         raise
 
 
@@ -165,8 +169,9 @@ def command_environment(root: Path) -> dict[str, str]:
     return env
 
 
-def run_command(command: str) -> CommandRun:
-    """Run an ``sh`` cell; raise :class:`ShellCommandError` if it does not exit with 0."""
+def run_command(command: str) -> None:
+    """Run an ``sh`` cell; raise :class:`ShellCommandError` if it does not exit with 0.
+    What ran, its status and output: ``last_command()``."""
     global _last
     root = workspace()
     _flush_python()
@@ -190,7 +195,6 @@ def run_command(command: str) -> CommandRun:
         _last = CommandRun(command, process.returncode, kept.text(), time.monotonic() - started)
     if process.returncode != 0:
         raise ShellCommandError(describe_exit(command, process.returncode))
-    return _last
 
 
 def describe_exit(command: str, returncode: int) -> str:
