@@ -63,6 +63,11 @@ def failure_lines(event: CellFailed) -> tuple[list[str], list[str]]:
     return lines, advice
 
 
+def editor_language(block) -> str:
+    """The editor's highlighting for a block: bash for shell cells, else Python."""
+    return "bash" if block.language == "sh" else "python"
+
+
 def editor_code(code: str) -> str:
     """Code as the editor shows it: without the trailing newline of the fenced block."""
     return code.rstrip("\n")
@@ -177,7 +182,8 @@ class RunnableCell(Vertical):
     @property
     def editor(self) -> CodeEditor:
         if self._editor is None:
-            self._editor = CodeEditor(self.initial_code, id=f"editor-{self.cell_id}")
+            self._editor = CodeEditor(self.initial_code, id=f"editor-{self.cell_id}",
+                                      language=editor_language(self.block))
         return self._editor
 
     @property
@@ -212,8 +218,17 @@ class RunnableCell(Vertical):
     def compose_below_editor(self) -> ComposeResult:
         yield from ()
 
+    @property
+    def title(self) -> str:
+        """The header's name for this cell: its kind, then the file it writes
+        (``going_modular/engine.py``) or ``shell`` for a shell command."""
+        what = self.block.file or ("shell" if self.block.language == "sh" else "")
+        if not what:
+            return self.kind
+        return what if self.kind == "cell" else f"{self.kind} · {what}"
+
     def header_text(self, state: str = "") -> Text:
-        text = Text(f"[{self.number}] {self.kind}", no_wrap=True, overflow="ellipsis")
+        text = Text(f"[{self.number}] {self.title}", no_wrap=True, overflow="ellipsis")
         if self.code_is_edited():
             text.append(" · edited", "italic")
         if state:

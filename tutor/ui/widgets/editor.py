@@ -1,5 +1,6 @@
-"""The code editor of a cell: Python highlighting (tree-sitter), line numbers, sized to
-its content, and the line where the last run failed marked in red."""
+"""The code editor of a cell: highlighting (tree-sitter: Python, or bash for shell
+cells), line numbers, sized to its content, and the line where the last run failed
+marked in red."""
 
 from __future__ import annotations
 
@@ -60,10 +61,10 @@ class CodeEditor(KeysInOrder, TextArea, inherit_bindings=False):
 
     blink = True  # tests switch it off for stable snapshots
 
-    def __init__(self, code: str, *, read_only: bool = False, id: str | None = None):
+    def __init__(self, code: str, *, read_only: bool = False, id: str | None = None, language: str = "python"):
         super().__init__(
             code,
-            language="python",
+            language=language,
             show_line_numbers=True,
             read_only=read_only,
             soft_wrap=True,  # long lines wrap: at 80 columns a hidden tail misleads

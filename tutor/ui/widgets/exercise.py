@@ -13,7 +13,7 @@ from textual.widgets import Button, Markdown, Static
 
 from tutor.lessons.model import Exercise
 from tutor.ui import keys
-from tutor.ui.widgets.cell import RunnableCell, editor_code
+from tutor.ui.widgets.cell import RunnableCell, editor_code, editor_language
 from tutor.ui.widgets.editor import CodeEditor
 
 
@@ -138,7 +138,8 @@ class ExerciseView(RunnableCell):
         solution = self.query_one(".exercise-solution")
         if not solution.children:  # made when first shown: most learners never ask
             solution.mount(Static("Solution:"),
-                           CodeEditor(editor_code(self.block.solution), read_only=True, id=f"solution-{self.cell_id}"))
+                           CodeEditor(editor_code(self.block.solution), read_only=True, id=f"solution-{self.cell_id}",
+                                      language=editor_language(self.block)))
         solution.display = True
         if scroll:
             self.call_after_refresh(solution.scroll_visible)
