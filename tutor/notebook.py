@@ -76,10 +76,10 @@ def lesson_notebook(lesson: Lesson, progress=None, outputs: dict[str, list[dict]
                 markdown("**Exercise**" + (" (you passed it)" if passed else "") +
                          ": complete the code below (the tutor checks it; here, run it and read what it prints).")
                 setups(block.setup)
-                code_cell(code.get(block.id) or block.starter, block.id, ["exercise"])
+                code_cell(cell_source(block, code.get(block.id) or None), block.id, ["exercise"])
                 markdown(_hints(block.hints))
                 if record and (record.passed or record.solution_revealed):
-                    markdown(_details("Solution", f"```python\n{block.solution.rstrip()}\n```"))
+                    markdown(_details("Solution", f"```{block.language}\n{block.solution.rstrip()}\n```"))
             elif isinstance(block, Quiz):
                 markdown(_quiz(block, quizzes.get(block.id)))
         flush()
@@ -88,14 +88,17 @@ def lesson_notebook(lesson: Lesson, progress=None, outputs: dict[str, list[dict]
     return nb
 
 
-def cell_source(cell: CodeCell, edited: str | None) -> str:
-    """The code of a cell as a notebook runs it: ``file=`` cells write their file
-    (``%%writefile``), shell cells run in bash (``%%bash``)."""
-    source = edited if edited is not None else cell.code
-    path = getattr(cell, "file", None)
-    if path:
-        return f"%%writefile {path}\n{source}"
-    if getattr(cell, "language", "python") in ("sh", "bash", "shell"):
+def cell_source(block: CodeCell | Exercise, edited: str | None) -> str:
+    """The code of a cell or exercise as a notebook runs it (the learner's ``edited``
+    code, else the lesson's): ``file=`` blocks write their file (``%%writefile``),
+    shell blocks run in bash (``%%bash``)."""
+    if edited is not None:
+        source = edited
+    else:
+        source = block.code if isinstance(block, CodeCell) else block.starter
+    if block.file:
+        return f"%%writefile {block.file}\n{source}"
+    if block.language == "sh":
         return f"%%bash\n{source}"
     return source
 

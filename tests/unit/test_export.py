@@ -186,14 +186,14 @@ def test_file_and_shell_cells_become_cell_magics():
     assert cell_source(cell, None) == "print(1)\n"
     assert cell_source(cell, "print(2)\n") == "print(2)\n"
 
-    class FileCell(CodeCell):
-        file = "going_modular/engine.py"
-
-    class ShellCell(CodeCell):
-        language = "sh"
-
-    assert cell_source(FileCell(id="f", code="x = 1\n", line=1), None) == "%%writefile going_modular/engine.py\nx = 1\n"
-    assert cell_source(ShellCell(id="s", code="python train.py\n", line=1), None) == "%%bash\npython train.py\n"
+    file_cell = CodeCell(id="f", code="x = 1\n", line=1, file="going_modular/engine.py")
+    assert cell_source(file_cell, None) == "%%writefile going_modular/engine.py\nx = 1\n"
+    assert cell_source(CodeCell(id="s", code="python train.py\n", line=1, language="sh"), None) == (
+        "%%bash\npython train.py\n")
+    shell_exercise = Exercise(id="e", starter="ls ...\n", check="pass\n", solution="ls\n", line=1, check_line=3,
+                              solution_line=5, language="sh")
+    assert cell_source(shell_exercise, None) == "%%bash\nls ...\n"
+    assert cell_source(shell_exercise, "ls -l\n") == "%%bash\nls -l\n"
 
 
 # -- the command ---------------------------------------------------------------------
