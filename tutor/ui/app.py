@@ -12,13 +12,14 @@ from typing import Callable, Iterable
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.signal import Signal
 
 from tutor.execution.session import SandboxSession
 from tutor.lessons.catalog import Catalog
 from tutor.lessons.model import Lesson
 from tutor.progress.background import BackgroundStore
 from tutor.ui import keys
-from tutor.ui.messages import ProgressNotSaved, WorkerReported
+from tutor.ui.messages import ProgressNotSaved
 from tutor.ui.worker_failures import ShowsWorkerFailures
 
 ClientFactory = Callable[..., object]  # (lesson_id, on_event) -> SandboxClient-like
@@ -56,6 +57,8 @@ class TutorApp(ShowsWorkerFailures, App):
         self.client_factory = client_factory or default_client_factory()
         self.sessions: dict[str, SandboxSession] = {}
         self.prewarm_session: SandboxSession | None = None
+        # A worker reported its state or resource use: the session, its facts up to date.
+        self.worker_signal: Signal[SandboxSession] = Signal(self, "worker-reported")
 
     # -- screens ------------------------------------------------------------------------
 
@@ -126,9 +129,10 @@ class TutorApp(ShowsWorkerFailures, App):
 
             def on_event(event) -> None:
                 # Called on the event loop: keep the session's facts current at once
-                # (the run task reads them), and let a handler update the widgets.
+                # (the run task reads them), and tell the status lines (a signal: no
+                # message that would have to search the screen's widgets for them).
                 holder[0].observe(event)
-                self.post_message(WorkerReported(holder[0], event))
+                self.worker_signal.publish(holder[0])
 
             session = SandboxSession(lesson.id, None)
             holder.append(session)
@@ -146,13 +150,6 @@ class TutorApp(ShowsWorkerFailures, App):
 
     def on_progress_not_saved(self, message: ProgressNotSaved) -> None:
         self.notify(message.problem, title="Progress file", severity="warning", timeout=15)
-
-    def on_worker_reported(self, message: WorkerReported) -> None:
-        from tutor.ui.widgets.status_line import StatusLine
-
-        for line in self.screen.query(StatusLine):
-            if line.session is None or line.session is message.session:
-                line.show(message.session)
 
     async def shutdown_workers(self) -> None:
         for session in list(self.sessions.values()):

@@ -3,6 +3,8 @@ the widgets. Each has a ``control`` (the widget it is about, as Textual's
 ``Button.Pressed``), so ``@on(RunEnded, "#cell-intro-1")`` works.
 
 Messages a widget posts about itself stay nested in the widget (``QuizView.Answered``).
+The run queue's messages are posted to the lesson screen, for it alone: they do not
+bubble on to the app (whose queue each copy woke, on the way of a run's output).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from textual.widget import Widget
 from tutor.execution import Job, Outcome
 
 
-class RunStarted(Message):
+class RunStarted(Message, bubble=False):
     """A queued run of ``cell`` began in the worker."""
 
     def __init__(self, cell: Widget, job: Job) -> None:
@@ -26,7 +28,7 @@ class RunStarted(Message):
         return self.cell
 
 
-class RunReported(Message):
+class RunReported(Message, bubble=False):
     """The worker reported ``event`` while it ran ``cell``; ``phase`` is the part's
     (``setup``, ``code`` or ``check``)."""
 
@@ -42,7 +44,7 @@ class RunReported(Message):
         return self.cell
 
 
-class RunEnded(Message):
+class RunEnded(Message, bubble=False):
     """The run of ``cell`` is over; ``outcome`` says how it went."""
 
     def __init__(self, cell: Widget, job: Job, outcome: Outcome) -> None:
@@ -56,7 +58,7 @@ class RunEnded(Message):
         return self.cell
 
 
-class RunDropped(Message):
+class RunDropped(Message, bubble=False):
     """A queued run of ``cell`` will not happen: ``why`` (an earlier run failed, an
     interrupt, a restart)."""
 
@@ -82,20 +84,6 @@ class StepEntered(Message):
     @property
     def control(self) -> Widget:
         return self.page
-
-
-class WorkerReported(Message):
-    """A lesson's sandbox worker reported its state or its resource use. About no
-    widget: ``control`` is None."""
-
-    def __init__(self, session, event) -> None:
-        super().__init__()
-        self.session = session
-        self.event = event
-
-    @property
-    def control(self) -> None:
-        return None
 
 
 class ProgressNotSaved(Message):

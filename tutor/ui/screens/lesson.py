@@ -85,6 +85,7 @@ class LessonScreen(ShowsWorkerFailures, Screen):
         self.focus_cell = focus_cell
         self.tracker = LessonTracker(store, lesson)
         self.page = LessonPage(lesson, self.tracker.progress, id="page")
+        self.status_line = StatusLine()  # kept: a query would search every widget of the page
         self.runs = RunQueue(session.client, session.memory, started=self._run_started,
                              reported=self._run_reported, ended=self._run_ended, dropped=self._run_dropped)
         self.current: RunnableCell | None = None
@@ -123,11 +124,11 @@ class LessonScreen(ShowsWorkerFailures, Screen):
         with Horizontal(id="body"):
             yield StepList(lesson.steps, self.tracker.done_steps(), id="toc")
             yield self.page
-        yield StatusLine()
+        yield self.status_line
         yield KeyFooter(first=keys.FOOTER_FIRST, last=keys.FOOTER_LAST)
 
     def on_mount(self) -> None:
-        self.query_one(StatusLine).show(self.session)
+        self.status_line.show(self.session)
         self._fit_toc(self.size.width)
         self._serve_runs()
         step_ids = [s.id for s in self.lesson.steps]
@@ -166,7 +167,7 @@ class LessonScreen(ShowsWorkerFailures, Screen):
             toc.display = show
 
     def on_screen_resume(self) -> None:
-        self.query_one(StatusLine).show(self.session)
+        self.status_line.show(self.session)
 
     # -- where the learner is -------------------------------------------------------------
 
@@ -333,6 +334,8 @@ class LessonScreen(ShowsWorkerFailures, Screen):
             self.session.observe(event)  # at once: the queue's next run reads it
         if part.phase == CODE:
             self.outputs.add(run.job.block_id, event)
+        if isinstance(event, (CellStarted, CellFinished)):
+            return  # RunStarted and RunEnded tell the cell: a message each delayed the output
         self.post_message(RunReported(run.owner, run.job, part.phase, event))
 
     def _run_ended(self, run: QueuedRun, outcome) -> None:
@@ -350,9 +353,6 @@ class LessonScreen(ShowsWorkerFailures, Screen):
         self._status()
 
     def on_run_reported(self, message: RunReported) -> None:
-        if isinstance(message.event, CellStarted):
-            self.session.running_label = message.cell.label
-            self._status()
         if message.cell.show_reported(message.phase, message.event):
             self._reveal(message.cell)
 
@@ -382,7 +382,7 @@ class LessonScreen(ShowsWorkerFailures, Screen):
         message.cell.show_run_dropped(message.job, message.why)
 
     def _status(self) -> None:
-        self.query_one(StatusLine).show(self.session)
+        self.status_line.show(self.session)
 
     # -- interrupt, restart, reset ------------------------------------------------------------
 

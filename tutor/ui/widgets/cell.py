@@ -8,6 +8,8 @@ sandbox event to :meth:`RunnableCell.show_event`, and ends with :meth:`finish_ru
 
 from __future__ import annotations
 
+import asyncio
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.color import Color
@@ -312,15 +314,15 @@ class RunnableCell(Vertical):
         # Said only if the cell is still running a moment later: a fast cell's output
         # then comes first, and its header does not flicker.
         self._run_serial += 1
-        serial = self._run_serial
-        self.set_timer(RUNNING_DELAY, lambda: self._say_running(serial))
+        # An asyncio timer: a Textual one is a task of its own, on every run's way.
+        asyncio.get_running_loop().call_later(RUNNING_DELAY, self._say_running, self._run_serial)
         if self.failed:
             self.failed = False
             self.apply_border()
         self.editor.show_error_line(None)
 
     def _say_running(self, serial: int) -> None:
-        if self.running and serial == self._run_serial:
+        if self.running and serial == self._run_serial and self.is_attached:
             self.set_header("running…", "busy")
 
     def _clear_stale(self) -> None:

@@ -1,6 +1,9 @@
-"""The status line: the device, the worker's state, its memory use."""
+"""The status line: the device, the worker's state, its memory use. The app's
+``worker_signal`` keeps it current; the lesson screen tells it which cell runs."""
 
 from __future__ import annotations
+
+import asyncio
 
 from rich.text import Text
 from textual.widget import Widget
@@ -37,18 +40,40 @@ class StatusLine(Widget):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.session: SandboxSession | None = None
-        self._pending = None  # a timer: state changes are drawn together, shortly after
+        self._pending: asyncio.TimerHandle | None = None  # state changes are drawn together, shortly after
 
     REFRESH_DELAY = 0.05  # a fast cell goes running -> ready in a few ms: draw the line once
+
+    def on_mount(self) -> None:
+        # The app tells of worker events through a signal, not a message it would have
+        # to deliver by searching the screen's widgets for status lines. Heard at once
+        # (on the event loop, where the sandbox client reports): ``show`` only notes the
+        # session and starts the redraw timer, and a message per event would wake this
+        # widget's queue twice per run, on the way of the run's output.
+        signal = getattr(self.app, "worker_signal", None)
+        if signal is not None:
+            signal.subscribe(self, self._worker_reported, immediate=True)
+
+    def on_unmount(self) -> None:
+        signal = getattr(self.app, "worker_signal", None)
+        if signal is not None:
+            signal.unsubscribe(self)
+
+    def _worker_reported(self, session: SandboxSession) -> None:
+        if self.session is None or self.session is session:
+            self.show(session)
 
     def show(self, session: SandboxSession | None) -> None:
         self.session = session
         if self._pending is None:
-            self._pending = self.set_timer(self.REFRESH_DELAY, self._redraw)
+            # An asyncio timer, not a Textual one: this runs for every worker event, and a
+            # Textual timer is a task of its own (it was most of the cost of a trivial run).
+            self._pending = asyncio.get_running_loop().call_later(self.REFRESH_DELAY, self._redraw)
 
     def _redraw(self) -> None:
         self._pending = None
-        self.refresh()
+        if self.is_attached:
+            self.refresh()
 
     @property
     def plain(self) -> str:
