@@ -96,6 +96,9 @@ class RunQueue:
                 outcome = await self._executor.run(run.job)
             except Exception as err:  # noqa: BLE001 - said to the learner, the queue goes on
                 outcome = sandbox_failed(run.job, err)
+            # A fast cell's last output and its end arrive together: let what was reported
+            # be handled before the end's work (a learner waits for the output, not for it).
+            await asyncio.sleep(0)
             self._active = None
             self._ended(run, outcome)
             if not outcome.may_go_on:
