@@ -12,6 +12,9 @@ to thin points.
 - :func:`draw_chart` draws a chart with plotext: with colours in the app, plain text
   headless. plotext keeps global state, hence the lock: drawing may run in a thread.
 - :class:`ChartBook` is one cell's charts in a headless run (``tutor run``, exports).
+- A ``live.log`` chart may carry a ghost (``tutor.curves``): the lesson's reference run
+  of the cell, drawn first and faint (grey in the app, its own marker as text), with a
+  note when the learner changed the cell or logs other metrics.
 
 Pure: no UI here, and plotext is imported only when a chart is drawn.
 """
@@ -22,6 +25,7 @@ import math
 import threading
 from dataclasses import dataclass, field
 
+from tutor.curves import Ghost, mismatch
 from tutor.sandbox.events import ImagesShown, MetricsLogged, PlotUpdated
 from tutor.thinning import thin
 
@@ -29,6 +33,8 @@ MAX_POINTS = 4_000  # a series kept in memory; past it, thinned to half (min/max
 _PLOTEXT_LOCK = threading.Lock()
 COLORS = ("cyan", "orange", "green", "magenta", "blue", "red", "yellow", "gray")
 MARKERS = ("•", "x", "+", "o", "*", "#")  # plain text: series told apart without colours
+GHOST_COLOR = (96, 96, 96)  # the reference run: faint, behind the learner's curves
+GHOST_MARKER = "·"
 TEXT_WIDTH, TEXT_HEIGHT = 72, 18  # a headless chart
 
 
@@ -58,6 +64,7 @@ class ChartData:
     series: list[SeriesData] = field(default_factory=list)
     version: int = 0
     next_step: float = 0.0  # where a ``live.log`` point without a step goes
+    ghost: Ghost | None = None  # the lesson's reference run of this cell (live.log charts)
 
     def add_points(self, points) -> None:
         """``live.log`` points: ``(step or None, {metric: value})`` each."""
@@ -91,7 +98,18 @@ class ChartData:
         """A copy that a drawing thread can read while new points arrive."""
         return ChartData(self.key, self.kind, self.title,
                          [SeriesData(s.label, list(s.x), list(s.y)) for s in self.series], self.version,
-                         self.next_step)
+                         self.next_step, self.ghost)
+
+    def ghost_series(self) -> tuple[list[SeriesData], str | None]:
+        """The reference curves to draw (those of metrics this run logs too, so the
+        learner compares like with like), and the note to show with them."""
+        ghost = self.ghost
+        if ghost is None:
+            return [], None
+        logged = {s.label for s in self.series}
+        shown = [SeriesData(f"{name} ({ghost.device} reference)", [x for x, _ in points], [y for _, y in points])
+                 for name, points in ghost.metrics.items() if name in logged]
+        return shown, mismatch(ghost, logged) or (ghost.note if shown else None)
 
     @property
     def point_count(self) -> int:
@@ -123,6 +141,14 @@ def draw_chart(chart: ChartData, width: int, height: int, *, color: bool = True,
         plt.plotsize(width, height)
         plt.theme("pro" if color else "clear")
         drawn = 0
+        ghosts, note = chart.ghost_series()
+        for series in ghosts:  # first: the learner's curves are drawn over them
+            xs, ys = _finite(*thin(series.x, series.y, width * 2))
+            if xs:
+                if color:
+                    plt.plot(xs, ys, label=series.label, color=GHOST_COLOR, marker="braille")
+                else:
+                    plt.plot(xs, ys, label=series.label, marker=GHOST_MARKER)
         for index, series in enumerate(chart.series):
             xs, ys = _finite(*thin(series.x, series.y, width * 2))
             if not xs:
@@ -133,8 +159,11 @@ def draw_chart(chart: ChartData, width: int, height: int, *, color: bool = True,
             else:
                 draw(xs, ys, label=series.label, marker=MARKERS[index % len(MARKERS)])
             drawn += 1
-        if chart.title:
-            plt.title(chart.title)
+        title = " · ".join(t for t in (chart.title, note) if t)
+        if len(title) > width - 12:  # plotext leaves out a title that does not fit
+            title = title[:width - 13] + "…"
+        if title:
+            plt.title(title)
         if xlabel:
             plt.xlabel(xlabel)
         if not drawn:
@@ -152,9 +181,10 @@ def draw_chart(chart: ChartData, width: int, height: int, *, color: bool = True,
 class ChartBook:
     """One cell's charts in a headless run: ``add`` each event, ``render`` the final state."""
 
-    def __init__(self) -> None:
+    def __init__(self, ghost: Ghost | None = None) -> None:
         self.charts: dict[str, ChartData] = {}
         self.images: dict[str | None, object] = {}  # title -> the latest ImagesShown
+        self.ghost = ghost  # the reference run of the cell, for its live.log chart
 
     def add(self, event) -> None:
         if isinstance(event, MetricsLogged):
@@ -167,7 +197,7 @@ class ChartBook:
     def chart(self, key: str) -> ChartData:
         """The chart under ``key`` (``log``, or ``plot:TITLE``), made when first used."""
         if key not in self.charts:
-            self.charts[key] = ChartData(key)
+            self.charts[key] = ChartData(key, ghost=self.ghost if key == "log" else None)
         return self.charts[key]
 
     def render(self) -> tuple[str, ...]:

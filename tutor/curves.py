@@ -183,7 +183,8 @@ def ghost_for(curves: Curves | None, block, learner_code: str | None) -> Ghost |
         return None
     note = None
     if learner_code is not None and code_hash(learner_code) != curve.code:
-        note = "reference: the lesson's own settings (you changed this cell)"
+        note = ("reference: the lesson's solution" if hasattr(block, "solution")
+                else "reference: the lesson's settings, not your changes")
     return Ghost(curve.metrics, curves.label, note)
 
 
@@ -191,8 +192,7 @@ def mismatch(ghost: Ghost, logged: set[str]) -> str | None:
     """A note when the learner's run logs none of the ghost's metrics."""
     if not logged or logged & set(ghost.metrics):
         return None
-    return (f"the reference run logged {', '.join(sorted(ghost.metrics))}; this run logs "
-            f"{', '.join(sorted(logged))}: no reference to compare with")
+    return f"no reference: it logged {', '.join(sorted(ghost.metrics))}, this run {', '.join(sorted(logged))}"
 
 
 # -- recording ------------------------------------------------------------------------------

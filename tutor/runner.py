@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tutor import config
+from tutor import config, curves
 from tutor.charts import ChartBook
 from tutor.execution import CHECK, CODE, SETUP, Executor, Limits, Outcome, Part, block_label, job_for, runs
 from tutor.execution.outcome import judge
@@ -121,6 +121,11 @@ class _LessonRunner:
         self._output: list[str] = []
         self._charts = ChartBook()
         self._block_id = ""
+        self._ghost = None  # the reference run of the block running (tutor.curves)
+        try:
+            self.reference = curves.load(lesson.path)
+        except curves.CurvesError:
+            self.reference = None  # tutor check says what is wrong with the file
 
     def where(self, line: int) -> str:
         return f"{self.lesson.path}:{line}"
@@ -135,7 +140,7 @@ class _LessonRunner:
             self.on_event(self._announce)
             self._announce = None
         if part.phase != CHECK:  # a block's output: its code's and its check's
-            self._output, self._charts = [], ChartBook()
+            self._output, self._charts = [], ChartBook(self._ghost if part.phase == CODE else None)
 
     def _report(self, part: Part, event) -> None:
         self.on_event(event)
@@ -199,6 +204,7 @@ class _LessonRunner:
         job = job_for(block, label=self.labels[block.id], code=code, code_line=code_line, check=check,
                       limits=self.limits)
         self._block_id = block.id
+        self._ghost = curves.ghost_for(self.reference, block, job.code.code)
         self._announce = BlockStarted(block.id, kind, self.where(job.code.line - 1))
         outcome = await self.executor.run(job)
         self._announce = None

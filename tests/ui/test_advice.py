@@ -96,3 +96,72 @@ async def test_the_app_keeps_each_cells_last_outputs_for_the_export(make_app, se
     code = [c for c in notebook.cells if c.cell_type == "code"]
     assert code[0].source == ADVISING.rstrip("\n")  # the edit was saved with the progress
     assert code[0].outputs[0]["text"] == "training\nstill training\n"
+
+
+# -- reference curves (ghosts) --------------------------------------------------------------
+
+def course_with_curves(tmp_path, lesson_text_change=None):
+    """A copy of the UI course whose charts lesson has reference curves beside it."""
+    import shutil
+
+    from tutor import curves
+    from tutor.lessons import load_catalog
+
+    from conftest import COURSE
+
+    course = tmp_path / "course"
+    shutil.copytree(COURSE, course)
+    catalog = load_catalog(course)
+    lesson = catalog.find("charts")
+    recorder = curves.Recorder()
+    recorder.block_started(lesson.cells()[0].id)
+    recorder.metrics([(step, {"loss": 2 / (step + 1), "acc": step / 40}) for step in range(50)])
+    curves.save(lesson.path, recorder.curves(lesson))
+    return course
+
+
+def app_on(course, fake_factory):
+    from tutor.lessons import load_catalog
+    from tutor.progress.background import BackgroundStore
+    from tutor.ui.app import TutorApp
+
+    catalog = load_catalog(course)
+    return TutorApp(catalog, BackgroundStore.open(), lesson=catalog.find("charts"), client_factory=fake_factory())
+
+
+async def test_the_live_chart_shows_the_lessons_reference_run_faintly(tmp_path, fake_factory, settle, cells,
+                                                                     run_cell, drawn):
+    from tutor.ui.widgets.chart_view import ChartView
+
+    app = app_on(course_with_curves(tmp_path), fake_factory)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot, app)
+        cell = cells(app)[0]
+        await run_cell(pilot, app, cell)
+        await drawn(pilot, app)
+        chart = cell.query_one(ChartView)
+        assert "loss (cpu reference)" in chart.drawn_text and "acc (cpu reference)" in chart.drawn_text
+        assert "changed" not in chart.drawn_text
+        cell.replace_code(cell.code.replace("range(50)", "range(20)"))
+        await run_cell(pilot, app, cell)
+        await drawn(pilot, app)
+        chart = cell.query_one(ChartView)
+        assert "reference: the lesson's settings, not your changes" in chart.drawn_text
+        assert "loss (cpu reference)" in chart.drawn_text
+
+
+async def test_a_broken_reference_file_is_a_message_not_a_crash(tmp_path, fake_factory, settle, cells, run_cell,
+                                                               drawn):
+    from tutor import curves
+    from tutor.ui.widgets.chart_view import ChartView
+
+    course = course_with_curves(tmp_path)
+    curves.sidecar_path(course / "01-charts.md").write_text("{ not json")
+    app = app_on(course, fake_factory)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot, app)
+        assert any("reference curves are not shown" in n.message for n in app._notifications)
+        await run_cell(pilot, app, cells(app)[0])
+        await drawn(pilot, app)
+        chart = cells(app)[0].query_one(ChartView)
+        assert "loss" in chart.drawn_text and "reference" not in chart.drawn_text

@@ -166,15 +166,17 @@ def test_the_ghost_says_when_the_learner_changed_the_cell(lesson):
     assert same.note is None and same.metrics["loss"][0] == (0.0, 1.0) and same.device == "cuda:0 (NVIDIA H200)"
     changed = curves.ghost_for(found, cell, cell.code.replace("range(5)", "range(9)"))
     assert changed.metrics == same.metrics
-    assert "the lesson's own settings" in changed.note
+    assert changed.note == "reference: the lesson's settings, not your changes"
+    exercise = lesson.exercises()[0]
+    assert curves.ghost_for(found, exercise, "loss = my_own_loop()").note == "reference: the lesson's solution"
+    assert curves.ghost_for(found, exercise, exercise.solution).note is None
 
 
 def test_a_run_that_logs_other_metrics_gets_a_note(lesson):
     ghost = curves.ghost_for(recorded(lesson), lesson.cells()[0], None)
     assert curves.mismatch(ghost, {"loss", "acc"}) is None
     assert curves.mismatch(ghost, set()) is None
-    assert curves.mismatch(ghost, {"train_loss"}) == (
-        "the reference run logged loss; this run logs train_loss: no reference to compare with")
+    assert curves.mismatch(ghost, {"train_loss"}) == "no reference: it logged loss, this run train_loss"
 
 
 def test_tutor_check_reports_stale_curves_at_the_cells_line(lesson, capsys):
@@ -197,3 +199,57 @@ def test_record_curves_runs_the_solutions_and_saves_the_training_cells(lesson, c
     assert found.device == "cpu" and found.torch
     assert found.curves[lesson.exercises()[0].id].metrics["loss"] == ((0.0, 3.0), (1.0, 2.0), (2.0, 1.0))
     assert curves.problems(lesson, found) == []
+
+
+# -- drawn ----------------------------------------------------------------------------------
+
+def test_a_chart_draws_the_ghost_first_faint_and_labelled():
+    from tutor.charts import GHOST_MARKER, ChartData, draw_chart
+
+    ghost = curves.Ghost({"loss": tuple((i, 1 / (i + 1)) for i in range(50))}, "cpu")
+    chart = ChartData("log", ghost=ghost)
+    chart.add_points(tuple((i, {"loss": 1.5 / (i + 1)}) for i in range(20)))
+    text = draw_chart(chart, 72, 18, color=False)
+    assert "loss (cpu reference)" in text and GHOST_MARKER in text
+    legend = [line for line in text.splitlines() if "loss" in line]
+    assert "reference" in legend[0]  # drawn (and listed) first: behind the learner's curve
+    coloured = draw_chart(chart, 72, 18, color=True)
+    assert "\x1b[38;2;96;96;96m" in coloured  # grey: faint
+
+
+def test_the_note_and_the_mismatch_show_in_the_charts_title():
+    from tutor.charts import ChartData, draw_chart
+
+    ghost = curves.Ghost({"loss": ((0, 1.0), (1, 0.5))}, "cpu", "reference: the lesson's settings, not your changes")
+    chart = ChartData("log", ghost=ghost)
+    chart.add_points(((0, {"loss": 2.0}), (1, {"loss": 1.0})))
+    assert "not your changes" in draw_chart(chart, 72, 18, color=False)
+    other = ChartData("log", ghost=ghost)
+    other.add_points(((0, {"train_loss": 2.0}), (1, {"train_loss": 1.0})))
+    text = draw_chart(other, 100, 18, color=False)
+    assert "reference" not in text.split("\n", 1)[1]  # no ghost drawn...
+    assert "no reference: it logged loss, this run train_loss" in text  # ...and it says why
+    narrow = draw_chart(chart, 40, 10, color=False)
+    assert narrow.splitlines()[0].strip().endswith("…")  # a long note is cut, not dropped
+
+
+def test_a_headless_book_gives_the_ghost_to_its_live_log_chart_only():
+    from tutor.charts import ChartBook
+    from tutor.sandbox.events import MetricsLogged, PlotUpdated, Series
+
+    ghost = curves.Ghost({"loss": ((0, 1.0), (1, 0.5))}, "cpu")
+    book = ChartBook(ghost)
+    book.add(MetricsLogged(1, ((0, {"loss": 0.9}), (1, {"loss": 0.4}))))
+    book.add(PlotUpdated(1, "line", "fit", (Series("y", (0.0, 1.0), (1.0, 2.0)),)))
+    log_chart, plot_chart = book.render()
+    assert "loss (cpu reference)" in log_chart and "reference" not in plot_chart
+
+
+@pytest.mark.slow
+def test_tutor_run_draws_the_ghost_in_its_text_charts(lesson, capsys):
+    from tutor.charts import GHOST_MARKER
+
+    curves.save(lesson.path, recorded(lesson))
+    assert main(["run", str(lesson.path), "--solutions"]) == 0
+    out = capsys.readouterr().out
+    assert "loss (cuda:0 (NVIDIA H200) reference)" in out and GHOST_MARKER in out

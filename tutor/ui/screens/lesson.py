@@ -23,6 +23,7 @@ from textual.events import DescendantFocus
 from textual.screen import Screen
 from textual.widgets import Static, TextArea
 
+from tutor import curves
 from tutor.cell_outputs import OutputKeeper, OutputStore
 from tutor.execution import CODE, job_for
 from tutor.execution.outcome import cells_not_run_advice
@@ -91,6 +92,7 @@ class LessonScreen(ShowsWorkerFailures, Screen):
         self.current: RunnableCell | None = None
         self.edits = EditSaver(store, lesson.id, self.set_timer)
         self.outputs = OutputKeeper(OutputStore.for_lesson(lesson.id))  # for tutor export
+        self.reference, self._reference_problem = _reference_curves(lesson)
         self._toc_pinned: bool | None = None  # None: by width
         self._links: dict[str, list] = {}  # step id -> its links, parsed when first asked
 
@@ -128,6 +130,9 @@ class LessonScreen(ShowsWorkerFailures, Screen):
         yield KeyFooter(first=keys.FOOTER_FIRST, last=keys.FOOTER_LAST)
 
     def on_mount(self) -> None:
+        if self._reference_problem:
+            self.app.notify(f"This lesson's reference curves are not shown: {self._reference_problem}",
+                            severity="warning", timeout=8)
         self.status_line.show(self.session)
         self._fit_toc(self.size.width)
         self._serve_runs()
@@ -348,6 +353,7 @@ class LessonScreen(ShowsWorkerFailures, Screen):
     # -- what the run queue said -----------------------------------------------------------------
 
     def on_run_started(self, message: RunStarted) -> None:
+        message.cell.ghost = curves.ghost_for(self.reference, message.cell.block, message.job.code.code)
         message.cell.show_run_started(message.job)
         self.session.running_label = message.cell.label
         self._status()
@@ -462,3 +468,11 @@ class LessonScreen(ShowsWorkerFailures, Screen):
     def on_quiz_view_answered(self, message: QuizView.Answered) -> None:
         self.tracker.quiz_answered(message.quiz_id, message.answer, message.correct)
         self._refresh_done_marks()
+
+
+def _reference_curves(lesson: Lesson):
+    """The lesson's reference curves (or None), and why they cannot be used (or "")."""
+    try:
+        return curves.load(lesson.path), ""
+    except curves.CurvesError as err:
+        return None, str(err)

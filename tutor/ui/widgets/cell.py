@@ -154,6 +154,7 @@ class RunnableCell(Vertical):
         self._charts: dict[str, ChartView] = {}
         self._images: dict[str | None, ImageGrid] = {}
         self._advice: AdviceView | None = None
+        self.ghost = None  # the lesson's reference run for this run's live.log chart (tutor.curves)
         self._editor: CodeEditor | None = None
         # What a run shows is mounted on the first run: a lesson has a hundred cells,
         # and every widget costs time when the lesson opens.
@@ -457,7 +458,7 @@ class RunnableCell(Vertical):
     def _chart(self, key: str, title: str | None) -> ChartView:
         view = self._charts.get(key)
         if view is None:
-            view = ChartView(ChartData(key, title=title))
+            view = ChartView(ChartData(key, title=title, ghost=self.ghost if key == "log" else None))
             self._charts[key] = view
             self.extras.mount(view)
         return view
