@@ -100,6 +100,11 @@ def test_a_mistake_shown_on_purpose_passes_when_noticed_and_fails_when_not(tmp_p
     assert failure.message == "the lesson marks this cell diagnose=zero-grad, but the tutor gave no 'zero-grad' advice"
 
 
+def test_numerical_advice_marked_on_a_cell_may_come_and_need_not(tmp_path):
+    result, _ = run(lesson_file(tmp_path, "diagnose=forward-call|loss-flat", "diagnose=forward-call"), "selftest")
+    assert result.ok, [r.message for r in result.failures]
+
+
 def test_diagnose_off_silences_a_cell(tmp_path):
     result, noted = run(lesson_file(tmp_path, "diagnose=off", "diagnose=off"), "selftest")
     assert result.ok and noted == []

@@ -300,15 +300,15 @@ def test_evaluating_a_dropout_model_in_training_mode_is_found(cell):
         preds = model(X)
     """)
     [tip] = said
-    assert (tip.kind, tip.line) == ("eval-mode", 4)
-    assert "`model`" in tip.saw and "dropout" in tip.saw and "line 3" in tip.saw
+    assert (tip.kind, tip.line) == ("eval-mode", 3)  # where the evaluation starts
+    assert "`model`" in tip.saw and "dropout" in tip.saw and "`torch.inference_mode()`" in tip.saw
     assert "model.eval()" in tip.fix
 
 
 def test_batch_norm_over_a_test_loader_is_found(cell):
     said = cell.run("""
     net = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
-    test_loader = [X[:32], X[32:]]
+    test_loader = torch.utils.data.DataLoader(X, batch_size=32)
     for batch in test_loader:
         out = net(batch)
     """)
@@ -344,13 +344,23 @@ def evaluate(m, data):
         return m(data)
 """, label="helpers")
     said = cell.run("preds = evaluate(model, X)")
-    assert [(a.kind, a.line, "`m`" in a.saw) for a in said] == [("eval-mode", 6, True)]  # in evaluate()
+    assert [(a.kind, a.line, "`m`" in a.saw) for a in said] == [("eval-mode", 5, True)]  # in evaluate()
 
 
-def test_the_eval_hook_is_off_when_nothing_is_suspect(cell):
+def test_nothing_is_watched_when_nothing_is_suspect_and_layers_are_never_hooked(cell):
+    from torch.nn.modules import module
+
     cell.run(DROPOUT_MODEL + "model.eval()\nwith torch.no_grad():\n    model(X)\n")
     assert not cell.watcher.eval_regions
-    assert cell.watcher._eval_hook is None
+    cell.run(DROPOUT_MODEL + "with torch.no_grad():\n    model(X)\n")
+    assert cell.watcher.eval_regions
+    assert not module._global_forward_pre_hooks and not module._global_forward_hooks  # no cost per layer
+
+
+def test_a_list_of_batches_is_not_a_data_loader(cell):
+    """Only a DataLoader tells where a loop over test data starts: a plain list is not
+    watched (no false alarm, and no cost)."""
+    assert cell.kinds(DROPOUT_MODEL + "test_batches = [X[:32], X[32:]]\nfor b in test_batches:\n    model(b)\n") == []
 
 
 # -- 11. model and inputs on different devices ------------------------------------------------

@@ -13,9 +13,11 @@ outside a watched cell or off the cell's thread (the worker's warm-up may train 
 What one training step costs (about 2 µs on a CPU): a wrapper around
 ``Tensor.backward`` that keeps the loss's data and reads 100 at a time (one copy,
 so no extra GPU synchronisation each step), and a global optimizer step pre-hook
-that looks for one parameter with a gradient. Evaluation in training
-mode (mistake 4) uses a module forward pre-hook, installed only while code that the
-static pass flagged may run. Everything is wrapped: a diagnosis that fails says
+that looks for one parameter with a gradient. Evaluation in training mode
+(mistake 4) is checked where evaluation code starts, not per layer: entering a
+``no_grad``/``inference_mode`` block or iterating a DataLoader asks the watcher whether
+that line opens an evaluation region the static pass flagged, and if so looks at the
+models it names. Everything is wrapped: a diagnosis that fails says
 nothing and never disturbs the learner's code.
 """
 
@@ -45,7 +47,6 @@ class Watcher:
         self.send = send
         self.namespace = namespace
         self.eval_regions: dict[str, list[EvalRegion]] = {}  # by cell label, kept across runs
-        self._eval_hook = None
         self._thread = threading.get_ident()
         self._reset(None)
 
@@ -81,10 +82,6 @@ class Watcher:
         if "torch" in sys.modules:
             try:
                 _install_hooks()
-                if self.eval_regions:
-                    from torch.nn.modules.module import register_module_forward_pre_hook
-
-                    self._eval_hook = register_module_forward_pre_hook(self._before_module)
             except Exception:
                 pass
         global _watching
@@ -101,7 +98,6 @@ class Watcher:
             return
         self._read_pending()
         _watching = None
-        self._drop_eval_hook()
         self._pending.clear()
         self._last_loss = None
 
@@ -198,32 +194,24 @@ class Watcher:
                 return
         self.give(_no_gradients(loss is not None and reached is not None and not reached))
 
-    def _before_module(self, module, args) -> None:
-        if not module.training or not self.active or "eval-mode" in self.given:
+    def _entering(self, frame) -> None:
+        """Code is entering a ``no_grad``/``inference_mode`` block or iterating a
+        DataLoader, from ``frame``: if that is an evaluation region the static pass
+        flagged, is one of its models still in training mode, with layers that care?"""
+        if "eval-mode" in self.given or threading.get_ident() != self._thread:
             return
-        kind = _layer_kind(module)
-        if kind is None or threading.get_ident() != self._thread:
+        regions = self.eval_regions.get(frame.f_code.co_filename)
+        if not regions:
             return
-        try:
-            frame = sys._getframe(1)
-            while frame is not None:
-                regions = self.eval_regions.get(frame.f_code.co_filename)
-                if regions is not None:
-                    line = frame.f_lineno
-                    for region in regions:
-                        if region.line <= line <= region.end_line:
-                            self.give(_eval_mode(region, line, kind, _owner_of(module, region, frame)))
-                            self._drop_eval_hook()
-                            return
+        line = frame.f_lineno
+        for region in regions:
+            if region.line != line:
+                continue
+            for name in region.names:
+                kind = _training_layers(frame.f_locals.get(name, frame.f_globals.get(name)))
+                if kind is not None:
+                    self.give(_eval_mode(region, kind, name))
                     return
-                frame = frame.f_back
-        except Exception:
-            pass
-
-    def _drop_eval_hook(self) -> None:
-        if self._eval_hook is not None:
-            self._eval_hook.remove()
-            self._eval_hook = None
 
     # -- errors -----------------------------------------------------------------------------
 
@@ -269,7 +257,27 @@ def _install_hooks() -> None:
 
     torch.Tensor.backward = backward
     register_optimizer_step_pre_hook(before_step)
+    for cls in (torch.no_grad, torch.inference_mode, torch.utils.data.DataLoader):
+        name = "__iter__" if cls is torch.utils.data.DataLoader else "__enter__"
+        setattr(cls, name, _entry_watched(getattr(cls, name)))
     _installed = True
+
+
+def _entry_watched(method):
+    """``method`` (entering a no-gradient block, iterating a DataLoader), telling the
+    watcher where from: evaluation code starts there (mistake 4)."""
+
+    @functools.wraps(method)
+    def entering(self, *args, **kwargs):
+        watcher = _watching
+        if watcher is not None and watcher.eval_regions:
+            try:
+                watcher._entering(sys._getframe(1))
+            except Exception:
+                pass
+        return method(self, *args, **kwargs)
+
+    return entering
 
 
 # -- helpers (torch objects are only touched through their attributes) ----------------------
@@ -321,14 +329,18 @@ def _modules(namespace, frame) -> list[tuple[str, object]]:
     return found
 
 
-def _owner_of(module, region: EvalRegion, frame) -> str | None:
-    for name in region.names:
-        value = frame.f_locals.get(name, frame.f_globals.get(name))
-        try:
-            if value is module or any(m is module for m in value.modules()):
-                return name
-        except Exception:
-            continue
+def _training_layers(value) -> str | None:
+    """"dropout" or "batch norm" when ``value`` is a model in training mode with such
+    layers (in training mode too); None otherwise."""
+    if not getattr(value, "training", False) or not hasattr(value, "modules"):
+        return None
+    try:
+        for module in value.modules():
+            kind = _layer_kind(module) if module.training else None
+            if kind is not None:
+                return kind
+    except Exception:
+        return None
     return None
 
 
@@ -509,15 +521,12 @@ def _no_gradients(graph_cut: bool) -> Advice:
         "`zero_grad()` before `backward()`, never between it and `step()`.")
 
 
-def _eval_mode(region: EvalRegion, line: int, kind: str, owner: str | None) -> Advice:
-    model = f"`{owner}`" if owner else "the model"
-    context = ("over test data" if region.kind == "loader"
-               else f"under `torch.{region.kind}()` (line {region.line})")
+def _eval_mode(region: EvalRegion, kind: str, model: str) -> Advice:
+    context = "over test data" if region.kind == "loader" else f"under `torch.{region.kind}()`"
     return Advice(
-        "eval-mode", line,
-        f"{model} is evaluated {context} while still in training mode, and it has {kind} layers.",
+        "eval-mode", region.line,
+        f"`{model}` is evaluated {context} while still in training mode, and it has {kind} layers.",
         "In training mode dropout switches off random values and batch norm uses each batch's own "
         "statistics (and updates its running ones), so the results are noisy and worse than the "
         "model really is.",
-        f"call `{owner or 'model'}.eval()` before evaluating, and `{owner or 'model'}.train()` before "
-        "training again.")
+        f"call `{model}.eval()` before evaluating, and `{model}.train()` before training again.")
