@@ -244,11 +244,3 @@ def _thin(points: list[tuple[float, float]], limit: int = MAX_POINTS) -> tuple[t
     last one exact, and the lowest and highest of each stretch kept."""
     xs, ys = thin([x for x, _ in points], [y for _, y in points], limit)
     return tuple(zip(xs, ys))
-
-
-def save(lesson_path: Path, curves: Curves) -> Path:
-    from tutor.progress import write_atomically
-
-    path = sidecar_path(lesson_path)
-    write_atomically(path, to_json(curves))
-    return path

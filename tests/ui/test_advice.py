@@ -100,6 +100,12 @@ async def test_the_app_keeps_each_cells_last_outputs_for_the_export(make_app, se
 
 # -- reference curves (ghosts) --------------------------------------------------------------
 
+def save(lesson_path, found):
+    from tutor import curves
+
+    curves.sidecar_path(lesson_path).write_text(curves.to_json(found))
+
+
 def course_with_curves(tmp_path, lesson_text_change=None):
     """A copy of the UI course whose charts lesson has reference curves beside it."""
     import shutil
@@ -116,7 +122,7 @@ def course_with_curves(tmp_path, lesson_text_change=None):
     recorder = curves.Recorder()
     recorder.block_started(lesson.cells()[0].id)
     recorder.metrics([(step, {"loss": 2 / (step + 1), "acc": step / 40}) for step in range(50)])
-    curves.save(lesson.path, recorder.curves(lesson))
+    save(lesson.path, recorder.curves(lesson))
     return course
 
 

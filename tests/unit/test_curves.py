@@ -61,6 +61,13 @@ def lesson(tmp_path):
     return result.lesson
 
 
+def save(lesson_path, found):
+    """What ``tutor check --record-curves`` writes."""
+    path = curves.sidecar_path(lesson_path)
+    path.write_text(curves.to_json(found))
+    return path
+
+
 def recorded(lesson) -> curves.Curves:
     recorder = curves.Recorder()
     recorder.worker_ready("cuda:0", "NVIDIA H200", "2.11.0")
@@ -89,7 +96,7 @@ def test_a_recording_keeps_each_blocks_metrics_and_its_device(lesson):
 
 def test_saved_and_loaded_back(lesson):
     found = recorded(lesson)
-    path = curves.save(lesson.path, found)
+    path = save(lesson.path, found)
     assert path == lesson.path.with_name("07-demo.curves.json")
     back = curves.load(lesson.path)
     assert back.device == "cuda:0" and back.torch == "2.11.0"
@@ -131,7 +138,7 @@ def test_a_broken_file_is_a_message(lesson, text, words):
 
 
 def test_a_changed_cell_makes_its_curve_stale_and_hidden(lesson, tmp_path):
-    curves.save(lesson.path, recorded(lesson))
+    save(lesson.path, recorded(lesson))
     changed = lesson.path.read_text().replace("range(5)", "range(50)")
     lesson.path.write_text(changed + "\n")
     edited = parse_file(lesson.path).lesson
@@ -180,7 +187,7 @@ def test_a_run_that_logs_other_metrics_gets_a_note(lesson):
 
 
 def test_tutor_check_reports_stale_curves_at_the_cells_line(lesson, capsys):
-    curves.save(lesson.path, recorded(lesson))
+    save(lesson.path, recorded(lesson))
     assert main(["check", str(lesson.path)]) == 0
     lesson.path.write_text(lesson.path.read_text().replace("range(5)", "range(6)"))
     assert main(["check", str(lesson.path)]) == 1
@@ -249,7 +256,7 @@ def test_a_headless_book_gives_the_ghost_to_its_live_log_chart_only():
 def test_tutor_run_draws_the_ghost_in_its_text_charts(lesson, capsys):
     from tutor.charts import GHOST_MARKER
 
-    curves.save(lesson.path, recorded(lesson))
+    save(lesson.path, recorded(lesson))
     assert main(["run", str(lesson.path), "--solutions"]) == 0
     out = capsys.readouterr().out
     assert "loss (cuda:0 (NVIDIA H200) reference)" in out and GHOST_MARKER in out

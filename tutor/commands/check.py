@@ -74,6 +74,7 @@ def record_curves(lesson, timeout: float, device: str) -> list[str]:
     import asyncio
 
     from tutor import curves
+    from tutor.progress import write_atomically
     from tutor.runner import BlockStarted, describe_failure, run_lesson
     from tutor.sandbox.events import MetricsLogged, WorkerStateChanged
 
@@ -96,7 +97,8 @@ def record_curves(lesson, timeout: float, device: str) -> list[str]:
     if lesson_run.failures:
         return [describe_failure(result) for result in lesson_run.failures]
     found = recorder.curves(lesson)
-    path = curves.save(lesson.path, found)
+    path = curves.sidecar_path(lesson.path)
+    write_atomically(path, curves.to_json(found))
     print(f"recorded {path.name}: {len(found.curves)} training cells on {found.label} "
           f"({time.monotonic() - started:.1f} s)", flush=True)
     return []
