@@ -187,7 +187,11 @@ async def _open(lesson_key: str, prewarm: bool, course: Path | None = None):
     from tutor import config
     from tutor.lessons import load_catalog
     from tutor.ui.app import TutorApp, default_client_factory
-    from tutor.progress.background import BackgroundStore
+
+    try:
+        from tutor.progress.background import BackgroundStore
+    except ImportError:  # a tree from before progress became a package (--against)
+        from tutor.ui.store import BackgroundStore
 
     catalog = load_catalog(course or config.builtin_lessons_dir())
     lesson = catalog.find(lesson_key)

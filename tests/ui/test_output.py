@@ -343,3 +343,46 @@ async def test_a_focused_output_is_drawn_on_its_focus_background():
         view.focus()
         await pilot.pause()
         assert list(view.render_line(1))[0].style.bgcolor != unfocused
+
+
+def test_the_row_index_follows_every_change_of_the_buffer():
+    """Updated with only what is new, the index agrees with one counted from scratch
+    after every kind of change: appends that trim the tail, a wholesale new tail, the
+    sandbox's cap, the open line, a clear, another width."""
+    import random
+
+    from tutor.ui.widgets.output_rows import RowIndex
+
+    def rows_of(width):
+        return lambda line: len(row_starts(plain(line), width))
+
+    def from_scratch(buffer, width):
+        lines = [buffer.line(i) for i in range(len(buffer))]
+        counts = [len(row_starts(plain(line), width)) for line in lines]
+        places = [(i, part) for i, count in enumerate(counts) for part in range(count)]
+        return sum(counts), places
+
+    rng = random.Random(16)
+    buffer = OutputBuffer(head=7, tail=20)
+    width = 12
+    index = RowIndex(rows_of(width))
+    for step in range(400):
+        action = rng.random()
+        if action < 0.6:
+            buffer.write("".join("w" * rng.randrange(0, 40) + ("\n" if rng.random() < 0.8 else "")
+                                 for _ in range(rng.randrange(1, 30))))
+        elif action < 0.7:
+            buffer.write("x" * rng.randrange(1, 30))  # an open line
+        elif action < 0.8:
+            buffer.add_lines(["e " * rng.randrange(1, 20)], "error")
+        elif action < 0.85:
+            buffer.note_dropped(rng.randrange(1, 100))
+        elif action < 0.9:
+            buffer.clear()
+        elif action < 0.95:
+            width = rng.choice([8, 12, 25])
+            index.rows_of = rows_of(width)
+        index.update(buffer, width)
+        total, places = from_scratch(buffer, width)
+        assert index.total == total, step
+        assert [index.locate(row) for row in range(total)] == places, step

@@ -98,6 +98,11 @@ class OutputBuffer:
         self._sgr_state: dict[str, list[str]] = {"stdout": [], "stderr": []}
         self.version = 0  # bumped on every change, so views know when to redraw
         self._head_closed = False
+        # For views that index the lines: lines are only ever added at the end of the
+        # head or the tail, and dropped from the front of the tail (``tail_base`` counts
+        # those); anything else (clear, the sandbox's cap) bumps ``generation``.
+        self.tail_base = 0
+        self.generation = 0
         # At least as wide (in terminal cells) as any line kept, and as any stdout line
         # kept (those may pan): a view that is wider wraps nothing. A non-ASCII line
         # counts double (a CJK character takes two cells).
@@ -132,14 +137,19 @@ class OutputBuffer:
             return self._make_line(self._partial, self._partial_kind, commit=False)
         raise IndexError(index)
 
-    def shown_lines(self):
-        """Every shown line in order, as :meth:`line` gives them (faster than indexing)."""
-        yield from self._head
-        if self.dropped:
-            yield self.line(len(self._head))
-        yield from self._tail
-        if self._partial:
-            yield self._make_line(self._partial, self._partial_kind, commit=False)
+    @property
+    def head(self) -> list[str | StyledLine]:
+        """The first lines kept (read only)."""
+        return self._head
+
+    @property
+    def tail(self) -> list[str | StyledLine]:
+        """The last lines kept, the open line aside (read only)."""
+        return self._tail
+
+    def open_line(self) -> str | StyledLine | None:
+        """The unfinished last line, if any, as it is shown."""
+        return self._make_line(self._partial, self._partial_kind, commit=False) if self._partial else None
 
     def lines_before(self, index: int) -> int:
         """How many printed lines (kept or not) come before the ``index``-th shown line."""
@@ -196,11 +206,13 @@ class OutputBuffer:
         self._tail = []
         self._head_closed = True
         self.dropped += count
+        self.generation += 1
 
     def clear(self) -> None:
-        version = self.version
+        version, generation = self.version, self.generation
         self.__init__(self.head_cap, self.tail_cap)  # type: ignore[misc]
         self.version = version + 1
+        self.generation = generation + 1
 
     # -- internals -----------------------------------------------------------------
 
@@ -285,6 +297,7 @@ class OutputBuffer:
         tail = self._tail
         if len(lines) >= self.tail_cap:
             self.dropped += len(tail) + len(lines) - self.tail_cap
+            self.tail_base += len(tail) + len(lines) - self.tail_cap
             self._tail = lines[-self.tail_cap:]
             self._note_widths(self._tail, kind)
             return
@@ -296,6 +309,7 @@ class OutputBuffer:
         if excess > self.tail_cap // 4:
             del tail[:excess]
             self.dropped += excess
+            self.tail_base += excess
 
     def _note_widths(self, lines: list, kind: str) -> None:
         texts = list(map(plain, lines))

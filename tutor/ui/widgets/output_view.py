@@ -13,7 +13,6 @@ counts what is hidden; the window follows new output unless the learner scrolled
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from functools import lru_cache
 
 from rich.segment import Segment
@@ -27,7 +26,7 @@ from textual.widget import Widget
 
 from tutor.ui import keys
 from tutor.ui.output_buffer import OutputBuffer, StyledLine, plain
-from tutor.ui.widgets.output_rows import continuation_prefix, row_starts
+from tutor.ui.widgets.output_rows import RowIndex, continuation_prefix, row_starts
 
 WRAP_ALWAYS = frozenset({"stderr", "error", "advice", "note"})  # kinds that never pan
 
@@ -96,7 +95,9 @@ class OutputView(Widget, can_focus=False):
         self._width = 0  # the content width last laid out (rows depend on it)
         self._kind_styles: dict[str, Style] = {}
         self._base_style: Style | None = None  # rich_style walks every ancestor: once per style change
-        self._index: tuple[tuple, list[int] | None, int] = ((), None, 0)
+        self._index = RowIndex(self._rows_of)
+        self._index_width = 0
+        self._indexed: tuple = ()  # (buffer version, width and mode) the index is at
         self._window: tuple[tuple, list[Position]] = ((), [])
 
     # -- rows ------------------------------------------------------------------------
@@ -120,33 +121,32 @@ class OutputView(Widget, can_focus=False):
             return (0,)
         return row_starts(line.text, width)
 
-    def _line_index(self) -> tuple[list[int] | None, int]:
-        """(the first row of each shown line, or None when each takes one row; the row count)."""
+    def _rows_of(self, line: str | StyledLine) -> int:
+        width = self._index_width
+        if isinstance(line, str) and len(line) <= width and line.isascii():
+            return 1
+        return len(self._starts(line, width))
+
+    def _line_index(self) -> RowIndex | None:
+        """The rows of every kept line; None while no line is wider than the view (then
+        each line is one row)."""
         width = self.wrap_width
-        key = (self.buffer.version, width, self.wrap)
-        if self._index[0] == key:
-            return self._index[1], self._index[2]
-        starts: list[int] | None = None
-        total = len(self.buffer)
-        if self.buffer.widest > width:  # else no line wraps
-            starts, total = [], 0
-            for line in self.buffer.shown_lines():
-                starts.append(total)
-                total += len(self._starts(line, width))
-            if total == len(starts):
-                starts = None
-        self._index = (key, starts, total)
-        return starts, total
+        if self.buffer.widest <= width:
+            return None
+        key = (width, self.wrap)
+        if self._indexed != (self.buffer.version, key):
+            self._index_width = width
+            self._index.update(self.buffer, key)
+            self._indexed = (self.buffer.version, key)
+        return self._index
 
     def _row_total(self) -> int:
-        return self._line_index()[1]
+        index = self._line_index()
+        return len(self.buffer) if index is None else index.total
 
     def _locate(self, row: int) -> Position:
-        starts, _total = self._line_index()
-        if starts is None:
-            return row, 0
-        line = bisect_right(starts, row) - 1
-        return line, row - starts[line]
+        index = self._line_index()
+        return (row, 0) if index is None else index.locate(row)
 
     @property
     def is_foldable(self) -> bool:
