@@ -213,8 +213,8 @@ async def test_sessions_stop_ends_host_and_worker_and_tells_the_app(make_client)
     assert stopped == ["03"] and problems == []
     assert_gone(pids)
     rest = [event async for event in cell]
-    assert rest[-1].status == "crashed" and rest[-1].state_lost
-    assert "sessions --stop" in rest[-1].reason
+    assert rest[-1].status == "killed" and rest[-1].state_lost
+    assert "The session ended (stopped by tutor sessions --stop)" in rest[-1].reason
     assert places.list_sessions() == []
 
 

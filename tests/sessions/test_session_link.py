@@ -178,10 +178,10 @@ async def test_an_end_before_the_greeting_keeps_what_was_printed():
 
 
 async def test_a_consumer_that_falls_behind_is_not_taken_for_silence():
-    left, right = await pair(interval=0.05, timeout=0.5)
+    left, right = await pair(interval=0.05, timeout=2.0)
     for n in range(20_000):  # more than the read-ahead: the reader pauses
         right.send(Channel.EVENT, {"t": "ev", "n": n})
-    await asyncio.sleep(1.0)  # longer than the timeout, while we do not read
+    await asyncio.sleep(3.0)  # longer than the timeout, while we do not read
     got = [(await left.receive()).message["n"] for _ in range(20_000)]
     assert got == list(range(20_000))
     assert not left.closed and not right.closed

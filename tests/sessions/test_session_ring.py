@@ -16,16 +16,16 @@ def test_ring_keeps_the_newest_within_its_bytes():
     assert ring.size <= 100 and len(ring) == 10
     assert ring.first_seq == 11 and ring.last_seq == 20
     assert ring.holds_after(10) and not ring.holds_after(9)
-    assert [seq for seq, _ in ring.after(15)] == [16, 17, 18, 19, 20]
-    assert [seq for seq, _ in ring.after(10, limit_bytes=25)] == [11, 12, 13]
+    assert [seq for seq, _, _ in ring.after(15)] == [16, 17, 18, 19, 20]
+    assert [seq for seq, _, _ in ring.after(10, limit_bytes=25)] == [11, 12, 13]
     assert ring.after(20) == []
 
 
 def test_ring_always_keeps_the_last_frame_even_when_huge():
     ring = Ring(max_bytes=10)
     ring.append(1, b"a" * 5)
-    ring.append(2, b"b" * 50)
-    assert [seq for seq, _ in ring.after(0)] == [2] and ring.dropped_frames == 1
+    ring.append(2, b"b" * 50, "state")
+    assert [(seq, kind) for seq, _, kind in ring.after(0)] == [(2, "state")] and ring.dropped_frames == 1
 
 
 def test_ring_refuses_numbers_out_of_order():

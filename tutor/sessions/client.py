@@ -32,7 +32,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextvars import ContextVar
 
-from tutor.sandbox.events import CellFinished, OutputStreamed, ResourcesMeasured, WorkerState, WorkerStateChanged
+from tutor.sandbox.events import CellFinished, OutputStreamed, WorkerState, WorkerStateChanged
 from tutor.sandbox.sanitize import sanitize
 from tutor.sessions.codec import BadEvent, decode_event
 from tutor.sessions.events import CellReplayed, HostBusy, LinkChanged, OutputDropped, SessionAttached
@@ -251,6 +251,7 @@ class SessionClient:
 
     def _on_attached(self, facts: dict) -> None:
         host_id = facts.get("host") if isinstance(facts.get("host"), str) else None
+        again = self.host_id is not None and host_id == self.host_id
         if self.host_id is not None and host_id != self.host_id:
             # A different host: what ran in the old one is gone with its worker.
             self._finish_pending("crashed", f"The session on {self.where or 'this machine'} ended while "
@@ -264,13 +265,14 @@ class SessionClient:
         news = facts.get("reason") if isinstance(facts.get("reason"), str) else None
         notes = facts.get("notes") if isinstance(facts.get("notes"), dict) else {}
         running = facts.get("running") if isinstance(facts.get("running"), str) else None
-        last_seq = facts.get("last_seq") if type(facts.get("last_seq")) is int else 0
+        cells = facts.get("cells") if type(facts.get("cells")) is int else 0
         self._attached.set()
         self._set_link("attached")
-        self._emit(SessionAttached(str(facts.get("lesson", "")), self.host_pid or 0,
-                                   float(facts.get("started") or 0), last_seq > 0,
+        lesson = sanitize(str(facts.get("lesson", "")))[:80]
+        self._emit(SessionAttached(lesson, sanitize(str(facts.get("title") or lesson))[:80], self.host_pid or 0,
+                                   float(facts.get("started") or 0), cells > 0,
                                    sanitize(running) if running else None, notes,
-                                   sanitize(news) if news else None, self.where))
+                                   sanitize(news) if news else None, self.where, again))
         for pending in self._pending.values():  # sent as the link fell? the host runs each once
             self._link.send(Channel.REQUEST, pending.message)
 
@@ -341,10 +343,10 @@ class SessionClient:
                     return  # already seen (a replay overlapping what arrived live)
                 self.last_seq = seq
             ref = message.get("ref")
-            if ref is None:
+            if ref is None:  # the worker's own news: its state, resources, warm-up
                 if isinstance(event, WorkerStateChanged):
                     self._set_worker(event)
-                elif isinstance(event, ResourcesMeasured):
+                else:
                     self._emit(event)
                 return
             if not isinstance(ref, str):

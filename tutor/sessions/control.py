@@ -90,3 +90,26 @@ def stop_sessions(which: str, folder=None) -> tuple[list[str], list[str]]:
         else:
             problems.append(f"the session {session.session_id} (pid {session.pid}) did not stop")
     return stopped, problems
+
+
+def session_list(remote: str | None = None, *, ssh_command: str | None = None,
+                 remote_python: str | None = None, timeout: float = 60.0) -> list[dict]:
+    """The live sessions (``SessionInfo.as_dict()``), here or on ``remote`` through ssh.
+    Raises SessionUnavailable with one plain line when the remote cannot say."""
+    if remote is None:
+        return [session.as_dict() for session in places.list_sessions()]
+    import json
+
+    from tutor.sandbox.sanitize import sanitize
+    from tutor.sessions.transport import SessionUnavailable, run_remote
+
+    out = run_remote(remote, ["tutor.sandbox.remote", "sessions"], ssh_command=ssh_command,
+                     remote_python=remote_python, timeout=timeout)
+    try:
+        listed = json.loads(out.strip().splitlines()[-1])
+        if not isinstance(listed, list) or not all(isinstance(s, dict) and "lesson" in s and "pid" in s
+                                                   for s in listed):
+            raise ValueError
+    except (ValueError, IndexError):
+        raise SessionUnavailable(f"{remote} answered something that is not a list of sessions") from None
+    return [{k: sanitize(v) if isinstance(v, str) else v for k, v in s.items()} for s in listed]

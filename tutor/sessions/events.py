@@ -26,9 +26,11 @@ class LinkChanged:
 class SessionAttached:
     """Attached to a host. ``resumed``: it already ran things for an earlier app (its
     cells follow as ``CellReplayed``). ``notes``: what that app left for the next one.
-    ``news``: what happened while no app was attached (the worker died), or None."""
+    ``news``: what happened while no app was attached (the worker died), or None.
+    ``reconnected``: this client was attached before (the link dropped, or fell behind)."""
 
     lesson_id: str
+    title: str  # what listings call the lesson ("03")
     host_pid: int
     started: float
     resumed: bool
@@ -36,6 +38,7 @@ class SessionAttached:
     notes: dict
     news: str | None
     where: str
+    reconnected: bool = False  # this client was attached before (the link dropped)
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,8 @@ ATTACH_WAIT = 10.0  # seconds a new connection has to say what it wants
 PUMP_BYTES = 256 * 2**10  # replay written per turn before waiting for the link to drain
 MAX_NOTES = 64 * 2**10
 MAX_REF = 64
+STATE = "state"  # ring frames of the worker's state: an app new to this host skips the old ones
+_FRESH = (WorkerState.STARTING, WorkerState.RESTARTING, WorkerState.CRASHED, WorkerState.STOPPED)
 INFO_DELAY = 0.25  # seconds: session-file changes closer than this are written once
 
 
@@ -105,6 +107,7 @@ class Attachment:
     since: float
     cursor: int  # the last sequence number sent to it
     client: str | None = None  # the app's id for itself: its own reconnection replaces it silently
+    old_states_until: int = 0  # an app new to this host gets the worker's state now, not its history
     tasks: list = field(default_factory=list)
 
 
@@ -133,7 +136,7 @@ class SessionHost:
         self.requests: dict[str, asyncio.Task] = {}
         self.running: CellRecord | None = None
         self.worker: WorkerStateChanged | None = None
-        self.resources: ResourcesMeasured | None = None
+        self.latest: dict[str, object] = {}  # the last worker event of each kind (a new app's start)
         self.notes: dict = {}
         self.died_away: str | None = None  # why the worker died while no app was attached
         self.started = time.time()
@@ -160,12 +163,14 @@ class SessionHost:
         finally:
             watcher.cancel()
             server.close()
-            if self.attached is not None:
-                self.attached.link.close("the session ended", goodbye=self._end_reason)
             for task in self.requests.values():
                 task.cancel()
             await self.client.shutdown()
             places.remove_leftovers(self.paths)
+            # Last: an app that asked for the end hears of it once the worker is gone.
+            if self.attached is not None:
+                self.attached.link.close("the session ended", goodbye=self._end_reason)
+                await self.attached.link.wait_closed()
 
     def end(self, reason: str = "the session ended") -> None:
         self._end_reason = reason
@@ -187,12 +192,15 @@ class SessionHost:
     # -- events from the sandbox -----------------------------------------------------------
 
     def _on_worker_event(self, event) -> None:
+        self.latest[type(event).__name__] = event
         if isinstance(event, ResourcesMeasured):
-            self.resources = event
             self._send_live(event)
             return
-        if not isinstance(event, WorkerStateChanged):
+        if not isinstance(event, WorkerStateChanged):  # e.g. the warm-up's state
+            self._publish(None, event)
             return
+        if event.state in _FRESH and (self.worker is None or self.worker.state not in _FRESH):
+            self.notes = {}  # a new worker: what the app noted of the old one no longer holds
         self.worker = event
         if event.state in (WorkerState.RESTARTING, WorkerState.CRASHED) and self.attached is None \
                 and not self.stopping_worker and event.reason:
@@ -219,7 +227,7 @@ class SessionHost:
             record.take(event, seq)
             header.update(label=record.label, tag=record.tag)
         header["e"], blob = encode_event(event)
-        self.ring.append(seq, encode(Channel.EVENT, header, blob))
+        self.ring.append(seq, encode(Channel.EVENT, header, blob), STATE if ref is None else "")
         self._new_frames.set()
 
     def _send_live(self, event) -> None:
@@ -267,10 +275,15 @@ class SessionHost:
             self.requests.pop(record.ref, None)
             if self.running is record:
                 self.running = None
-            if not finished:  # cancelled: the app stopped waiting (the sandbox interrupts it)
-                rid = record.request_id
-                self._publish(record.ref, CellFinished(rid, "interrupted", time.time() - record.started_at,
-                                                       "Stopped: the app stopped waiting for it.", False, ()))
+            if not finished:  # cancelled: the app stopped waiting, or the session ends
+                rid, took = record.request_id, time.time() - record.started_at
+                if self._ended.is_set():
+                    ending = CellFinished(rid, "killed", took, f"The session ended ({self._end_reason}): "
+                                                               "variables lost.", True, ())
+                else:
+                    ending = CellFinished(rid, "interrupted", took, "Stopped: the app stopped waiting for it.",
+                                          False, ())
+                self._publish(record.ref, ending)
                 self._write_info(soon=True)
 
     def _cancel(self, ref) -> None:
@@ -359,15 +372,14 @@ class SessionHost:
         else:
             raw = message.get("seen")
             seen_by_ref = {ref: Seen.from_list(value) for ref, value in raw.items()} if isinstance(raw, dict) else {}
-        attachment = Attachment(link, who[:120], time.time(), cursor=since, client=client)
+        attachment = Attachment(link, who[:120], time.time(), cursor=since, client=client,
+                                old_states_until=self.ring.last_seq if since == 0 else 0)
         self.attached = attachment
         self.idle_since = None
         link.send(Channel.SESSION, {"t": "attached", **self.describe(), "notes": self.notes,
                                     "last_seq": self.ring.last_seq})
-        if self.worker is not None:
-            self._send_now(link, None, self.worker)
-        if self.resources is not None:
-            self._send_now(link, None, self.resources)
+        for event in self.latest.values():
+            self._send_now(link, None, event)
         if not self.ring.holds_after(since):
             self._catch_up(attachment, since, seen_by_ref)
         self.died_away = None
@@ -428,7 +440,8 @@ class SessionHost:
                     self._new_frames.clear()
                     await self._new_frames.wait()
                     continue
-                link.send_bytes(b"".join(data for _, data in frames))
+                skip = attachment.old_states_until
+                link.send_bytes(b"".join(data for seq, data, kind in frames if kind != STATE or seq > skip))
                 attachment.cursor = frames[-1][0]
                 await link.drain()
         except LinkClosed:
@@ -459,6 +472,7 @@ class SessionHost:
             "attached_who": self.attached.who if self.attached is not None else None,
             "device": info.device if info is not None else self.options.device,
             "reason": self.died_away,
+            "cells": sum(1 for _ in self.book),
             "worker": self.worker.state.value if self.worker is not None else "starting",
         }
 

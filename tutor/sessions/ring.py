@@ -32,28 +32,29 @@ MAX_ADVICE = 32  # per cell (the worker gives each kind at most once a run)
 
 
 class Ring:
-    """Encoded frames with sequence numbers 1, 2, ...; the oldest go first past
-    ``max_bytes`` (the newest frame is always kept)."""
+    """Encoded frames with sequence numbers 1, 2, ..., each with a ``kind`` (what the
+    reader may want to skip); the oldest go first past ``max_bytes`` (the newest frame
+    is always kept)."""
 
     def __init__(self, max_bytes: int = DEFAULT_RING_BYTES) -> None:
         self.max_bytes = max_bytes
         self.last_seq = 0
-        self._frames: deque[tuple[int, bytes]] = deque()
+        self._frames: deque[tuple[int, bytes, str]] = deque()
         self._bytes = 0
         self.dropped_frames = 0
 
     def next_seq(self) -> int:
         return self.last_seq + 1
 
-    def append(self, seq: int, data: bytes) -> None:
+    def append(self, seq: int, data: bytes, kind: str = "") -> None:
         if seq != self.last_seq + 1:
             raise ValueError(f"sequence {seq} after {self.last_seq}")
         self.last_seq = seq
-        self._frames.append((seq, data))
+        self._frames.append((seq, data, kind))
         self._bytes += len(data)
         while self._bytes > self.max_bytes and len(self._frames) > 1:
-            _, old = self._frames.popleft()
-            self._bytes -= len(old)
+            old = self._frames.popleft()
+            self._bytes -= len(old[1])
             self.dropped_frames += 1
 
     @property
@@ -65,12 +66,12 @@ class Ring:
         """Whether every frame after ``seq`` is still here."""
         return seq + 1 >= self.first_seq
 
-    def after(self, seq: int, limit_bytes: int | None = None) -> list[tuple[int, bytes]]:
-        """Frames after ``seq`` (all of them, or about ``limit_bytes`` worth)."""
+    def after(self, seq: int, limit_bytes: int | None = None) -> list[tuple[int, bytes, str]]:
+        """Frames ``(seq, data, kind)`` after ``seq`` (all, or about ``limit_bytes`` worth)."""
         if not self._frames or seq >= self.last_seq:
             return []
         start = max(seq + 1 - self._frames[0][0], 0)
-        taken: list[tuple[int, bytes]] = []
+        taken: list[tuple[int, bytes, str]] = []
         size = 0
         for index in range(start, len(self._frames)):
             item = self._frames[index]
