@@ -13,7 +13,7 @@ import sys
 import traceback
 
 from tutor import __version__
-from tutor.commands.options import add_course_option, add_device_options
+from tutor.commands.options import add_course_option, add_device_options, add_remote_options
 from tutor.errors import UserError
 
 COMMANDS = {
@@ -48,6 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("lesson", nargs="?", help="a lesson to open: number (03), id, or path")
     add_course_option(parser)
     add_device_options(parser)
+    add_remote_options(parser)
+    parser.add_argument("--no-sessions", action="store_true",
+                        help="run each lesson's worker as a child of the app: nothing outlives it "
+                             "(default: TUTOR_SESSIONS, on; see docs/sessions.md)")
     return parser
 
 

@@ -10,6 +10,7 @@ import sys
 
 from tutor import config
 from tutor.commands.common import find_lesson
+from tutor.commands.options import remote_setting
 from tutor.errors import UserError
 from tutor.lessons import LessonNotFound
 
@@ -27,9 +28,17 @@ def run(args) -> int:
         memory_limit = config.memory_limit_setting(args.memory_limit)
     except ValueError as err:
         raise UserError(str(err)) from None
+    remote = remote_setting(args)
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UserError("the tutor needs a terminal (stdin and stdout are not one); "
                         "try 'tutor list' or 'tutor run LESSON' instead")
     from tutor.ui.app import run_app  # textual only now
+    from tutor.ui.session_keeper import SessionSettings, sessions_setting
 
-    return run_app(catalog, lesson=lesson, device=device, memory_limit=memory_limit)
+    settings = SessionSettings(enabled=sessions_setting(False if args.no_sessions else None),
+                               remote=remote.destination if remote else None,
+                               ssh_command=remote.ssh_command if remote else None,
+                               remote_python=remote.python if remote else None)
+    if remote and args.no_sessions:
+        raise UserError("--remote runs the worker in a session on the remote machine: drop --no-sessions")
+    return run_app(catalog, lesson=lesson, device=device, memory_limit=memory_limit, settings=settings)

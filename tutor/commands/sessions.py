@@ -51,21 +51,15 @@ def run(args) -> int:
 
 
 def _list(remote) -> list[dict]:
-    if remote is None:
-        from tutor.sessions.places import list_sessions
+    from tutor.sessions.control import session_list
+    from tutor.sessions.transport import SessionUnavailable
 
-        return [session.as_dict() for session in list_sessions()]
-    out = _remote(remote, ["sessions"])
     try:
-        listed = json.loads(out.strip().splitlines()[-1])
-        if not isinstance(listed, list) or not all(isinstance(s, dict) and "lesson" in s and "pid" in s
-                                                   for s in listed):
-            raise ValueError
-    except (ValueError, IndexError):
-        raise UserError(f"{remote.destination} answered something that is not a list of sessions") from None
-    from tutor.sandbox.sanitize import sanitize
-
-    return [{k: sanitize(v) if isinstance(v, str) else v for k, v in s.items()} for s in listed]
+        if remote is None:
+            return session_list()
+        return session_list(remote.destination, ssh_command=remote.ssh_command, remote_python=remote.python)
+    except SessionUnavailable as err:
+        raise UserError(str(err)) from None
 
 
 def _stop(which: str, remote) -> tuple[list[str], list[str]]:

@@ -47,6 +47,19 @@ class WorkerMemory:
     def has_run(self, block_id: str) -> bool:
         return block_id in self._ran
 
+    def snapshot(self) -> dict:
+        """What this memory holds, as JSON (a session keeps it for the next app)."""
+        return {"setups": [list(key) for key in self._setups], "ran": sorted(self._ran)}
+
+    def restore(self, snapshot: dict) -> None:
+        """Take back a ``snapshot`` of the same worker (anything malformed is skipped)."""
+        for key in snapshot.get("setups") or ():
+            if isinstance(key, list):
+                self._setups.add(tuple(key))
+        for block_id in snapshot.get("ran") or ():
+            if isinstance(block_id, str):
+                self._ran.add(block_id)
+
 
 class Executor:
     """Runs jobs one at a time in ``client``'s worker."""

@@ -1,6 +1,7 @@
 """The runs waiting for one lesson's worker, and the one running.
 
-    queue = RunQueue(client, memory, started=..., reported=..., ended=..., dropped=...)
+    queue = RunQueue(client, memory, started=..., reported=..., ended=..., dropped=...,
+                     part_starting=...)    # optional: just before each part is sent
     queue.add(job, cell)      # None when that cell is already waiting or running
     await queue.serve()       # forever: one run at a time, in order
     queue.drop(INTERRUPTED)   # forget the waiting runs (``dropped`` hears of each)
@@ -40,9 +41,11 @@ class RunQueue:
                  started: Callable[[QueuedRun], None],
                  reported: Callable[[QueuedRun, Part, object], None],
                  ended: Callable[[QueuedRun, Outcome], None],
-                 dropped: Callable[[QueuedRun, str], None]) -> None:
-        self._executor = Executor(client, memory, report=self._report)
+                 dropped: Callable[[QueuedRun, str], None],
+                 part_starting: Callable[[QueuedRun, Part], None] | None = None) -> None:
+        self._executor = Executor(client, memory, report=self._report, starting=self._part_starting)
         self._started, self._reported, self._ended, self._dropped = started, reported, ended, dropped
+        self._part_started = part_starting
         self._queue: asyncio.Queue[QueuedRun] = asyncio.Queue()
         self._waiting: list[QueuedRun] = []
         self._active: QueuedRun | None = None
@@ -107,3 +110,9 @@ class RunQueue:
     def _report(self, part: Part, event) -> None:
         if self._active is not None:
             self._reported(self._active, part, event)
+
+    def _part_starting(self, part: Part) -> None:
+        """Called in the serving task just before ``part`` is sent (so what it sets in
+        the task's context, a session's request tag, travels with the request)."""
+        if self._active is not None and self._part_started is not None:
+            self._part_started(self._active, part)

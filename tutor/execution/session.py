@@ -36,10 +36,24 @@ class SandboxSession:
     running_label: str | None = None  # e.g. "cell 3", set by the lesson screen
     memory: WorkerMemory = field(default_factory=WorkerMemory)
     warmup: str | None = None  # the worker's background warm-up: "warming", "warm", "failed"
+    where: str = ""  # the remote machine the worker runs on ("" for this one)
+    link: str | None = None  # the link to a session host, when it is not plainly up
+    replayed: list = field(default_factory=list)  # CellReplayed events no screen has shown yet
 
     def observe(self, event) -> None:
-        """Take in a worker event (state, resources) or a finished cell."""
-        if isinstance(event, WorkerStateChanged):
+        """Take in a worker event (state, resources), a finished cell, or news of the
+        link to a session host (tutor.sessions.events)."""
+        from tutor.sessions.events import CellReplayed, LinkChanged, SessionAttached
+
+        if isinstance(event, SessionAttached):
+            if event.notes:  # what an earlier app noted of this same worker
+                self.memory.restore(event.notes)
+        elif isinstance(event, LinkChanged):
+            self.where = event.where
+            self.link = None if event.state in ("attached", "connecting") else (event.reason or event.state)
+        elif isinstance(event, CellReplayed):
+            self.replayed.append(event)
+        elif isinstance(event, WorkerStateChanged):
             if event.state in _FRESH_STATES and self.state not in _FRESH_STATES:
                 self._new_generation()
             self.state = event.state
@@ -66,7 +80,13 @@ class SandboxSession:
 
 
 def device_text(session: SandboxSession | None) -> str:
-    """``CUDA 0 · NVIDIA H100 · 2.9/79.2 GiB``, ``MPS · Apple M2``, ``CPU``, or ``device: …``."""
+    """``CUDA 0 · NVIDIA H100 · 2.9/79.2 GiB``, ``MPS · Apple M2``, ``CPU``, or ``device: …``;
+    on a remote machine its name comes first: ``gpu-box · CUDA 0 · H100 · 3.1/80.0 GiB``."""
+    where = f"{session.where} · " if session is not None and session.where else ""
+    return where + _device(session)
+
+
+def _device(session: SandboxSession | None) -> str:
     info = session.info if session else None
     if info is None:
         return "device: …"
@@ -90,6 +110,8 @@ def state_text(session: SandboxSession | None) -> str:
     """The worker's state in a few words, e.g. ``running cell 3``."""
     if session is None:
         return "no worker"
+    if session.link:
+        return session.link
     state = session.state
     if state is WorkerState.RUNNING:
         return f"running {session.running_label}" if session.running_label else "running"

@@ -19,9 +19,10 @@ from tutor.lessons.catalog import Catalog
 from tutor.lessons.model import Lesson
 from tutor.progress.background import BackgroundStore
 from tutor.ui import keys
-from tutor.ui.messages import ProgressNotSaved
+from tutor.ui.messages import ProgressNotSaved, SessionReported
 from tutor.ui.worker_failures import ShowsWorkerFailures
 
+SESSION_EVENTS = "tutor.sessions.events"  # news of a session, beside the worker's own
 ClientFactory = Callable[..., object]  # (lesson_id, on_event) -> SandboxClient-like
 
 
@@ -46,8 +47,9 @@ class TutorApp(ShowsWorkerFailures, App):
     COMMAND_PALETTE_BINDING = keys.PALETTE
 
     def __init__(self, catalog: Catalog, store, *, lesson: Lesson | None = None, step_id: str | None = None,
-                 client_factory: ClientFactory | None = None):
+                 client_factory: ClientFactory | None = None, remote: str | None = None):
         super().__init__()
+        self.remote = remote  # where the workers run (sessions through ssh), or None: here
         self.catalog = catalog
         self.store = store
         if isinstance(store, BackgroundStore):  # its writes fail on another thread: tell us here
@@ -59,6 +61,7 @@ class TutorApp(ShowsWorkerFailures, App):
         self.prewarm_session: SandboxSession | None = None
         # A worker reported its state or resource use: the session, its facts up to date.
         self.worker_signal: Signal[SandboxSession] = Signal(self, "worker-reported")
+        self.background: list[dict] = []  # sessions that run on without an app (tutor.sessions)
 
     # -- screens ------------------------------------------------------------------------
 
@@ -73,6 +76,38 @@ class TutorApp(ShowsWorkerFailures, App):
             self.call_after_refresh(self._prewarm)
         if self.store.problem:
             self.notify(self.store.problem, title="Progress file", severity="warning", timeout=15)
+        self.list_background_sessions()
+
+    # -- sessions that run on without an app ----------------------------------------------
+
+    def list_background_sessions(self) -> None:
+        """Find the sessions that run on (here, or on the remote machine) for the home
+        screen; a thread, since asking a remote machine takes a moment."""
+        if not getattr(self.client_factory, "sessions", False):
+            return
+        self.run_worker(self._list_background, thread=True, group="sessions", exclusive=True,
+                        name="listing the sessions", exit_on_error=False)
+
+    def _list_background(self) -> None:
+        from tutor.sessions.control import session_list
+        from tutor.sessions.transport import SessionUnavailable
+
+        settings = self.client_factory.settings
+        try:
+            listed = session_list(settings.remote, ssh_command=settings.ssh_command,
+                                  remote_python=settings.remote_python, timeout=30)
+        except SessionUnavailable:
+            return  # the lesson's own connection says what is wrong, once
+        self.call_from_thread(self._background_listed, listed)
+
+    def _background_listed(self, listed: list[dict]) -> None:
+        from tutor.ui.screens.home import HomeScreen
+
+        self.background = [s for s in listed if s.get("session") in (None, s.get("lesson"))
+                           and (s.get("running") or s.get("state") == "crashed")]
+        for screen in self.screen_stack:
+            if isinstance(screen, HomeScreen):
+                screen.fill()
 
     def _prewarm(self) -> None:
         likely = self._likely_lesson()
@@ -133,6 +168,8 @@ class TutorApp(ShowsWorkerFailures, App):
                 # message that would have to search the screen's widgets for them).
                 holder[0].observe(event)
                 self.worker_signal.publish(holder[0])
+                if type(event).__module__ == SESSION_EVENTS:
+                    self.post_message(SessionReported(holder[0], event))
 
             session = SandboxSession(lesson.id, None)
             holder.append(session)
@@ -143,32 +180,73 @@ class TutorApp(ShowsWorkerFailures, App):
         return session
 
     def _stop_other_workers(self, keep: str) -> None:
+        """Another lesson is open now: end the other workers, but a cell that runs goes
+        on in its session (the home screen lists it)."""
+        from tutor.ui import session_keeper
+
         for lesson_id in [lid for lid in self.sessions if lid != keep]:
             session = self.sessions.pop(lesson_id)
-            self.run_worker(session.client.shutdown(), group="sandbox", name=f"stopping the worker of {lesson_id}",
-                            exit_on_error=False)
+            if session_keeper.is_running(session) and session_keeper.outlives_app(session):
+                self.notify(f"{session.running_label or 'A cell'} of lesson {lesson_id} goes on in the background "
+                            "(the home screen lists it).", timeout=6)
+            self.run_worker(session_keeper.leave(session, keep_running=True), group="sandbox",
+                            name=f"leaving the worker of {lesson_id}", exit_on_error=False)
 
     def on_progress_not_saved(self, message: ProgressNotSaved) -> None:
         self.notify(message.problem, title="Progress file", severity="warning", timeout=15)
 
-    async def shutdown_workers(self) -> None:
-        for session in list(self.sessions.values()):
-            try:
-                await session.client.shutdown()
-            except Exception:  # leaving anyway; the nanny cleans up a stuck worker
-                pass
-        self.sessions.clear()
+    def on_session_reported(self, message: SessionReported) -> None:
+        """News of a session (tutor.sessions.events): replayed runs go to the lesson's
+        screen, the rest is said."""
+        from tutor.sessions.events import CellReplayed
+        from tutor.ui import session_keeper
+        from tutor.ui.screens.lesson import LessonScreen
+
+        if not self.screen_stack:
+            return  # the app is closing: news of a session it is leaving
+        if isinstance(message.event, CellReplayed):
+            for screen in self.screen_stack:
+                if isinstance(screen, LessonScreen) and screen.session is message.session:
+                    screen.show_replayed()
+            return
+        said = session_keeper.news(message.event)
+        if said is not None:
+            text, severity = said
+            self.notify(text, severity=severity, timeout=10 if severity != "information" else 6)
+
+    async def shutdown_workers(self, *, keep_running: bool = True) -> None:
+        """End every worker; with ``keep_running``, a cell that runs in a session goes on."""
+        from tutor.ui import session_keeper
+
+        sessions, self.sessions = list(self.sessions.values()), {}
+        for session in sessions:
+            await session_keeper.leave(session, keep_running=keep_running)
 
     async def action_quit(self) -> None:
+        """Quit; when cells run in sessions, ask first: keep them running, or stop them."""
+        from tutor.ui import session_keeper
+
         for screen in self.screen_stack:
             save = getattr(screen, "save_edits", None)
             if save is not None:
                 save()
-        await self.shutdown_workers()
-        self.exit()
+        running = session_keeper.running_labels(self.sessions.values())
+        if not running:
+            await self.shutdown_workers(keep_running=False)
+            self.exit()
+            return
+        from tutor.ui.screens.leave import KEEP, STOP, LeaveScreen
+
+        async def answered(answer: str | None) -> None:
+            if answer in (KEEP, STOP):
+                await self.shutdown_workers(keep_running=answer == KEEP)
+                self.exit()
+
+        self.push_screen(LeaveScreen(running), answered)
 
     async def on_unmount(self) -> None:
-        await self.shutdown_workers()
+        # Not asked (the terminal went, a signal): what runs goes on, the rest ends.
+        await self.shutdown_workers(keep_running=True)
         self.store.close()
 
     # -- command palette ----------------------------------------------------------------
@@ -206,9 +284,18 @@ class TutorApp(ShowsWorkerFailures, App):
 
 
 def run_app(catalog: Catalog, *, lesson: Lesson | None = None, device: str = "auto",
-            memory_limit: int | None = None, progress_path: Path | None = None) -> int:
+            memory_limit: int | None = None, progress_path: Path | None = None, settings=None) -> int:
+    """``settings``: a ``session_keeper.SessionSettings`` (sessions on, here, by default)."""
+    from dataclasses import replace
+
+    from tutor.ui import session_keeper
+
+    settings = replace(settings or session_keeper.SessionSettings(), device=device, memory_limit=memory_limit)
     store = BackgroundStore.open(progress_path)
-    app = TutorApp(catalog, store, lesson=lesson,
-                   client_factory=default_client_factory(device=device, memory_limit=memory_limit))
+    holder: list[TutorApp] = []
+    factory = session_keeper.client_factory(settings, catalog,
+                                            ask_takeover=lambda busy: session_keeper.ask_takeover(holder[0], busy))
+    app = TutorApp(catalog, store, lesson=lesson, client_factory=factory, remote=settings.remote)
+    holder.append(app)
     app.run()
     return app.return_code or 0

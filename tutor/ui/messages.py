@@ -96,3 +96,13 @@ class ProgressNotSaved(Message):
     @property
     def control(self) -> None:
         return None
+
+
+class SessionReported(Message):
+    """A lesson's session said something beyond the worker's state (tutor.sessions.events):
+    runs from before the app attached, what happened while it was away, the link."""
+
+    def __init__(self, session, event) -> None:
+        super().__init__()
+        self.session = session
+        self.event = event

@@ -16,6 +16,7 @@ from tutor.ui import keys
 from tutor.ui.widgets.status_line import StatusLine
 
 CONTINUE = "continue"
+SESSION = "session:"  # an option for a session that runs on: "session:<lesson id>"
 BAR_WIDTH = 16
 
 
@@ -103,6 +104,9 @@ class HomeScreen(Screen):
 
     def on_screen_resume(self) -> None:
         self.fill()  # progress may have changed in a lesson
+        refresh = getattr(self.app, "list_background_sessions", None)
+        if refresh is not None:
+            refresh()  # a lesson left behind may run on now
 
     def on_resize(self) -> None:
         self.fill()
@@ -123,6 +127,10 @@ class HomeScreen(Screen):
         highlighted = options.highlighted
         width = max(20, self.size.width - 6)
         options.clear_options()
+        for listed in getattr(self.app, "background", ()):
+            option = self._background_option(listed)
+            if option is not None:
+                options.add_option(option)
         target = self.continue_target()
         if target is not None:
             lesson, step_id = target
@@ -148,6 +156,24 @@ class HomeScreen(Screen):
             options.highlighted = 0
         self._note()
 
+    def _background_option(self, listed: dict) -> Option | None:
+        """``⟳ 03 Training · training, 2 min ago`` for a session that runs on: Enter opens
+        its lesson, which attaches to it."""
+        from tutor.sessions.places import ago
+
+        lesson = next((l for l in self.catalog.lessons if l.id == listed.get("lesson")), None)
+        if lesson is None:
+            return None  # another course's session: tutor sessions lists it
+        crashed = listed.get("state") == "crashed"
+        words = Text("⚠ " if crashed else "⟳ ", style="bold yellow" if crashed else "bold green")
+        words.append(f"{lesson.number + ' ' if lesson.number else ''}{lesson.title}", style="bold")
+        what = "its worker stopped while you were away" if crashed else str(listed.get("running") or "running")
+        since = listed.get("since")
+        words.append(f" · {what}" + (f", {ago(since)}" if isinstance(since, (int, float)) and not crashed else ""))
+        where = getattr(self.app, "remote", None)
+        words.append(f"  (on {where}; Enter shows it)" if where else "  (Enter shows it)", style="dim")
+        return Option(words, id=f"{SESSION}{lesson.id}")
+
     def _note(self) -> None:
         note = self.query_one("#home-note", Static)
         parts = []
@@ -171,6 +197,10 @@ class HomeScreen(Screen):
     def _open(self, option_id: str | None) -> None:
         if option_id == CONTINUE:
             self.action_continue()
+        elif option_id and option_id.startswith(SESSION):
+            lesson = next((l for l in self.catalog.lessons if l.id == option_id[len(SESSION):]), None)
+            if lesson is not None:
+                self.app.open_lesson(lesson)
         elif option_id:
             lesson = next((l for l in self.catalog.lessons if l.id == option_id), None)
             if lesson is not None:

@@ -33,12 +33,14 @@ from tutor.lessons.links import step_links
 from tutor.lessons.model import Lesson
 from tutor.progress import LessonTracker
 from tutor.sandbox.events import CellFinished, CellStarted
+from tutor.sessions.client import REQUEST_TAG
 from tutor.ui import heap, keys
 from tutor.ui.edits import EditSaver
 from tutor.ui.messages import RunDropped, RunEnded, RunReported, RunStarted, StepEntered
 from tutor.ui.widgets.cell import RunnableCell
 from tutor.ui.widgets.exercise import ExerciseView
 from tutor.ui.widgets.key_footer import KeyFooter
+from tutor.ui.replay import ReplayedRuns
 from tutor.ui.widgets.page import LessonPage
 from tutor.ui.widgets.quiz import QuizView
 from tutor.ui.widgets.status_line import StatusLine
@@ -88,7 +90,9 @@ class LessonScreen(ShowsWorkerFailures, Screen):
         self.page = LessonPage(lesson, self.tracker.progress, id="page")
         self.status_line = StatusLine()  # kept: a query would search every widget of the page
         self.runs = RunQueue(session.client, session.memory, started=self._run_started,
-                             reported=self._run_reported, ended=self._run_ended, dropped=self._run_dropped)
+                             reported=self._run_reported, ended=self._run_ended, dropped=self._run_dropped,
+                             part_starting=self._part_starting)
+        self.replay = ReplayedRuns(self)
         self.current: RunnableCell | None = None
         self.edits = EditSaver(store, lesson.id, self.set_timer)
         self.outputs = OutputKeeper(OutputStore.for_lesson(lesson.id))  # for tutor export
@@ -134,6 +138,7 @@ class LessonScreen(ShowsWorkerFailures, Screen):
             self.app.notify(f"This lesson's reference curves are not shown: {self._reference_problem}",
                             severity="warning", timeout=8)
         self.status_line.show(self.session)
+        self.show_replayed()
         self._fit_toc(self.size.width)
         self._serve_runs()
         step_ids = [s.id for s in self.lesson.steps]
@@ -334,6 +339,17 @@ class LessonScreen(ShowsWorkerFailures, Screen):
         self.outputs.started(run.job.block_id)
         self.post_message(RunStarted(run.owner, run.job))
 
+    def _part_starting(self, run: QueuedRun, part) -> None:
+        # In the queue's task, just before the part is sent: a session keeps this with
+        # the request, so a tutor that attaches later shows its output in this cell.
+        REQUEST_TAG.set({"lesson": self.lesson.id, "cell": run.job.block_id, "run": f"{id(run):x}",
+                         "phase": part.phase, "check": run.job.is_check,
+                         "title": self._step_title(run.owner) or run.job.label})
+
+    def _step_title(self, cell) -> str | None:
+        step = self.page.step_of(cell)
+        return getattr(getattr(step, "step", None), "title", None) if step is not None else None
+
     def _run_reported(self, run: QueuedRun, part, event) -> None:
         if isinstance(event, CellFinished):
             self.session.observe(event)  # at once: the queue's next run reads it
@@ -360,9 +376,9 @@ class LessonScreen(ShowsWorkerFailures, Screen):
 
     def on_run_reported(self, message: RunReported) -> None:
         if message.cell.show_reported(message.phase, message.event):
-            self._reveal(message.cell)
+            self.reveal(message.cell)
 
-    def _reveal(self, cell: RunnableCell) -> None:
+    def reveal(self, cell: RunnableCell) -> None:
         """Scroll what the learner's own run shows into view (not for "run all above")."""
         if cell is self.current:
             part = cell.last_part()
@@ -372,6 +388,7 @@ class LessonScreen(ShowsWorkerFailures, Screen):
         cell, outcome = message.cell, message.outcome
         self.session.running_label = None
         self._status()
+        self._leave_notes()
         above = [other.cell_id for other in self.cells[:self.cells.index(cell)]]
         advice = cells_not_run_advice(outcome, above, self.session.memory.has_run)
         if advice:
@@ -381,7 +398,7 @@ class LessonScreen(ShowsWorkerFailures, Screen):
             self.tracker.exercise_tried(cell.cell_id, bool(outcome.passed))
         elif outcome.finished is not None:
             self.tracker.cell_ran(cell.cell_id, outcome.code_ran)
-        self._reveal(cell)
+        self.reveal(cell)
         self._refresh_done_marks()
 
     def on_run_dropped(self, message: RunDropped) -> None:
@@ -390,11 +407,33 @@ class LessonScreen(ShowsWorkerFailures, Screen):
     def _status(self) -> None:
         self.status_line.show(self.session)
 
+    # -- runs from before this app attached (sessions) ---------------------------------------
+
+    def show_replayed(self) -> None:
+        """Show what the session's worker ran before this app attached (and goes on
+        running): its events wait in the session until the page is all there."""
+        if not self.session.replayed or not self.is_attached:
+            return  # (a screen that closes shows nothing more)
+        if not self.page.loaded:
+            self.set_timer(0.1, self.show_replayed)
+            return
+        pending, self.session.replayed = self.session.replayed, []
+        for replayed in pending:
+            self.replay.show(replayed)
+        self._status()
+
+    def _leave_notes(self) -> None:
+        """Tell the session what this worker holds, for a tutor that attaches later."""
+        leave_notes = getattr(self.session.client, "leave_notes", None)
+        if leave_notes is not None:
+            self.run_worker(leave_notes(self.session.memory.snapshot()), group="control",
+                            name="noting what the worker holds", exit_on_error=False)
+
     # -- interrupt, restart, reset ------------------------------------------------------------
 
     def check_action(self, action: str, parameters) -> bool | None:
-        if action == "interrupt_running":
-            return self.runs.active is not None  # otherwise ctrl+c copies, as everywhere
+        if action == "interrupt_running":  # otherwise ctrl+c copies, as everywhere
+            return self.runs.active is not None or self.replay.running is not None
         if action == "links":
             return bool(self._step_links())
         return True
@@ -403,6 +442,9 @@ class LessonScreen(ShowsWorkerFailures, Screen):
         self.action_interrupt()
 
     def action_interrupt(self) -> None:
+        if self.runs.idle and self.replay.running is not None:
+            self._interrupt()  # a run from before this app attached
+            return
         if self.runs.idle:
             self.app.notify("Nothing is running.", timeout=2)
             return

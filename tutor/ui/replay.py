@@ -1,0 +1,85 @@
+"""Runs from before this app attached to a lesson's session: their events, replayed by
+the session host (``CellReplayed``), shown in the cells they belong to, ended the way
+a live run ends.
+
+The app that started a run tagged each of its requests (a *part*: a setup cell, the
+code, an exercise's check) with the lesson, the cell, the run and the part's phase
+(``LessonScreen._part_starting``). Here the parts of one run are gathered again, each
+event goes to its cell as a live one would (``show_reported``: a check's output stays
+hidden), and when the run is over it is judged by the same rules as a live run
+(``tutor.execution.judge``) and recorded in the learner's progress, which stays here.
+The run still going is ``running``: the status line names it, and Stop (F7) reaches it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tutor.execution import CHECK, CODE, SETUP, Job, PartRun, job_for
+from tutor.execution.outcome import judge
+from tutor.sandbox.events import CellFailed, CellFinished, CellStarted
+
+
+@dataclass
+class _Run:
+    """One replayed run of a cell: its job (rebuilt from the lesson) and its parts so far."""
+
+    cell: object
+    job: Job
+    runs: list[PartRun] = field(default_factory=list)
+    failure: CellFailed | None = None  # the error of the part running now
+
+
+class ReplayedRuns:
+    """Shows a lesson screen's replayed events."""
+
+    def __init__(self, screen) -> None:
+        self.screen = screen
+        self.running: _Run | None = None
+        self._runs: dict[str, _Run] = {}  # the tag's run id -> the run
+
+    def show(self, replayed) -> None:
+        tag = replayed.tag
+        screen = self.screen
+        if tag.get("lesson") != screen.lesson.id or not isinstance(tag.get("run"), str):
+            return
+        cell = screen.page.cell(tag.get("cell")) if isinstance(tag.get("cell"), str) else None
+        if cell is None:
+            return  # a cell this version of the lesson does not have
+        phase = tag.get("phase") if tag.get("phase") in (SETUP, CODE, CHECK) else CODE
+        run = self._runs.get(tag["run"])
+        event = replayed.event
+        if run is None:
+            job = job_for(cell.block, label=cell.label, code=cell.code, check=tag.get("check") is True)
+            run = self._runs[tag["run"]] = _Run(cell, job)
+            cell.show_run_started(job)
+        if isinstance(event, CellStarted):
+            self.running = run
+            screen.session.running_label = f"{cell.label} (from before)"
+        elif isinstance(event, CellFailed):
+            run.failure = event
+        if isinstance(event, CellFinished):
+            self._part_finished(tag["run"], run, phase, event)
+        elif cell.show_reported(phase, event):
+            screen.reveal(cell)
+
+    def _part_finished(self, run_id: str, run: _Run, phase: str, finished: CellFinished) -> None:
+        screen = self.screen
+        screen.session.observe(finished)
+        job = run.job
+        part = {CODE: job.code, CHECK: job.check}.get(phase) or (job.setup[0] if job.setup else job.code)
+        run.runs.append(PartRun(part, finished, run.failure))
+        run.failure = None
+        over = (finished.status != "ok" or phase == CHECK or (phase == CODE and not job.is_check))
+        if not over:
+            return
+        if self.running is run:
+            self.running = None
+            screen.session.running_label = None
+        del self._runs[run_id]
+        outcome = judge(job, run.runs)
+        run.cell.show_run_ended(job, outcome)
+        if job.is_check:
+            screen.tracker.exercise_tried(run.cell.cell_id, bool(outcome.passed))
+        elif outcome.finished is not None:
+            screen.tracker.cell_ran(run.cell.cell_id, outcome.code_ran)
