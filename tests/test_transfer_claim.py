@@ -4,10 +4,13 @@ network from scratch on the same 50 digits, on each of the lesson's three small
 training sets, by a wide margin, and still when every torch seed is shifted
 (``perturb``: other initial weights, other batch orders, another thread count).
 
-Measured on the 2-core CPU (see assets/pretrained/README.md for the figures): the
-margins are about 20 points or more; the test asks for 10. The data are drawn with
-Python's own random numbers, so a GPU sees the same pictures; its different sums
-change the accuracies by far less than the margin.
+Measured on the 2-core CPU, perturb 0, 1 and 2 times seeds 0, 1 and 2: from scratch
+65.9% to 76.8%, feature extraction 92.0% to 95.9%, fine-tuning 92.6% to 96.5% of the
+1,000 test digits; the smallest margin was 18.1 points, the test asks for 10. On a GPU:
+the digits are drawn with Python's own random numbers, so a GPU trains on the same
+pictures; its initial weights and batch orders come from the same torch seeds (what
+perturb varies here), and its other sums move an accuracy by a fraction of a point,
+not by the margin.
 """
 
 from __future__ import annotations
@@ -51,6 +54,8 @@ async def measure(workdir, perturb: int) -> dict[str, dict[str, float]]:
 @pytest.mark.parametrize("perturb", [0, 1, 2])
 def test_transfer_beats_training_from_scratch_on_every_seed(tmp_path, perturb):
     results = asyncio.run(measure(tmp_path, perturb))
+    for way, by_seed in results.items():  # the figures, for the record (pytest -s or -rA)
+        print(f"perturb {perturb}, {way:<18}", "  ".join(f"seed {s}: {a:.1%}" for s, a in sorted(by_seed.items())))
     scratch = results["from scratch"]
     assert set(scratch) == {"0", "1", "2"}
     for way in ("feature extraction", "fine-tuning"):
