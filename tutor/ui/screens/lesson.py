@@ -87,7 +87,7 @@ class LessonScreen(ShowsWorkerFailures, Screen):
         self.start_step = step_id
         self.focus_cell = focus_cell
         self.tracker = LessonTracker(store, lesson)
-        self.page = LessonPage(lesson, self.tracker.progress, id="page")
+        self.page = LessonPage(lesson, self.tracker.progress, start_step=self._start_step(), id="page")
         self.status_line = StatusLine()  # kept: a query would search every widget of the page
         self.runs = RunQueue(session.client, session.memory, started=self._run_started,
                              reported=self._run_reported, ended=self._run_ended, dropped=self._run_dropped,
@@ -133,6 +133,12 @@ class LessonScreen(ShowsWorkerFailures, Screen):
         yield self.status_line
         yield KeyFooter(first=keys.FOOTER_FIRST, last=keys.FOOTER_LAST)
 
+    def _start_step(self) -> str | None:
+        """Where the lesson opens: the step of the cell to focus, the step asked for, or
+        where the learner was."""
+        step = self.lesson.step_of(self.focus_cell) if self.focus_cell else None
+        return step.id if step else (self.start_step or self.tracker.progress.position)
+
     def on_mount(self) -> None:
         if self._reference_problem:
             self.app.notify(f"This lesson's reference curves are not shown: {self._reference_problem}",
@@ -141,18 +147,21 @@ class LessonScreen(ShowsWorkerFailures, Screen):
         self.show_replayed()
         self._fit_toc(self.size.width)
         self._serve_runs()
-        step_ids = [s.id for s in self.lesson.steps]
-        target = self.start_step or self.tracker.progress.position
+        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
+        start = self.page.start_step
+        if start is None:
+            return
+        # The start step is mounted with the page: its first cell is the current one from
+        # the first frame (F5, F4 work at once); the other steps fill as they come near.
+        cells = self.page.step_cells(start)
         if self.focus_cell is not None:
             self.page.jump(cell_id=self.focus_cell)
-        elif target in step_ids[1:]:
-            self.page.jump(step_id=target)
-        elif self.cells and self.cells[0] in self.page.step_cells(step_ids[0]):
-            self.cells[0].editor.focus()
-            self._set_current(self.cells[0])
-        if step_ids:
-            self.page.enter_step(target if target in step_ids else step_ids[0])
-        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
+        elif cells:
+            cells[0].editor.focus(scroll_visible=False)
+            self._set_current(cells[0])
+        elif start != self.lesson.steps[0].id:
+            self.page.focus(scroll_visible=False)
+        self.page.enter_step(start)
 
     def _theme_changed(self, _theme) -> None:
         for cell in self.cells:
@@ -368,8 +377,14 @@ class LessonScreen(ShowsWorkerFailures, Screen):
 
     # -- what the run queue said -----------------------------------------------------------------
 
-    def on_run_started(self, message: RunStarted) -> None:
+    async def on_run_started(self, message: RunStarted) -> None:
         message.cell.ghost = curves.ghost_for(self.reference, message.cell.block, message.job.code.code)
+        if message.cell is self.current:
+            self.page.let_go_for(message.cell)
+        elif self.page.is_above_view(message.cell):
+            self.page.keep_view()  # "run all above": output up there does not push the page
+        if not self.page.shows(message.cell):
+            await self.page.fill_step_of(message.cell)  # a run shows in the cell's widgets
         message.cell.show_run_started(message.job)
         self.session.running_label = message.cell.label
         self._status()
@@ -403,6 +418,7 @@ class LessonScreen(ShowsWorkerFailures, Screen):
 
     def on_run_dropped(self, message: RunDropped) -> None:
         message.cell.show_run_dropped(message.job, message.why)
+
 
     def _status(self) -> None:
         self.status_line.show(self.session)

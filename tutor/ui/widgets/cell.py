@@ -86,10 +86,10 @@ class CellHeader(Widget):
     """
     COMPONENT_CLASSES = {"cell-header--busy", "cell-header--bad", "cell-header--good"}
 
-    def __init__(self, text: Text, **kwargs):
+    def __init__(self, text: Text, tone: str = "", **kwargs):
         super().__init__(**kwargs)
         self.text = text
-        self.tone = ""
+        self.tone = tone
 
     def show(self, text: Text, tone: str = "") -> None:
         # A plain refresh: one row that never changes height needs no new layout.
@@ -110,6 +110,10 @@ class RunnableCell(Vertical):
     Run states show in the header and the left border through inline styles, never
     CSS classes: a class on the cell restyles every widget inside it (the editor's
     too), which cost tens of milliseconds per run.
+
+    A cell may be told of a queued or dropped run before it is mounted (its step of the
+    page is not filled yet): the header's state and the result row are kept, and drawn
+    when it is. Output needs the cell mounted: the page fills its step when a run starts.
     """
 
     DEFAULT_CSS = """
@@ -170,6 +174,11 @@ class RunnableCell(Vertical):
         self._header_state = ("", "")
 
     @property
+    def is_composed(self) -> bool:
+        """Whether the cell's widgets are made (its step of the page is filled)."""
+        return self._header is not None
+
+    @property
     def cell_id(self) -> str:
         return self.block.id
 
@@ -192,11 +201,16 @@ class RunnableCell(Vertical):
     @property
     def output(self) -> OutputView:
         if self._output is None:
-            self._output = OutputView()
-            self._extras = Vertical(classes="cell-extras")
-            self._result = Static("", classes="cell-result")
-            self.mount(self._output, self._extras, self._result, after=self.editor)
+            self.mount(*self._run_parts(), after=self.editor)
+        assert self._output is not None
         return self._output
+
+    def _run_parts(self) -> tuple[Widget, Widget, Widget]:
+        self._output = OutputView()
+        self._extras = Vertical(classes="cell-extras")
+        self._result = Static("", classes="cell-result")
+        self._style_result()
+        return self._output, self._extras, self._result
 
     @property
     def extras(self) -> Vertical:
@@ -210,12 +224,16 @@ class RunnableCell(Vertical):
 
     @property
     def code(self) -> str:
-        return self.editor.text
+        # Unmounted cells ("run all above" from a late step) make no editor for it.
+        return self._editor.text if self._editor is not None else self.initial_code
 
     def compose(self) -> ComposeResult:
-        self._header = CellHeader(self.header_text())
+        state, tone = self._header_state
+        self._header = CellHeader(self.header_text(state), tone)
         yield self._header
         yield self.editor
+        if self._result_shown[0]:  # a run was dropped before the cell was mounted
+            yield from self._run_parts()
         yield from self.compose_below_editor()
 
     def compose_below_editor(self) -> ComposeResult:
@@ -275,12 +293,18 @@ class RunnableCell(Vertical):
             self.apply_border()
 
     def set_result(self, text: str, tone: str = "") -> None:
-        if (self._result is None and not text) or self._result_shown == (text, tone):
+        if self._result_shown == (text, tone):
             return  # nothing changes: a class set again would restyle the widget (every run)
+        self._result_shown = (text, tone)
+        if not self.is_composed or (self._result is None and not text):
+            return  # not mounted yet (compose shows it), or nothing to show
         self.output  # noqa: B018 - mounts the run's parts
+        self._style_result()
+
+    def _style_result(self) -> None:
+        text, tone = self._result_shown
         result = self._result
         assert result is not None
-        self._result_shown = (text, tone)
         result.set_classes(f"cell-result{' -' + tone if tone else ''}")
         result.display = bool(text)
         result.update(text)

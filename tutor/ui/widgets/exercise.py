@@ -49,6 +49,7 @@ class ExerciseView(RunnableCell):
         self.solution_revealed = solution_revealed or passed
         self.hints_shown = 0
         self.checking = False
+        self._feedback_shown = (self._status_words(), "")  # (text, tone), kept while unmounted
 
     @property
     def original_code(self) -> str:
@@ -56,12 +57,14 @@ class ExerciseView(RunnableCell):
 
     def compose_below_editor(self) -> ComposeResult:
         with Horizontal(classes="exercise-buttons"):
-            yield Button("Check F5", id="check", variant="primary", compact=True)
+            yield Button("Check F5", id="check", variant="primary", compact=True, disabled=self.checking)
             if self.block.hints:
-                yield Button(f"Hint F3 (0/{len(self.block.hints)})", id="hint", compact=True)
-            yield Button("Solution F10", id="solution", compact=True)
-            yield Button("Reset F9", id="reset", compact=True)
-        yield Static(self._status_words(), classes="exercise-feedback")
+                yield Button(f"Hint F3 (0/{len(self.block.hints)})", id="hint", compact=True,
+                             disabled=self.checking)
+            yield Button("Solution F10", id="solution", compact=True, disabled=self.checking)
+            yield Button("Reset F9", id="reset", compact=True, disabled=self.checking)
+        text, tone = self._feedback_shown
+        yield Static(text, classes=f"exercise-feedback {'-' + tone if tone else ''}".strip())
         yield Vertical(classes="exercise-hints")
         yield Vertical(classes="exercise-solution")
 
@@ -200,6 +203,9 @@ class ExerciseView(RunnableCell):
         self.set_header("passed ✓" if passed else "not passed")
 
     def _feedback(self, text: str, tone: str) -> None:
+        self._feedback_shown = (text, tone)
+        if not self.is_composed:
+            return  # compose shows it
         feedback = self.query_one(".exercise-feedback", Static)
         feedback.set_classes(f"exercise-feedback {'-' + tone if tone else ''}".strip())
         feedback.update(text)

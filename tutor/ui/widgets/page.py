@@ -1,14 +1,19 @@
-"""The lesson as one scrolling page: its intro, then its steps, mounted one per frame so
-the first shows at once. It knows which step the learner is in (by focus, by scrolling
-the page itself, by a jump) and says so with :class:`~tutor.ui.messages.StepEntered`.
+"""The lesson as one scrolling page: its intro, then its steps. Only the steps near the
+view are built: the others are placeholders of about their height (``step.py``),
+filled when they come within a screen of the view, when a jump lands on them, or when
+one of their cells runs. So a lesson opens, and stays, as fast as a short one.
 
-    page = LessonPage(lesson, progress, id="page")
+It knows which step the learner is in (by focus, by scrolling the page itself, by a
+jump) and says so with :class:`~tutor.ui.messages.StepEntered`.
+
+    page = LessonPage(lesson, progress, start_step="tensors", id="page")
     page.cells; page.cell(cell_id); page.step_cells(step_id)
     page.jump(step_id=..., cell_id=...)   # a newer jump drops an older one still going
-    page.loaded                            # every step mounted
+    await page.fill_step_of(cell)         # its widgets are there (a run shows in them)
+    page.loaded                            # the steps in and near the view are filled
 
-The cell widgets exist from the start (cheap until mounted): runs, "run all above" and
-numbering need them all.
+The cell widgets exist from the start, mounted or not (cheap until mounted): runs,
+"run all above" and numbering need them all.
 """
 
 from __future__ import annotations
@@ -17,26 +22,28 @@ import asyncio
 
 from textual import work
 from textual.app import ComposeResult
-from textual.containers import VerticalScroll
 from textual.events import DescendantFocus
 
 from tutor.lessons.model import CodeCell, Exercise, Lesson, Prose as ProseBlock, Quiz, Step
 from tutor.ui import heap
 from tutor.ui.messages import StepEntered
+from tutor.ui.widgets.anchored_scroll import AnchoredScroll
 from tutor.ui.widgets.cell import CodeCellView, RunnableCell
 from tutor.ui.widgets.exercise import ExerciseView
 from tutor.ui.widgets.prose import Prose
 from tutor.ui.widgets.quiz import QuizView
 from tutor.ui.widgets.step import StepView
 
+NEAR = 1.0  # steps within this many view heights above or below the view are filled
 
-class LessonPage(VerticalScroll):
+
+class LessonPage(AnchoredScroll):
     DEFAULT_CSS = """
     LessonPage { height: 1fr; }
     LessonPage > .lesson-intro { padding: 1 1 0 1; }
     """
 
-    def __init__(self, lesson: Lesson, progress, **kwargs) -> None:
+    def __init__(self, lesson: Lesson, progress, *, start_step: str | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.lesson = lesson
         self.progress = progress  # a LessonProgress snapshot: saved code, records
@@ -50,8 +57,13 @@ class LessonPage(VerticalScroll):
                     self.cells.append(cell)
                     self._cells_by_id[block.id] = cell
                     self._step_cells.setdefault(step.id, []).append(cell)
-        self.loaded = False  # every step mounted
+        ids = [step.id for step in lesson.steps]
+        self.start_step = start_step if start_step in ids else (ids[0] if ids else None)
         self.current_step: str | None = None
+        self.loaded = False  # the steps in and near the view are filled, nothing is being filled
+        self._views: dict[str, StepView] = {}
+        self._filling = 0  # fills under way
+        self._check_pending = False
 
     # -- the widgets ---------------------------------------------------------------------
 
@@ -60,6 +72,9 @@ class LessonPage(VerticalScroll):
 
     def step_cells(self, step_id: str) -> list[RunnableCell]:
         return self._step_cells.get(step_id, [])
+
+    def step_view(self, step_id: str | None) -> StepView | None:
+        return self._views.get(step_id or "")
 
     def step_of(self, widget) -> StepView | None:
         """The step a widget of the page is in."""
@@ -95,21 +110,121 @@ class LessonPage(VerticalScroll):
         if self.lesson.intro.strip():
             yield Prose(self.lesson.intro, classes="lesson-intro")
         for index, step in enumerate(self.lesson.steps):
-            yield StepView(step, index + 1, lambda step=step: self._step_widgets(step), filled=index == 0)
+            view = StepView(step, index + 1, lambda step=step: self._step_widgets(step),
+                            filled=step.id == self.start_step)
+            self._views[step.id] = view
+            yield view
 
     def on_mount(self) -> None:
         self.watch(self, "scroll_y", self._scrolled, init=False)
-        self.call_after_refresh(self._fill_next_step)
+        view = self.step_view(self.start_step)
+        if view is not None and view.step is not self.lesson.steps[0]:
+            self.hold(view, row=0)  # the first frame shows the step the lesson opens at
+        self._check_near()
 
-    async def _fill_next_step(self) -> None:
-        """Mount the next empty step, one per frame, so the first one shows at once."""
-        view = next((v for v in self.query_children(StepView) if not v.filled), None)
-        if view is None:
+    def on_resize(self) -> None:
+        self._check_near()
+
+    # -- filling steps ---------------------------------------------------------------------
+
+    def shows(self, cell: RunnableCell) -> bool:
+        """Whether the cell's widgets are mounted (its step is filled)."""
+        return cell.is_mounted
+
+    async def fill_step_of(self, cell: RunnableCell) -> None:
+        """Make sure the cell's step is filled (its widgets mounted)."""
+        view = self.step_view(self._step_id_of(cell))
+        if view is not None and not view.filled:
+            await self._fill([view])
+
+    async def _fill(self, views: list[StepView]) -> None:
+        """Fill ``views``; what the learner reads stays where it is on screen."""
+        if any(not view.filled and view.virtual_region.y < self.scroll_y for view in views):
+            self.keep_view()
+        self._filling += 1
+        self.loaded = False
+        try:
+            await asyncio.gather(*(view.fill() for view in views))
+        finally:
+            self._filling -= 1
+            if not self._filling:
+                self.call_after_refresh(self._check_near)
+
+    def _check_near(self) -> None:
+        """Fill, after the next refresh, the steps that came near the view."""
+        self.loaded = False
+        if not self._check_pending:
+            self._check_pending = True
+            self.call_after_refresh(self._fill_near)
+
+    async def _fill_near(self) -> None:
+        self._check_pending = False
+        if self._filling:
+            return  # checked again when those fills end
+        near = [view for view in self._near() if not view.filled]
+        if not near:
             self.loaded = True
             heap.freeze_long_lived()  # the page's widgets live as long as it is open
             return
-        await view.fill()
-        self.call_after_refresh(self._fill_next_step)
+        await self._fill(near)
+
+    def _near(self) -> list[StepView]:
+        """The steps within NEAR view heights of the view, and those either side of the
+        learner's step (so that Tab reaches the next one)."""
+        height = self.scrollable_content_region.height
+        top = self.scroll_y - NEAR * height
+        bottom = self.scroll_y + (1 + NEAR) * height
+        views = list(self._views.values())
+        near = [view for view in views if view.virtual_region.bottom >= top and view.virtual_region.y <= bottom]
+        current = self.step_view(self.current_step)
+        if current is not None:
+            index = views.index(current)
+            near += views[max(0, index - 1):index + 2]
+        return near
+
+    # -- what the learner reads stays in place -----------------------------------------------
+
+    def keep_view(self) -> None:
+        """Keep what the learner reads where it is on screen while the page changes above
+        it (steps filled, the output of "run all above"), until the learner moves: scrolls,
+        jumps, or works on something above it (:meth:`let_go_for`)."""
+        if self.held is None:
+            anchor = self._first_in_view()
+            if anchor is not None:
+                self.hold(anchor)
+
+    def let_go_for(self, widget) -> None:
+        """The learner works on ``widget`` (focused, ran it): if it is above what is kept in
+        place, let the page go, so that what it shows next pushes the page down as usual."""
+        held = self.held
+        if held is None:
+            return
+        step = self.step_of(widget) or self.step_view(self._step_id_of(widget))
+        views = list(self._views.values())
+        if step is not None and held in views and views.index(step) < views.index(held):
+            self.release()
+
+    def is_above_view(self, cell: RunnableCell) -> bool:
+        """Whether all of the cell is above the top of the view."""
+        widget = cell if cell.is_mounted else self.step_view(self._step_id_of(cell))
+        return widget is not None and widget.region.bottom <= self.region.y
+
+    def _first_in_view(self) -> StepView | None:
+        """The first step that starts in the view (what changes above it cannot move it),
+        else the one across its top."""
+        top = round(self.scroll_y)
+        across = None
+        for view in self._views.values():
+            region = view.virtual_region
+            if region.y >= top:
+                return view
+            if region.bottom > top:
+                across = view
+        return across
+
+    def _step_id_of(self, widget) -> str | None:
+        step = self.lesson.step_of(widget.cell_id) if isinstance(widget, RunnableCell) else None
+        return step.id if step else None
 
     # -- where the learner is --------------------------------------------------------------
 
@@ -118,18 +233,22 @@ class LessonPage(VerticalScroll):
         if step_id != self.current_step:
             self.current_step = step_id
             self.post_message(StepEntered(self, step_id))
+            self._check_near()
 
     def on_descendant_focus(self, event: DescendantFocus) -> None:
         view = self.step_of(event.widget)
         if view is not None:
+            self.let_go_for(view)
             self.enter_step(view.step.id)
 
     def _scrolled(self, scroll_y: float) -> None:
-        """When the learner scrolls the page itself, the step at its top is where they are
-        (the last step once the end is reached). Otherwise the focused widget decides."""
+        """Steps that come near the view are filled. When the learner scrolls the page
+        itself, the step at its top is where they are (the last step once the end is
+        reached); otherwise the focused widget decides."""
+        self._check_near()
         if self.screen.focused is not self:
             return
-        views = list(self.query_children(StepView))
+        views = list(self._views.values())
         if views and scroll_y >= self.max_scroll_y:
             self.enter_step(views[-1].step.id)
             return
@@ -142,7 +261,7 @@ class LessonPage(VerticalScroll):
 
     def jump(self, step_id: str | None = None, cell_id: str | None = None) -> None:
         """Bring a step (its top) or a cell into view and focus it (a step: its first
-        cell, else the page). A newer jump drops this one if it is still mounting."""
+        cell, else the page). A newer jump drops this one if it is still filling."""
         self._jump(step_id, cell_id)
 
     @work(exclusive=True, group="jump", exit_on_error=False)
@@ -151,17 +270,18 @@ class LessonPage(VerticalScroll):
         if step_id is None and cell is not None:
             step = self.lesson.step_of(cell.cell_id)
             step_id = step.id if step else None
-        views = list(self.query_children(StepView))
-        index = next((i for i, v in enumerate(views) if v.step.id == step_id), None)
-        if index is None:
+        view = self.step_view(step_id)
+        if view is None:
             return
-        await asyncio.gather(*(v.fill() for v in views[:index + 1]))  # steps above too: order
-        if cell is None and self.step_cells(step_id):
-            cell = self.step_cells(step_id)[0]
+        self.hold(view, row=0)  # at the top, whatever fills above it meanwhile
+        await self._fill([view])
+        if cell is None and self.step_cells(view.step.id):
+            cell = self.step_cells(view.step.id)[0]
         if cell is not None:
             cell.editor.focus(scroll_visible=False)
         else:
-            self.focus()
-        self.enter_step(step_id)
-        target = cell if cell_id else views[index]
-        self.call_after_refresh(lambda: self.scroll_to_widget(target, top=True, animate=False))
+            self.focus(scroll_visible=False)
+        self.enter_step(view.step.id)
+        if cell_id and cell is not None:
+            await self.wait_for_refresh()  # the step is laid out: the cell's place in it is known
+            self.hold(view, row=-(cell.virtual_region_with_margin.y + view.styles.gutter.top))
