@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tutor.lessons.model import Lesson, LessonError, ParseResult
-from tutor.lessons.parser import parse_file
 
 
 class LessonNotFound(LookupError):
@@ -87,6 +86,8 @@ def load_catalog(root: Path) -> Catalog:
 def check_paths(paths: list[Path]) -> list[ParseResult]:
     """Parse files and add the cross-file errors: duplicate lesson ids, and
     ``requires`` naming a lesson that is neither among them nor beside them."""
+    from tutor.lessons.parser import parse_file  # markdown-it and YAML: only when parsing
+
     results = [parse_file(p) for p in paths]
     known: dict[str, Path] = {}
     for folder in {p.parent for p in paths}:
