@@ -247,7 +247,7 @@ async def _interactive(runs: int) -> None:
     async with app.run_test(size=(100, 40)) as pilot:
         screen = app.screen
         assert isinstance(screen, LessonScreen)
-        await _until(lambda: screen.loaded and screen.session.client.ready.is_set())
+        await _until(lambda: screen.settled and screen.session.client.ready.is_set())
         cells = list(screen.query(RunnableCell))
         client = screen.session.client
 
@@ -355,7 +355,7 @@ async def _open_lesson() -> None:
         screen = app.screen
         assert isinstance(screen, LessonScreen)
         first = time.perf_counter() - start
-        await _until(lambda: screen.loaded)
+        await _until(lambda: screen.settled)
         report(first_step_s=first, all_steps_s=time.perf_counter() - start, cells=len(screen.cells),
                rss_mb=rss_mb())
 
@@ -376,7 +376,7 @@ async def _output(runs: int) -> None:
     async with app.run_test(size=(100, 40)) as pilot:
         screen = app.screen
         assert isinstance(screen, LessonScreen)
-        await _until(lambda: screen.loaded and screen.session.client.ready.is_set())
+        await _until(lambda: screen.settled and screen.session.client.ready.is_set())
         first, flood = screen.cells
         drawn = []
         for _ in range(runs):

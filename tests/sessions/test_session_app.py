@@ -92,7 +92,7 @@ async def test_a_run_from_before_shows_in_its_cell_and_goes_on(make_client, opti
     await start_long_run_elsewhere(make_client, options)
     app = make_app("long")
     async with app.run_test(size=(100, 40)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, LessonScreen) and app.screen.loaded, what="the lesson")
+        await wait_for(pilot, lambda: isinstance(app.screen, LessonScreen) and app.screen.settled, what="the lesson")
         await wait_for(pilot, lambda: "epoch 5" in output_of(app, "long-cell1"), what="the replayed output")
         text = output_of(app, "long-cell1")
         assert text.startswith("epoch 0\nepoch 1\nepoch 2")  # what ran before it attached, in order
@@ -107,7 +107,7 @@ async def test_a_run_from_before_shows_in_its_cell_and_goes_on(make_client, opti
 async def test_quitting_while_a_cell_runs_asks_and_keep_leaves_it_running(options):
     app = make_app("long")
     async with app.run_test(size=(100, 40)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, LessonScreen) and app.screen.loaded, what="the lesson")
+        await wait_for(pilot, lambda: isinstance(app.screen, LessonScreen) and app.screen.settled, what="the lesson")
         first = cell(app, "long-cell1")
         first.editor.focus()
         await pilot.press("f5")
@@ -123,7 +123,7 @@ async def test_quitting_while_a_cell_runs_asks_and_keep_leaves_it_running(option
 async def test_quitting_and_stopping_leaves_nothing(options):
     app = make_app("long")
     async with app.run_test(size=(100, 40)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, LessonScreen) and app.screen.loaded, what="the lesson")
+        await wait_for(pilot, lambda: isinstance(app.screen, LessonScreen) and app.screen.settled, what="the lesson")
         cell(app, "long-cell1").editor.focus()
         await pilot.press("f5")
         await wait_for(pilot, lambda: "epoch 1" in output_of(app, "long-cell1"), what="the run")
@@ -138,7 +138,7 @@ async def test_quitting_and_stopping_leaves_nothing(options):
 async def test_quitting_with_nothing_running_leaves_nothing(options):
     app = make_app("train")
     async with app.run_test(size=(100, 40)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, LessonScreen) and app.screen.loaded, what="the lesson")
+        await wait_for(pilot, lambda: isinstance(app.screen, LessonScreen) and app.screen.settled, what="the lesson")
         await wait_for(pilot, lambda: places.list_sessions() != [], what="the session")
         pids = host_family(session("train").pid)
         await pilot.press("ctrl+q")
@@ -159,7 +159,7 @@ async def test_home_lists_what_runs_on_and_enter_shows_it(make_client, options):
         assert "01 A long run · Long" in str(first.prompt)
         options_list.highlighted = 0
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, LessonScreen) and app.screen.loaded, what="the lesson")
+        await wait_for(pilot, lambda: isinstance(app.screen, LessonScreen) and app.screen.settled, what="the lesson")
         await wait_for(pilot, lambda: "epoch 2" in output_of(app, "long-cell1"), what="the replay")
 
 

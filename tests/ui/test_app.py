@@ -164,10 +164,10 @@ async def test_resizing_keeps_working(make_app, settle, screen_text):
         for size in [(80, 24), (30, 10), (150, 50), (80, 24)]:
             await pilot.resize_terminal(*size)
             await pilot.pause()
-        assert app.screen.toc_shown is False
+        assert app.screen.toc.shown is False
         await pilot.resize_terminal(120, 40)
         await pilot.pause()
-        assert app.screen.toc_shown is True
+        assert app.screen.toc.shown is True
         assert "loss" in screen_text(app)
 
 

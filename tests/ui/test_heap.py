@@ -19,7 +19,7 @@ async def test_an_open_lesson_is_frozen_and_collected_after_it_closes(make_app, 
     app, _ = make_app("basics")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app)
-        assert isinstance(app.screen, LessonScreen) and app.screen.loaded
+        assert isinstance(app.screen, LessonScreen) and app.screen.settled
         assert gc.get_freeze_count() > 0
         lesson = app.screen
         await pilot.press("escape", "escape")  # leave the editor, then the lesson

@@ -205,15 +205,15 @@ async def test_contents_jumps_to_a_step(make_app, settle, cells):
     app, _ = make_app("basics")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
-        assert not app.screen.toc_shown, "narrow screens hide the contents"
+        assert not app.screen.toc.shown, "narrow screens hide the contents"
         await pilot.press("f2")
         await pilot.pause()
-        assert app.screen.toc_shown
+        assert app.screen.toc.shown
         await pilot.press("down", "down", "enter")  # from step 1 to step 3
         await pilot.pause()
         assert app.screen.current_step == "exercise"
         assert app.focused is cells(app)[3].editor
-        assert not app.screen.toc_shown
+        assert not app.screen.toc.shown
 
 
 async def test_a_cell_meant_to_fail_does_not_stop_run_all_above(make_app, settle, cells, run_cell):

@@ -71,3 +71,17 @@ def step_links(lesson: Lesson, step: Step) -> list[Link]:
         for link in links_in(text):
             found.setdefault(link.url, link)
     return list(found.values())
+
+
+class LessonLinks:
+    """The links of each step of a lesson, found when first asked for."""
+
+    def __init__(self, lesson: Lesson) -> None:
+        self.lesson = lesson
+        self._by_step: dict[str, list[Link]] = {}
+
+    def of(self, step_id: str | None) -> list[Link]:
+        if step_id not in self._by_step:
+            step = next((s for s in self.lesson.steps if s.id == step_id), None)
+            self._by_step[step_id or ""] = step_links(self.lesson, step) if step else []
+        return self._by_step[step_id or ""]

@@ -207,7 +207,7 @@ class TutorApp(ShowsWorkerFailures, App):
         if isinstance(message.event, CellReplayed):
             for screen in self.screen_stack:
                 if isinstance(screen, LessonScreen) and screen.session is message.session:
-                    screen.show_replayed()
+                    screen.call_later(screen.show_replayed)
             return
         said = session_keeper.news(message.event)
         if said is not None:

@@ -38,14 +38,19 @@ class ReplayedRuns:
         self.running: _Run | None = None
         self._runs: dict[str, _Run] = {}  # the tag's run id -> the run
 
+    def cell_of(self, replayed):
+        """The cell of this lesson a replayed event belongs to, or None."""
+        tag = replayed.tag
+        if tag.get("lesson") != self.screen.lesson.id or not isinstance(tag.get("run"), str):
+            return None
+        return self.screen.page.cell(tag.get("cell")) if isinstance(tag.get("cell"), str) else None
+
     def show(self, replayed) -> None:
         tag = replayed.tag
         screen = self.screen
-        if tag.get("lesson") != screen.lesson.id or not isinstance(tag.get("run"), str):
-            return
-        cell = screen.page.cell(tag.get("cell")) if isinstance(tag.get("cell"), str) else None
+        cell = self.cell_of(replayed)
         if cell is None:
-            return  # a cell this version of the lesson does not have
+            return  # another lesson's, or a cell this version of the lesson does not have
         phase = tag.get("phase") if tag.get("phase") in (SETUP, CODE, CHECK) else CODE
         run = self._runs.get(tag["run"])
         event = replayed.event

@@ -2,15 +2,18 @@
 
 Its parts each live in their own room, and this screen wires them together:
 
-- the page (prose, cells, exercises, quizzes; mounting, scrolling, jumping):
-  ``tutor/ui/widgets/page.py``, which posts ``StepEntered``;
+- the page (prose, cells, exercises, quizzes; building steps as they come near,
+  scrolling, jumping; where the learner is: the step, posted as ``StepEntered``, and
+  the current cell): ``tutor/ui/widgets/page.py``;
+- the contents beside or over the page: ``tutor/ui/widgets/toc.py``;
+- a cell shows its own runs and asks before a reset: ``tutor/ui/widgets/cell.py``;
 - the run queue (one run at a time; where queued runs get dropped):
   ``tutor/execution/queue.py``, run here as one background worker that only posts
   ``RunStarted``, ``RunReported``, ``RunEnded`` and ``RunDropped``
-  (``tutor/ui/messages.py``); their handlers below update the cells;
+  (``tutor/ui/messages.py``); their handlers below hand them to the cells;
 - how a run goes, and its words: ``tutor/execution/``;
 - what counts as done: ``tutor/progress/records.py``, kept current by a
-  ``LessonTracker``.
+  ``LessonTracker``; edits saved: ``tutor/ui/edits.py``.
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.events import DescendantFocus
 from textual.screen import Screen
 from textual.widgets import Static, TextArea
 
@@ -29,7 +31,7 @@ from tutor.execution import CODE, job_for
 from tutor.execution.outcome import cells_not_run_advice
 from tutor.execution.queue import INTERRUPTED, RESTARTED, QueuedRun, RunQueue
 from tutor.execution.session import SandboxSession
-from tutor.lessons.links import step_links
+from tutor.lessons.links import LessonLinks
 from tutor.lessons.model import Lesson
 from tutor.progress import LessonTracker
 from tutor.sandbox.events import CellFinished, CellStarted
@@ -46,8 +48,6 @@ from tutor.ui.widgets.quiz import QuizView
 from tutor.ui.widgets.status_line import StatusLine
 from tutor.ui.widgets.toc import StepList
 from tutor.ui.worker_failures import ShowsWorkerFailures
-
-WIDE = 100  # from this width up, the contents stay beside the page
 
 
 class LessonScreen(ShowsWorkerFailures, Screen):
@@ -84,21 +84,18 @@ class LessonScreen(ShowsWorkerFailures, Screen):
         self.lesson = lesson
         self.session = session
         self.store = store
-        self.start_step = step_id
-        self.focus_cell = focus_cell
         self.tracker = LessonTracker(store, lesson)
-        self.page = LessonPage(lesson, self.tracker.progress, start_step=self._start_step(), id="page")
+        self.page = LessonPage(lesson, self.tracker.progress, start_step=step_id, focus_cell=focus_cell, id="page")
         self.status_line = StatusLine()  # kept: a query would search every widget of the page
         self.runs = RunQueue(session.client, session.memory, started=self._run_started,
                              reported=self._run_reported, ended=self._run_ended, dropped=self._run_dropped,
                              part_starting=self._part_starting)
         self.replay = ReplayedRuns(self)
-        self.current: RunnableCell | None = None
+        self._replaying = False
         self.edits = EditSaver(store, lesson.id, self.set_timer)
         self.outputs = OutputKeeper(OutputStore.for_lesson(lesson.id))  # for tutor export
         self.reference, self._reference_problem = _reference_curves(lesson)
-        self._toc_pinned: bool | None = None  # None: by width
-        self._links: dict[str, list] = {}  # step id -> its links, parsed when first asked
+        self.links = LessonLinks(lesson)
 
     # -- what tests and the app read -------------------------------------------------------
 
@@ -107,19 +104,29 @@ class LessonScreen(ShowsWorkerFailures, Screen):
         return self.page.cells
 
     @property
-    def loaded(self) -> bool:
-        """Every step of the page is mounted."""
-        return self.page.loaded
+    def settled(self) -> bool:
+        """The steps in and near the view are built, and nothing is being built (steps
+        further away are built when they come near: ``LessonPage``)."""
+        return self.page.settled
+
+    @property
+    def current(self) -> RunnableCell | None:
+        """The cell the learner works on (F5 runs it)."""
+        return self.page.current
 
     @property
     def current_step(self) -> str | None:
         return self.page.current_step
 
     @property
+    def toc(self) -> StepList:
+        return self.query_one(StepList)
+
+    @property
     def idle(self) -> bool:
-        """Every step mounted, no jump under way, nothing running or queued."""
+        """The page settled, no jump under way, nothing running or queued."""
         jumping = any(w.group == "jump" and not w.is_finished for w in self.page.workers)
-        return self.page.loaded and not jumping and self.runs.idle
+        return self.page.settled and not jumping and self.runs.idle
 
     # -- layout -------------------------------------------------------------------------
 
@@ -133,77 +140,23 @@ class LessonScreen(ShowsWorkerFailures, Screen):
         yield self.status_line
         yield KeyFooter(first=keys.FOOTER_FIRST, last=keys.FOOTER_LAST)
 
-    def _start_step(self) -> str | None:
-        """Where the lesson opens: the step of the cell to focus, the step asked for, or
-        where the learner was."""
-        step = self.lesson.step_of(self.focus_cell) if self.focus_cell else None
-        return step.id if step else (self.start_step or self.tracker.progress.position)
-
     def on_mount(self) -> None:
         if self._reference_problem:
             self.app.notify(f"This lesson's reference curves are not shown: {self._reference_problem}",
                             severity="warning", timeout=8)
-        self.status_line.show(self.session)
-        self.show_replayed()
-        self._fit_toc(self.size.width)
+        self._status()
+        self.call_later(self.show_replayed)
+        self.toc.fit(self.size.width)
         self._serve_runs()
-        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
-        start = self.page.start_step
-        if start is None:
-            return
-        # The start step is mounted with the page: its first cell is the current one from
-        # the first frame (F5, F4 work at once); the other steps fill as they come near.
-        cells = self.page.step_cells(start)
-        if self.focus_cell is not None:
-            self.page.jump(cell_id=self.focus_cell)
-        elif cells:
-            cells[0].editor.focus(scroll_visible=False)
-            self._set_current(cells[0])
-        elif start != self.lesson.steps[0].id:
-            self.page.focus(scroll_visible=False)
-        self.page.enter_step(start)
-
-    def _theme_changed(self, _theme) -> None:
-        for cell in self.cells:
-            if cell.is_mounted and cell.border_tone():
-                cell.apply_border()
+        self.page.begin()
 
     def on_resize(self, event) -> None:
-        self._fit_toc(event.size.width)
-
-    def _fit_toc(self, width: int) -> None:
-        show = self._toc_pinned if self._toc_pinned is not None else width >= WIDE
-        self.show_toc(show)
-
-    @property
-    def toc_shown(self) -> bool:
-        return self.query_one(StepList).display
-
-    def show_toc(self, show: bool) -> None:
-        # display on the one widget: a class on the screen would restyle every widget
-        toc = self.query_one(StepList)
-        if toc.display != show:
-            toc.display = show
+        self.toc.fit(event.size.width)
 
     def on_screen_resume(self) -> None:
-        self.status_line.show(self.session)
+        self._status()
 
     # -- where the learner is -------------------------------------------------------------
-
-    def on_descendant_focus(self, event: DescendantFocus) -> None:
-        node = event.widget
-        while node is not None and not isinstance(node, RunnableCell):
-            node = node.parent
-        if isinstance(node, RunnableCell):
-            self._set_current(node)
-
-    def _set_current(self, cell: RunnableCell) -> None:
-        if cell is self.current:
-            return
-        if self.current is not None:
-            self.current.set_current(False)
-        self.current = cell
-        cell.set_current(True)
 
     @on(StepEntered)
     def _mark_step(self, message: StepEntered) -> None:
@@ -220,49 +173,24 @@ class LessonScreen(ShowsWorkerFailures, Screen):
         """Scroll the step to the top of the page; focus its first cell."""
         self.page.jump(step_id=step_id)
 
-    def go_to_cell(self, cell_id: str) -> None:
-        self.page.jump(cell_id=cell_id)
-
     def on_step_list_step_chosen(self, message: StepList.StepChosen) -> None:
         self.go_to_step(message.step_id)
-        if self._toc_pinned is None and self.size.width < WIDE:
-            self.show_toc(False)
 
     def action_step(self, delta: int) -> None:
-        ids = [s.id for s in self.lesson.steps]
-        if not ids:
-            return
-        index = ids.index(self.current_step) if self.current_step in ids else 0
-        self.go_to_step(ids[max(0, min(len(ids) - 1, index + delta))])
+        self.page.jump_by(delta)
 
     def action_toggle_toc(self) -> None:
-        toc = self.query_one(StepList)
-        if self.toc_shown and toc.has_focus:
-            self._toc_pinned = False if self.size.width < WIDE else self._toc_pinned
-            self.show_toc(False)
+        if self.toc.toggle(self.size.width):  # closed: back to the page
             (self.current.editor if self.current else self.page).focus()
-        else:
-            self.show_toc(True)
-            ids = [s.id for s in self.lesson.steps]
-            if self.current_step in ids:
-                toc.highlighted = ids.index(self.current_step)
-            toc.focus()
 
     def action_back(self) -> None:
         self.app.action_go_home()
-
-    def _step_links(self) -> list:
-        links = self._links.get(self.current_step or "")
-        if links is None:
-            step = next((s for s in self.lesson.steps if s.id == self.current_step), None)
-            links = self._links[self.current_step or ""] = step_links(self.lesson, step) if step else []
-        return links
 
     def action_links(self) -> None:
         from tutor.ui.screens.links import LinksScreen
 
         step = next(s for s in self.lesson.steps if s.id == self.current_step)
-        self.app.push_screen(LinksScreen(step.title, self._step_links()))
+        self.app.push_screen(LinksScreen(step.title, self.links.of(step.id)))
 
     # -- edited code ------------------------------------------------------------------------
 
@@ -279,14 +207,13 @@ class LessonScreen(ShowsWorkerFailures, Screen):
     def on_unmount(self) -> None:
         self.save_edits()
         self.outputs.close()
-        self.app.theme_changed_signal.unsubscribe(self)  # its callback would keep this screen alive
-        heap.thaw(self.app)  # the page froze its widgets once loaded
+        heap.thaw(self.app)  # the page froze its widgets once built
 
     # -- asking for runs --------------------------------------------------------------------
 
     def _cell_for_action(self) -> RunnableCell | None:
         if self.current is None and self.cells:
-            self._set_current(self.cells[0])
+            self.page.set_current(self.cells[0])
         return self.current
 
     def action_run(self) -> None:
@@ -301,13 +228,7 @@ class LessonScreen(ShowsWorkerFailures, Screen):
         self.enqueue(cell)
         index = self.cells.index(cell)
         if index + 1 < len(self.cells):
-            following = self.cells[index + 1]
-            if not following.is_mounted:
-                self.go_to_cell(following.cell_id)
-                return
-            following.editor.focus()
-            self._set_current(following)
-            following.scroll_visible()
+            self.page.bring(self.cells[index + 1])
 
     def action_run_above(self) -> None:
         cell = self._cell_for_action()
@@ -321,22 +242,18 @@ class LessonScreen(ShowsWorkerFailures, Screen):
 
     def on_runnable_cell_run_requested(self, message: RunnableCell.RunRequested) -> None:
         message.stop()
-        self._set_current(message.cell)
+        self.page.set_current(message.cell)
         self.enqueue(message.cell)
 
     def enqueue(self, cell: RunnableCell, *, as_check: bool | None = None) -> None:
         """Queue a run of ``cell``; an exercise is checked unless ``as_check`` is False.
         A second press while it waits or runs changes nothing."""
-        if isinstance(cell, ExerciseView) and cell.checking:
+        if not cell.accepts_run():
             return
         job = job_for(cell.block, label=cell.label, code=cell.code, check=as_check is not False)
-        busy = not self.runs.idle
-        if self.runs.add(job, cell) is None:
-            return
-        if busy:
-            cell.mark_queued()
-        if job.is_check and isinstance(cell, ExerciseView):
-            cell.begin_check()  # the editor is read-only from now on
+        waiting = not self.runs.idle
+        if self.runs.add(job, cell) is not None:
+            cell.show_queued(job, waiting)
 
     # -- the run queue: a background worker that only posts messages --------------------------
 
@@ -419,24 +336,28 @@ class LessonScreen(ShowsWorkerFailures, Screen):
     def on_run_dropped(self, message: RunDropped) -> None:
         message.cell.show_run_dropped(message.job, message.why)
 
-
     def _status(self) -> None:
         self.status_line.show(self.session)
 
     # -- runs from before this app attached (sessions) ---------------------------------------
 
-    def show_replayed(self) -> None:
+    async def show_replayed(self) -> None:
         """Show what the session's worker ran before this app attached (and goes on
-        running): its events wait in the session until the page is all there."""
-        if not self.session.replayed or not self.is_attached:
-            return  # (a screen that closes shows nothing more)
-        if not self.page.loaded:
-            self.set_timer(0.1, self.show_replayed)
-            return
-        pending, self.session.replayed = self.session.replayed, []
-        for replayed in pending:
-            self.replay.show(replayed)
-        self._status()
+        running), each event once its cell's step is filled."""
+        if self._replaying:
+            return  # the call under way shows these too, in order
+        self._replaying = True
+        try:
+            while self.session.replayed and self.is_attached:  # (a closed screen shows nothing more)
+                pending, self.session.replayed = self.session.replayed, []
+                for replayed in pending:
+                    cell = self.replay.cell_of(replayed)
+                    if cell is not None and not self.page.shows(cell):
+                        await self.page.fill_step_of(cell)
+                    self.replay.show(replayed)
+                self._status()
+        finally:
+            self._replaying = False
 
     def _leave_notes(self) -> None:
         """Tell the session what this worker holds, for a tutor that attaches later."""
@@ -451,7 +372,7 @@ class LessonScreen(ShowsWorkerFailures, Screen):
         if action == "interrupt_running":  # otherwise ctrl+c copies, as everywhere
             return self.runs.active is not None or self.replay.running is not None
         if action == "links":
-            return bool(self._step_links())
+            return bool(self.links.of(self.current_step))
         return True
 
     def action_interrupt_running(self) -> None:
@@ -493,30 +414,10 @@ class LessonScreen(ShowsWorkerFailures, Screen):
     def action_reset(self) -> None:
         cell = self._cell_for_action()
         if cell is not None:
-            self.reset_cell(cell)
+            cell.ask_reset()
 
-    def on_runnable_cell_reset_requested(self, message: RunnableCell.ResetRequested) -> None:
-        message.stop()
-        self.reset_cell(message.cell)
-
-    def reset_cell(self, cell: RunnableCell) -> None:
-        if cell.running:
-            self.app.notify("The cell is running: stop it first (F7).", timeout=3)
-            return
-        if cell.code == cell.original_code:
-            self.app.notify("This cell already has the lesson's code.", timeout=3)
-            return
-        from tutor.ui.screens.confirm import ConfirmScreen
-
-        what = "the starter code" if isinstance(cell, ExerciseView) else "the lesson's code"
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                cell.replace_code(cell.original_code)
-                self.edits.reverted(cell.cell_id)
-
-        self.app.push_screen(ConfirmScreen(f"Put {what} back into {cell.label}? Your edits are lost.",
-                                           yes="Reset"), answered)
+    def on_runnable_cell_code_reset(self, message: RunnableCell.CodeReset) -> None:
+        self.edits.reverted(message.cell.cell_id)
 
     # -- exercises and quizzes -------------------------------------------------------------
 

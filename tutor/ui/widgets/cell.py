@@ -132,6 +132,7 @@ class RunnableCell(Vertical):
     BORDER_TONES = {"": "primary", "current": "accent", "failed": "error", "passed": "success"}
 
     kind = "cell"
+    original_words = "the lesson's code"  # what a reset puts back
 
     class RunRequested(Message):
         """Run (for an exercise: check) this cell; posted by buttons."""
@@ -140,8 +141,8 @@ class RunnableCell(Vertical):
             super().__init__()
             self.cell = cell
 
-    class ResetRequested(Message):
-        """Put the lesson's code back into this cell (the screen asks first)."""
+    class CodeReset(Message):
+        """The learner put the lesson's code back into this cell."""
 
         def __init__(self, cell: "RunnableCell") -> None:
             super().__init__()
@@ -327,8 +328,14 @@ class RunnableCell(Vertical):
 
     # -- a run ------------------------------------------------------------------------
 
-    def mark_queued(self) -> None:
-        self.set_header("queued", "busy")
+    def accepts_run(self) -> bool:
+        """Whether a new run of this cell may be queued now."""
+        return True
+
+    def show_queued(self, job: Job, waiting: bool) -> None:
+        """A run of this cell was queued; ``waiting``: behind another run."""
+        if waiting:
+            self.set_header("queued", "busy")
 
     def begin_run(self) -> None:
         """A run starts. What the last run showed stays until the new one shows something
@@ -524,6 +531,24 @@ class RunnableCell(Vertical):
         self.editor.load_text(code)
         self.editor.show_error_line(None)
         self.set_header()
+
+    def ask_reset(self) -> None:
+        """Put the lesson's code back once the learner says yes (not while it runs)."""
+        if self.running:
+            self.app.notify("The cell is running: stop it first (F7).", timeout=3)
+            return
+        if self.code == self.original_code:
+            self.app.notify("This cell already has the lesson's code.", timeout=3)
+            return
+        from tutor.ui.screens.confirm import ConfirmScreen
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.replace_code(self.original_code)
+                self.post_message(self.CodeReset(self))
+
+        self.app.push_screen(ConfirmScreen(f"Put {self.original_words} back into {self.label}? Your edits "
+                                           "are lost.", yes="Reset"), answered)
 
 
 class CodeCellView(RunnableCell):

@@ -35,6 +35,7 @@ class ExerciseView(RunnableCell):
         Binding(keys.SOLUTION, "solution", "Solution"),
     ]
     kind = "exercise"
+    original_words = "the starter code"
 
     class SolutionRevealed(Message):
         def __init__(self, cell: "ExerciseView") -> None:
@@ -102,7 +103,7 @@ class ExerciseView(RunnableCell):
 
     def request_reset(self) -> None:
         if not self.checking:
-            self.post_message(RunnableCell.ResetRequested(self))
+            self.ask_reset()
 
     def action_hint(self) -> None:
         hints = self.block.hints
@@ -158,8 +159,16 @@ class ExerciseView(RunnableCell):
 
     # -- a check (called by the lesson screen) ---------------------------------------------
 
+    def accepts_run(self) -> bool:
+        return not self.checking  # a second Check while one waits or runs changes nothing
+
+    def show_queued(self, job, waiting: bool) -> None:
+        super().show_queued(job, waiting)
+        if job.is_check:
+            self.begin_check()
+
     def begin_check(self) -> None:
-        """A check is queued: input is ignored until it ends."""
+        """A check is queued: input is ignored until it ends (the editor is read-only)."""
         self._set_checking(True)
         self._feedback("Checking…", "")
 

@@ -3,14 +3,18 @@ view are built: the others are placeholders of about their height (``step.py``),
 filled when they come within a screen of the view, when a jump lands on them, or when
 one of their cells runs. So a lesson opens, and stays, as fast as a short one.
 
-It knows which step the learner is in (by focus, by scrolling the page itself, by a
-jump) and says so with :class:`~tutor.ui.messages.StepEntered`.
+It knows where the learner is: the step (by focus, by scrolling the page itself, by a
+jump; said with :class:`~tutor.ui.messages.StepEntered`) and the current cell (the one
+F5 runs; its border says so).
 
-    page = LessonPage(lesson, progress, start_step="tensors", id="page")
-    page.cells; page.cell(cell_id); page.step_cells(step_id)
+    page = LessonPage(lesson, progress, start_step="tensors", focus_cell=None, id="page")
+    page.cells; page.cell(cell_id); page.step_cells(step_id); page.current
+    page.begin()                          # on mount: the start step's first cell is current
     page.jump(step_id=..., cell_id=...)   # a newer jump drops an older one still going
+    page.jump_by(1)                       # the next step
+    page.bring(cell)                      # focus a cell and show it (jumping if not built)
     await page.fill_step_of(cell)         # its widgets are there (a run shows in them)
-    page.loaded                            # the steps in and near the view are filled
+    page.settled                          # the steps in and near the view are filled
 
 The cell widgets exist from the start, mounted or not (cheap until mounted): runs,
 "run all above" and numbering need them all.
@@ -43,7 +47,8 @@ class LessonPage(AnchoredScroll):
     LessonPage > .lesson-intro { padding: 1 1 0 1; }
     """
 
-    def __init__(self, lesson: Lesson, progress, *, start_step: str | None = None, **kwargs) -> None:
+    def __init__(self, lesson: Lesson, progress, *, start_step: str | None = None, focus_cell: str | None = None,
+                 **kwargs) -> None:
         super().__init__(**kwargs)
         self.lesson = lesson
         self.progress = progress  # a LessonProgress snapshot: saved code, records
@@ -57,13 +62,24 @@ class LessonPage(AnchoredScroll):
                     self.cells.append(cell)
                     self._cells_by_id[block.id] = cell
                     self._step_cells.setdefault(step.id, []).append(cell)
-        ids = [step.id for step in lesson.steps]
-        self.start_step = start_step if start_step in ids else (ids[0] if ids else None)
+        self.focus_cell = focus_cell
+        self.start_step = self._start_step(start_step)
         self.current_step: str | None = None
-        self.loaded = False  # the steps in and near the view are filled, nothing is being filled
+        self.current: RunnableCell | None = None  # the cell the learner works on
+        self.settled = False  # the steps in and near the view are filled, nothing is being filled
         self._views: dict[str, StepView] = {}
         self._filling = 0  # fills under way
         self._check_pending = False
+
+    def _start_step(self, asked: str | None) -> str | None:
+        """Where the lesson opens: the step of the cell to focus, the step asked for, or
+        where the learner was (else the first)."""
+        ids = [step.id for step in self.lesson.steps]
+        of_cell = self.lesson.step_of(self.focus_cell) if self.focus_cell else None
+        for step_id in (of_cell.id if of_cell else None, asked, self.progress.position):
+            if step_id in ids:
+                return step_id
+        return ids[0] if ids else None
 
     # -- the widgets ---------------------------------------------------------------------
 
@@ -117,13 +133,38 @@ class LessonPage(AnchoredScroll):
 
     def on_mount(self) -> None:
         self.watch(self, "scroll_y", self._scrolled, init=False)
+        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
         view = self.step_view(self.start_step)
         if view is not None and view.step is not self.lesson.steps[0]:
             self.hold(view, row=0)  # the first frame shows the step the lesson opens at
         self._check_near()
 
+    def on_unmount(self) -> None:
+        self.app.theme_changed_signal.unsubscribe(self)  # its callback would keep the page alive
+
     def on_resize(self) -> None:
         self._check_near()
+
+    def _theme_changed(self, _theme) -> None:
+        for cell in self.cells:
+            if cell.is_mounted and cell.border_tone():
+                cell.apply_border()
+
+    def begin(self) -> None:
+        """Where the learner starts: the start step (built with the page) and its first
+        cell, current from the first frame (F5 and F4 work at once); or the cell asked for."""
+        start = self.start_step
+        if start is None:
+            return
+        cells = self.step_cells(start)
+        if self.focus_cell is not None:
+            self.jump(cell_id=self.focus_cell)
+        elif cells:
+            cells[0].editor.focus(scroll_visible=False)
+            self.set_current(cells[0])
+        elif start != self.lesson.steps[0].id:
+            self.focus(scroll_visible=False)
+        self.enter_step(start)
 
     # -- filling steps ---------------------------------------------------------------------
 
@@ -142,7 +183,7 @@ class LessonPage(AnchoredScroll):
         if any(not view.filled and view.virtual_region.y < self.scroll_y for view in views):
             self.keep_view()
         self._filling += 1
-        self.loaded = False
+        self.settled = False
         try:
             await asyncio.gather(*(view.fill() for view in views))
         finally:
@@ -152,7 +193,7 @@ class LessonPage(AnchoredScroll):
 
     def _check_near(self) -> None:
         """Fill, after the next refresh, the steps that came near the view."""
-        self.loaded = False
+        self.settled = False
         if not self._check_pending:
             self._check_pending = True
             self.call_after_refresh(self._fill_near)
@@ -163,7 +204,7 @@ class LessonPage(AnchoredScroll):
             return  # checked again when those fills end
         near = [view for view in self._near() if not view.filled]
         if not near:
-            self.loaded = True
+            self.settled = True
             heap.freeze_long_lived()  # the page's widgets live as long as it is open
             return
         await self._fill(near)
@@ -235,11 +276,34 @@ class LessonPage(AnchoredScroll):
             self.post_message(StepEntered(self, step_id))
             self._check_near()
 
+    def set_current(self, cell: RunnableCell) -> None:
+        if cell is self.current:
+            return
+        if self.current is not None:
+            self.current.set_current(False)
+        self.current = cell
+        cell.set_current(True)
+
     def on_descendant_focus(self, event: DescendantFocus) -> None:
+        node = event.widget
+        while node is not None and not isinstance(node, RunnableCell):
+            node = node.parent
+        if isinstance(node, RunnableCell):
+            self.set_current(node)
         view = self.step_of(event.widget)
         if view is not None:
             self.let_go_for(view)
             self.enter_step(view.step.id)
+
+    def bring(self, cell: RunnableCell) -> None:
+        """Make ``cell`` current: focus it and scroll it into view (a jump when its step is
+        not built yet)."""
+        if not cell.is_mounted:
+            self.jump(cell_id=cell.cell_id)
+            return
+        cell.editor.focus()
+        self.set_current(cell)
+        cell.scroll_visible()
 
     def _scrolled(self, scroll_y: float) -> None:
         """Steps that come near the view are filled. When the learner scrolls the page
@@ -258,6 +322,13 @@ class LessonPage(AnchoredScroll):
                 return
 
     # -- jumps -------------------------------------------------------------------------------
+
+    def jump_by(self, steps: int) -> None:
+        """Jump to the step ``steps`` after the learner's (before it, when negative)."""
+        ids = list(self._views)
+        if ids:
+            index = ids.index(self.current_step) if self.current_step in ids else 0
+            self.jump(step_id=ids[max(0, min(len(ids) - 1, index + steps))])
 
     def jump(self, step_id: str | None = None, cell_id: str | None = None) -> None:
         """Bring a step (its top) or a cell into view and focus it (a step: its first

@@ -1,4 +1,9 @@
-"""The table of contents of a lesson: its steps, with a mark for those done."""
+"""The table of contents of a lesson: its steps, with a mark for those done.
+
+It stays beside the page on a wide screen and opens over it on a narrow one (F2 opens
+and closes it; on a narrow screen it closes once a step is chosen). Closing it by hand
+on a narrow screen keeps it closed as the terminal is resized.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from textual.widgets.option_list import Option
 from tutor.lessons.model import Step
 
 TITLE_WIDTH = 28  # the list is 30 wide: long titles end in "…" rather than wrap
+WIDE = 100  # from this screen width up, the contents stay beside the page
 
 
 class StepList(OptionList):
@@ -35,6 +41,7 @@ class StepList(OptionList):
         self.steps = steps
         self.done = set(done)
         self.current: str | None = steps[0].id if steps else None
+        self._pinned: bool | None = None  # shown or hidden by the learner; None: by width
         self._fill()
 
     def _fill(self) -> None:
@@ -63,7 +70,39 @@ class StepList(OptionList):
         if changed:
             self._fill()
 
+    # -- beside the page, or over it --------------------------------------------------------
+
+    @property
+    def shown(self) -> bool:
+        return self.display
+
+    def show(self, show: bool) -> None:
+        # display on the one widget: a class on the screen would restyle every widget
+        if self.display != show:
+            self.display = show
+
+    def fit(self, screen_width: int) -> None:
+        """Beside the page when the screen is wide enough, unless the learner said otherwise."""
+        self.show(self._pinned if self._pinned is not None else screen_width >= WIDE)
+
+    def toggle(self, screen_width: int) -> bool:
+        """F2: open (and focus) the contents at the learner's step, or close them when they
+        have the focus. True when they closed (the learner goes back to the page)."""
+        if self.shown and self.has_focus:
+            if screen_width < WIDE:
+                self._pinned = False
+            self.show(False)
+            return True
+        self.show(True)
+        ids = [step.id for step in self.steps]
+        if self.current in ids:
+            self.highlighted = ids.index(self.current)
+        self.focus()
+        return False
+
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         if event.option.id:
             self.post_message(self.StepChosen(event.option.id))
+            if self._pinned is None and self.screen.size.width < WIDE:
+                self.show(False)  # over the page: out of the way once a step is chosen
