@@ -4,6 +4,8 @@ click, never stops the run, and a new run shows only its own."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tutor.ui.widgets.advice import AdviceView
 
 ADVISING = """\
@@ -113,7 +115,7 @@ def course_with_curves(tmp_path, lesson_text_change=None):
     from tutor import curves
     from tutor.lessons import load_catalog
 
-    from conftest import COURSE
+    COURSE = Path(__file__).parent / "course"
 
     course = tmp_path / "course"
     shutil.copytree(COURSE, course)
