@@ -71,7 +71,8 @@ def test_version_mismatch_says_which_versions_and_what_to_upgrade():
     newer = version_mismatch("gpu-box", Greeting(LINK_VERSION + 1, "9.9.9", "host"))
     assert "9.9.9" in newer and f"link protocol {LINK_VERSION + 1}" in newer and "upgrade tutor here" in newer
     older = version_mismatch("gpu-box", Greeting(0, "0.0.1", "host"))
-    assert "upgrade tutor on gpu-box" in older and "pip install -U" in older
+    assert "install this tutor on gpu-box" in older and "rsync -a --exclude .venv" in older
+    assert "pip install ./tutor" in older and "pytorch-tutor" not in older  # not published on PyPI
 
 
 async def pair(**kwargs) -> tuple[Link, Link]:

@@ -52,13 +52,14 @@ async def test_ssh_failures_are_one_plain_line(make_remote, monkeypatch, mode, w
 
 
 @pytest.mark.skipif(not Path("/usr/bin/python3").exists(), reason="needs a system Python without tutor")
-async def test_tutor_missing_there_says_the_exact_pip_install(make_remote, tmp_path):
+async def test_tutor_missing_there_says_how_to_install_this_one(make_remote, tmp_path):
     bare = tmp_path / "bare"
     bare.mkdir()
     client = await make_remote(remote_python=f"cd {bare} && /usr/bin/python3 -I")
     cell = await run(client, "print(1)")
     assert "tutor is not installed on gpu-box" in cell.finished.reason
-    assert "-m pip install 'pytorch-tutor==" in cell.finished.reason
+    assert "rsync -a --exclude .venv" in cell.finished.reason  # this tutor, from its source folder
+    assert "-m pip install ./tutor" in cell.finished.reason and "pytorch-tutor" not in cell.finished.reason
 
 
 async def test_no_python_there_says_what_to_set(make_remote):

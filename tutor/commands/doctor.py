@@ -172,7 +172,7 @@ def run_remote(args, remote) -> int:
         raise UserError(f"{remote.destination} gave no doctor report: "
                         f"{sanitize(out.strip().splitlines()[-1] if out.strip() else 'nothing')[:200]}") from None
     report["link"] = {"ssh": f"{remote.destination}: the whole check took {took:.1f} s through ssh",
-                      "versions": _versions(report.get("tutor"))}
+                      "versions": _versions(report.get("tutor"), remote.destination)}
     if args.json:
         print(json.dumps(report, indent=2))
     else:
@@ -183,11 +183,13 @@ def run_remote(args, remote) -> int:
     return 0 if healthy else 1
 
 
-def _versions(theirs) -> str:
+def _versions(theirs, destination: str) -> str:
+    from tutor.sessions.transport import install_command
+
     if theirs == __version__:
         return f"tutor {__version__} on both ends"
     return (f"tutor {theirs} there, {__version__} here: install the same version on both "
-            f"(there: python3 -m pip install 'pytorch-tutor=={__version__}')")
+            f"(from here: {install_command(destination)})")
 
 
 def print_report(report: dict, where: str | None = None) -> None:

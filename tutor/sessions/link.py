@@ -408,8 +408,10 @@ class Link:
 def version_mismatch(peer: str, theirs: Greeting) -> str:
     """What to do when the two ends speak different link versions."""
     if theirs.version > LINK_VERSION:
-        upgrade = f"upgrade tutor here to {theirs.tutor} or newer (pip install -U pytorch-tutor)"
+        upgrade = f"upgrade tutor here to {theirs.tutor} or newer, then install it on {peer} too"
     else:
-        upgrade = f"upgrade tutor on {peer} (there: pip install -U pytorch-tutor)"
+        from tutor.sessions.transport import install_command
+
+        upgrade = f"install this tutor on {peer} (from here: {install_command(peer)})"
     return (f"{peer} runs tutor {theirs.tutor} (link protocol {theirs.version}); this is tutor "
             f"{__version__} (link protocol {LINK_VERSION}): {upgrade}.")

@@ -23,12 +23,12 @@ import sys
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from tutor import __version__
 from tutor.sessions import places
 from tutor.sessions.host import HostOptions
 
-PACKAGE = "pytorch-tutor"
 ENV_REMOTE = "TUTOR_REMOTE"
 ENV_REMOTE_PYTHON = "TUTOR_REMOTE_PYTHON"
 ENV_SSH_COMMAND = "TUTOR_SSH_COMMAND"
@@ -266,6 +266,18 @@ async def _collect(stream: asyncio.StreamReader, keep: deque) -> None:
             keep.append(text)
 
 
+def install_command(destination: str, remote_python: str = DEFAULT_REMOTE_PYTHON) -> str:
+    """How to put this very tutor on ``destination``: tutor is not published on PyPI,
+    so it goes from this source folder when tutor runs from one."""
+    from tutor.sandbox.spawn import PACKAGE_ROOT
+
+    if not (Path(PACKAGE_ROOT) / "pyproject.toml").is_file():
+        return f"install tutor {__version__} on {destination} from the same source as here"
+    remote = shlex.quote(f"{remote_python} -m pip install ./tutor")
+    return (f"rsync -a --exclude .venv {shlex.quote(PACKAGE_ROOT)}/ {destination}:tutor/ && "
+            f"ssh {destination} {remote}")
+
+
 def _short_host(destination: str) -> str:
     """``user@gpu-box.example.org`` -> ``gpu-box`` (what the status line shows)."""
     host = destination.rpartition("@")[2]
@@ -288,15 +300,15 @@ def explain_ssh(where: str, destination: str, code: int | None, stderr: list[str
 
     text = "\n".join(stderr)
     said = sanitize(_last_meaningful(stderr))[:300]
-    install = f"{remote_python} -m pip install '{PACKAGE}=={__version__}'"
+    install = install_command(destination, remote_python)
     if "No module named tutor.sandbox.remote" in text or "No module named 'tutor.sandbox.remote'" in text:
-        return (f"the tutor installed on {where} is too old for remote sessions. There, run: {install}")
+        return (f"the tutor installed on {where} is too old for remote sessions. From here, run: {install}")
     if "No module named tutor" in text or "No module named 'tutor'" in text:
-        return (f"tutor is not installed on {where} for {remote_python}. There, run: {install} "
+        return (f"tutor is not installed on {where} for {remote_python}. From here, run: {install} "
                 f"(or point {ENV_REMOTE_PYTHON} / --remote-python at the Python that has it)")
     if code == 127 or "command not found" in text or "No such file or directory" in text and remote_python in text:
-        return (f"{remote_python} was not found on {where}: install Python 3.10+ and tutor there ({install}), "
-                f"or point {ENV_REMOTE_PYTHON} / --remote-python at the Python that has it")
+        return (f"{remote_python} was not found on {where}: install Python 3.10+ there, then tutor "
+                f"(from here: {install}), or point {ENV_REMOTE_PYTHON} / --remote-python at the Python that has it")
     if any(sign in text for sign in AUTH_SIGNS):
         return (f"ssh could not log in to {destination} without asking ({said}). Run 'ssh {destination}' "
                 "once by hand (accept the host key, set up a key or ssh-agent), then try again")
