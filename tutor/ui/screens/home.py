@@ -98,7 +98,8 @@ class HomeScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.fill()
+        if self.is_current:  # else a lesson opened over it at launch: filled when shown
+            self.fill()
         self.query_one(StatusLine).show(getattr(self.app, "prewarm_session", None))
         self.query_one(OptionList).focus()
 
@@ -109,7 +110,8 @@ class HomeScreen(Screen):
             refresh()  # a lesson left behind may run on now
 
     def on_resize(self) -> None:
-        self.fill()
+        if self.is_current:
+            self.fill()
 
     def continue_target(self) -> tuple[Lesson, str] | None:
         position = self.store.last_position()
