@@ -192,14 +192,9 @@ async def _open(lesson_key: str, prewarm: bool, course: Path | None = None):
     from tutor.lessons import load_catalog
     from tutor.ui.app import TutorApp, default_client_factory
 
-    try:
-        from tutor.progress.background import BackgroundStore
-    except ImportError:  # a tree from before progress became a package (--against)
-        from tutor.ui.store import BackgroundStore
-
     catalog = load_catalog(course or config.builtin_lessons_dir())
     lesson = catalog.find(lesson_key)
-    return TutorApp(catalog, BackgroundStore.open(), lesson=lesson,
+    return TutorApp(catalog, _store_class().open(), lesson=lesson,
                     client_factory=default_client_factory(prewarm=prewarm))
 
 
@@ -210,6 +205,20 @@ def bench_course(*cells: str) -> Path:
     blocks = "".join(f"```python\n{code}\n```\n\n" for code in cells)
     (course / "00-bench.md").write_text(f"---\nid: bench\ntitle: Bench\n---\n\n## Cells\n\n{blocks}")
     return course
+
+
+def page_ready(screen) -> bool:
+    """The lesson page is ready to use: ``settled`` (the steps near the view built), or
+    ``loaded`` (every step mounted) on trees from before steps were built lazily."""
+    return screen.settled if hasattr(screen, "settled") else screen.loaded
+
+
+def _store_class():
+    try:
+        from tutor.progress.background import BackgroundStore
+    except ImportError:  # a tree from before progress became a package (--against)
+        from tutor.ui.store import BackgroundStore
+    return BackgroundStore
 
 
 async def _until(condition, seconds: float = 120.0) -> None:
@@ -251,7 +260,7 @@ async def _interactive(runs: int) -> None:
     async with app.run_test(size=(100, 40)) as pilot:
         screen = app.screen
         assert isinstance(screen, LessonScreen)
-        await _until(lambda: screen.settled and screen.session.client.ready.is_set())
+        await _until(lambda: page_ready(screen) and screen.session.client.ready.is_set())
         cells = list(screen.query(RunnableCell))
         client = screen.session.client
 
@@ -391,28 +400,33 @@ async def _open_lesson(lesson_key: str) -> None:
     after that, a jump to the last step -> that step drawn. The same code measures an
     older tree (--against): it reads no internals."""
     from tutor import config
-    from tutor.course_cache import load_cached_catalog
-    from tutor.progress.background import BackgroundStore
     from tutor.ui.app import TutorApp, default_client_factory
     from tutor.ui.screens.lesson import LessonScreen
-    from tutor.ui.widgets.step import StepView
 
+    try:
+        from tutor.course_cache import load_cached_catalog
+    except ImportError:  # an older tree (--against)
+        from tutor.ui.course_cache import load_cached_catalog
     catalog = load_cached_catalog(config.builtin_lessons_dir())
-    lesson = catalog.find(lesson_key)
+    try:
+        lesson = catalog.find(lesson_key)
+    except Exception:  # a lesson newer than the tree measured (--against)
+        report(lesson=lesson_key, missing=True)
+        return
     first, last = lesson.steps[0], lesson.steps[-1]
     frames = FrameWatch()
     frames.expect(f"1. {first.title}"[:24])
     start, cpu = time.perf_counter(), time.process_time()
-    app = TutorApp(catalog, BackgroundStore.open(), lesson=lesson, client_factory=default_client_factory(prewarm=False))
+    app = TutorApp(catalog, _store_class().open(), lesson=lesson, client_factory=default_client_factory(prewarm=False))
     async with app.run_test(size=(100, 30)):
         await frames.wait()
         first_s, first_cpu = frames.when - start, frames.cpu_when - cpu
         screen = app.screen
         assert isinstance(screen, LessonScreen)
-        ready = (lambda: screen.settled) if hasattr(screen, "settled") else (lambda: screen.loaded)
-        await _until(ready)
+        await _until(lambda: page_ready(screen))
         ready_s, ready_cpu = time.perf_counter() - start, time.process_time() - cpu
-        built = sum(view.filled for view in screen.query(StepView))
+        # the steps built (on trees without placeholders, every step is)
+        built = sum(getattr(view, "filled", True) for view in screen.query("StepView"))
         frames.expect(f"{len(lesson.steps)}. {last.title}"[:24])
         jumped, jumped_cpu = time.perf_counter(), time.process_time()
         screen.go_to_step(last.id)
@@ -438,7 +452,7 @@ async def _output(runs: int) -> None:
     async with app.run_test(size=(100, 40)) as pilot:
         screen = app.screen
         assert isinstance(screen, LessonScreen)
-        await _until(lambda: screen.settled and screen.session.client.ready.is_set())
+        await _until(lambda: page_ready(screen) and screen.session.client.ready.is_set())
         first, flood = screen.cells
         drawn = []
         for _ in range(runs):
@@ -540,7 +554,9 @@ def _opened_rows(number: int, now: dict, before: dict | None, rev: str | None) -
     first = f"{now['first_step_s']:.3f} s (CPU {now['first_step_cpu_s']:.3f} s)"
     ready = (f"{now['ready_s']:.3f} s (CPU {now['ready_cpu_s']:.3f} s) with {now['built']} of {now['steps']} steps "
              f"built; a jump to the last step then drawn in {now['jump_s']:.3f} s")
-    if before:
+    if before and before.get("missing"):
+        first += f"; not in {rev}"
+    elif before:
         first += f"; at {rev}: {before['first_step_s']:.3f} s (CPU {before['first_step_cpu_s']:.3f} s)"
         ready += (f"; at {rev}: {before['ready_s']:.3f} s (CPU {before['ready_cpu_s']:.3f} s) with "
                   f"{before['built']} built, jump {before['jump_s']:.3f} s")
