@@ -146,6 +146,7 @@ class SessionHost:
         self._new_frames = asyncio.Event()
         self._end_reason = ""
         self._info_timer: asyncio.TimerHandle | None = None
+        self._files_gone = False  # the host is ending: its session file is removed for good
 
     # -- life ----------------------------------------------------------------------------
 
@@ -166,6 +167,9 @@ class SessionHost:
             for task in self.requests.values():
                 task.cancel()
             await self.client.shutdown()
+            # From here the session file stays gone: a listing made once the app heard the
+            # goodbye must not find it again (the lock is held until the process exits).
+            self._files_gone = True
             places.remove_leftovers(self.paths)
             # Last: an app that asked for the end hears of it once the worker is gone.
             if self.attached is not None:
@@ -486,6 +490,8 @@ class SessionHost:
         if self._info_timer is not None:
             self._info_timer.cancel()
             self._info_timer = None
+        if self._files_gone:
+            return
         try:
             places.write_info(self.paths, self.describe())
         except OSError:
