@@ -7,11 +7,12 @@ import asyncio
 import json
 import socket
 import struct
+import time
 
 import pytest
 
 from tutor.sessions.link import (
-    FRAME, LINK_VERSION, MAX_BLOB, MAX_HEADER, MAX_PREAMBLE, Channel, Frame, FrameDecoder, Greeting, Link,
+    FRAME, LINK_VERSION, QUEUED_FRAMES, MAX_BLOB, MAX_HEADER, MAX_PREAMBLE, Channel, Frame, FrameDecoder, Greeting, Link,
     LinkClosed, LinkError, encode, greeting, parse_greeting, version_mismatch,
 )
 
@@ -188,3 +189,42 @@ async def test_a_consumer_that_falls_behind_is_not_taken_for_silence():
     assert not left.closed and not right.closed
     left.close("done")
     right.close("done")
+
+
+async def test_a_process_that_stood_still_does_not_blame_the_peer():
+    """The whole loop stands still past the timeout (a busy app, a suspended laptop): the
+    peer could not be heard meanwhile, so neither end takes that for its silence."""
+    left, right = await pair(interval=0.05, timeout=1.0)
+    time.sleep(1.5)
+    await asyncio.sleep(0.3)  # the heartbeats run again
+    left.send(Channel.REQUEST, {"t": "still here"})
+    assert (await right.receive()).message == {"t": "still here"}
+    assert not left.closed and not right.closed
+    left.close("done")
+    right.close("done")
+
+
+async def test_a_link_that_resumes_reading_gives_the_peer_a_full_timeout():
+    """The silence clock stands still while we do not read, and restarts when we do: the
+    peer gets a whole timeout from then, and no more."""
+    a, b = socket.socketpair()
+    ra, wa = await asyncio.open_connection(sock=a)
+    link = Link(ra, wa, role="app", peer="gpu-box", interval=0.05, timeout=1.0)
+    b.setblocking(False)
+    loop = asyncio.get_running_loop()
+    await loop.sock_sendall(b, greeting("host"))
+    await link.handshake()
+    sent = b"".join(encode(Channel.EVENT, {"t": "ev", "n": n}) for n in range(QUEUED_FRAMES))
+    await loop.sock_sendall(b, sent)  # exactly the read-ahead, then the far end says nothing more
+    await asyncio.sleep(1.5)  # longer than the timeout, while we do not read
+    got = [(await link.receive()).message["n"] for _ in range(QUEUED_FRAMES // 2 + 1)]  # reading again
+    await asyncio.sleep(0.5)
+    assert not link.closed, link.closed_reason
+    for _ in range(100):  # (a loaded machine may delay the heartbeat: it counts no stall as silence)
+        if link.closed:
+            break
+        await asyncio.sleep(0.05)
+    assert "no word from gpu-box" in (link.closed_reason or "")  # a whole timeout after reading began
+    got += [(await link.receive()).message["n"] for _ in range(QUEUED_FRAMES - len(got))]
+    assert got == list(range(QUEUED_FRAMES))  # what arrived before the end is all there
+    b.close()

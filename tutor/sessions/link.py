@@ -318,7 +318,9 @@ class Link:
             self._arrived.clear()
             await self._arrived.wait()
         frame = self._frames.popleft()
-        if len(self._frames) < QUEUED_FRAMES // 2:
+        if len(self._frames) < QUEUED_FRAMES // 2 and not self._room.is_set():
+            # Reading again: the silence clock restarts (it stood still while we did not read).
+            self._last_received = time.monotonic()
             self._room.set()
         return frame
 
@@ -362,8 +364,14 @@ class Link:
     async def _heartbeat(self) -> None:
         step = min(self.interval, self.timeout) / 2
         while self._closed_reason is None:
+            before = time.monotonic()
             await asyncio.sleep(step)
             now = time.monotonic()
+            late = now - before - step
+            if late > step:
+                # This process stood still (a busy loop, a suspended laptop): the peer could
+                # not be heard meanwhile, so that time is not its silence.
+                self._last_received = min(self._last_received + late, now)
             if now - self._last_sent >= self.interval:
                 self._write(encode(Channel.LINK, {"t": "ping"}))
             stalled = not self._room.is_set()  # we stopped reading ourselves: not their silence
