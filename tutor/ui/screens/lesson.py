@@ -348,12 +348,15 @@ class LessonScreen(ShowsWorkerFailures, Screen):
             return  # the call under way shows these too, in order
         self._replaying = True
         try:
-            while self.session.replayed and self.is_attached:  # (a closed screen shows nothing more)
+            while self.session.replayed and self.is_attached:
                 pending, self.session.replayed = self.session.replayed, []
-                for replayed in pending:
+                for index, replayed in enumerate(pending):
                     cell = self.replay.cell_of(replayed)
                     if cell is not None and not self.page.shows(cell):
                         await self.page.fill_step_of(cell)
+                    if not self.is_attached:  # closed meanwhile: the lesson's next screen shows the rest
+                        self.session.replayed[:0] = pending[index:]
+                        return
                     self.replay.show(replayed)
                 self._status()
         finally:

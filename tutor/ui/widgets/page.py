@@ -175,7 +175,11 @@ class LessonPage(AnchoredScroll):
     async def fill_step_of(self, cell: RunnableCell) -> None:
         """Make sure the cell's step is filled (its widgets mounted)."""
         view = self.step_view(self._step_id_of(cell))
-        if view is not None and not view.filled:
+        if view is None:
+            return
+        if view.filled:
+            await view.fill()  # a fill may be under way (the page's own): wait until it is mounted
+        else:
             await self._fill([view])
 
     async def _fill(self, views: list[StepView]) -> None:
