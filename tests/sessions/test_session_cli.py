@@ -51,6 +51,8 @@ async def test_sessions_on_a_remote_machine(make_remote, far_home):
     listed = tutor("sessions", "--remote", "gpu-box", "--ssh-command", SSH, **env)
     assert "sessions on gpu-box:" in listed.stdout and "03 · idle" in listed.stdout
     assert "tutor --remote gpu-box LESSON" in listed.stdout
+    by_environment = tutor("sessions", TUTOR_REMOTE="gpu-box", TUTOR_SSH_COMMAND=SSH, **env)  # no --remote
+    assert "sessions on gpu-box:" in by_environment.stdout and "03 · idle" in by_environment.stdout
     stopped = tutor("sessions", "--remote", "gpu-box", "--ssh-command", SSH, "--stop", "all", **env)
     assert stopped.returncode == 0 and "stopped 03" in stopped.stdout
 
