@@ -70,7 +70,7 @@ async def test_no_python_there_says_what_to_set(make_remote):
 
 
 @pytest.mark.parametrize("version, advice", [(LINK_VERSION + 1, "upgrade tutor here"),
-                                             (0, "upgrade tutor on gpu-box")])
+                                             (0, "install this tutor on gpu-box (from here: rsync")])
 async def test_another_protocol_version_says_which_and_what_to_upgrade(make_remote, monkeypatch, version, advice):
     monkeypatch.setenv("OTHER_LINK_VERSION", str(version))
     client = await make_remote(remote_python=f"{sys.executable} {HERE / 'other_version.py'} #")
