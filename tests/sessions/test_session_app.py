@@ -5,6 +5,7 @@ the home screen lists what runs on, a second app asks before it takes over."""
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 
 import pytest
@@ -156,7 +157,7 @@ async def test_home_lists_what_runs_on_and_enter_shows_it(make_client, options):
         options_list = app.screen.query_one(OptionList)
         first = options_list.get_option_at_index(0)
         assert first.id == "session:long"
-        assert "01 A long run · Long" in str(first.prompt)
+        assert re.search(r"01 A long run · Long, (just now|\d+ s ago)", str(first.prompt))
         options_list.highlighted = 0
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, LessonScreen) and app.screen.settled, what="the lesson")
