@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sys
 from pathlib import Path
 
 import pytest
-from session_helpers import assert_gone, host_family, until
+from session_helpers import FAKE_SSH, assert_gone, host_family, runtime_dir_of, until
 
 from tutor.lessons import load_catalog
 from tutor.progress.background import BackgroundStore
@@ -37,11 +38,11 @@ def no_blink(monkeypatch):
     monkeypatch.setattr(CodeEditor, "blink", False)
 
 
-def make_app(lesson_id: str | None = None) -> TutorApp:
+def make_app(lesson_id: str | None = None, settings: session_keeper.SessionSettings = SETTINGS) -> TutorApp:
     catalog = load_catalog(COURSE)
     holder: list[TutorApp] = []
     factory = session_keeper.client_factory(
-        SETTINGS, catalog, ask_takeover=lambda busy: session_keeper.ask_takeover(holder[0], busy))
+        settings, catalog, ask_takeover=lambda busy: session_keeper.ask_takeover(holder[0], busy))
     app = TutorApp(catalog, BackgroundStore.open(), lesson=catalog.find(lesson_id) if lesson_id else None,
                    client_factory=factory)
     holder.append(app)
@@ -175,6 +176,27 @@ async def test_a_second_app_asks_before_taking_over(make_client, options):
         await wait_for(pilot, lambda: "ready" in status(app), what="the worker")
         await until(lambda: holder.link_state == "detached", what="the first app to let go")
         await pilot.press("ctrl+q")
+
+
+async def test_with_remote_the_cells_run_over_there_and_quitting_leaves_nothing(far_home, tutor_home):
+    """tutor --remote gpu-box (through the fake ssh): the status line names the machine,
+    a cell runs there, in a workspace there; quitting with nothing running ends it."""
+    remote = session_keeper.SessionSettings(prewarm=False, remote="gpu-box", ssh_command=" ".join(FAKE_SSH),
+                                            remote_python=sys.executable)
+    app = make_app("train", remote)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, LessonScreen) and app.screen.settled, what="the lesson")
+        await wait_for(pilot, lambda: "ready" in status(app), what="the far worker")
+        assert "gpu-box" in status(app)
+        first = app.screen.cells[0]
+        first.editor.focus()
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: "epoch 11" in output_of(app, first.cell_id) and not first.running,
+                       what="the run")
+        assert places.list_sessions(runtime_dir_of(far_home)) != []  # the session is over there
+        await pilot.press("ctrl+q")
+    assert (far_home / "workspace" / "train").is_dir() and not (tutor_home / "workspace" / "train").exists()
+    assert places.list_sessions(runtime_dir_of(far_home)) == [] and places.list_sessions() == []
 
 
 def test_the_status_line_names_the_remote_machine_and_the_link():
