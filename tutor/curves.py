@@ -208,8 +208,13 @@ class Recorder:
         self.device_name = ""
         self.torch = ""
 
-    def block_started(self, block_id: str | None) -> None:
-        self._block, self._auto = block_id, 0
+    def block_started(self, block_id: str | None, kind: str = "") -> None:
+        """A block starts (``kind`` as in the runner's ``BlockStarted``). A starter's run
+        (``tutor check --run`` tries each one before its solution) is not the lesson's
+        reference: its points are left out, and a block run again starts afresh."""
+        self._block, self._auto = (None if kind == "starter" else block_id), 0
+        if self._block is not None:
+            self.points.pop(self._block, None)
 
     def worker_ready(self, device: str, device_name: str, torch: str | None) -> None:
         self.device, self.device_name, self.torch = device, device_name, torch or ""

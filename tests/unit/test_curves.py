@@ -208,6 +208,38 @@ def test_record_curves_runs_the_solutions_and_saves_the_training_cells(lesson, c
     assert curves.problems(lesson, found) == []
 
 
+def test_a_starters_run_is_not_recorded_and_a_block_run_again_starts_afresh(lesson):
+    """``tutor check --run --record-curves`` records from the self-test: each exercise's
+    starter runs first, then its solution."""
+    recorder = curves.Recorder()
+    exercise = lesson.exercises()[0]
+    recorder.block_started(exercise.id, "starter")
+    recorder.metrics([(None, {"loss": 9.0}), (None, {"wrong": 1.0})])
+    recorder.block_started(exercise.id, "solution")
+    recorder.metrics([(None, {"loss": 3.0})])
+    assert recorder.curves(lesson).curves[exercise.id].metrics == {"loss": ((0.0, 3.0),)}
+    recorder.block_started(exercise.id, "solution")
+    recorder.metrics([(None, {"loss": 2.0})])
+    assert recorder.curves(lesson).curves[exercise.id].metrics == {"loss": ((0.0, 2.0),)}
+
+
+def test_record_curves_with_perturbed_seeds_is_refused(lesson, capsys):
+    assert main(["check", "--record-curves", "--perturb", "1", str(lesson.path)]) != 0
+    assert "leave out --perturb" in capsys.readouterr().err
+    assert curves.load(lesson.path) is None
+
+
+@pytest.mark.slow
+def test_record_curves_with_run_records_the_solutions_of_the_selftest(lesson, capsys):
+    lesson.path.write_text(lesson.path.read_text().replace("assert True", "assert step == 2"))  # the starter fails
+    assert main(["check", "--run", "--record-curves", "--device", "cpu", str(lesson.path)]) == 0
+    out = capsys.readouterr().out
+    assert "ran 07-demo.md" in out and "recorded 07-demo.curves.json: 2 training cells on cpu" in out
+    found = curves.load(lesson.path)
+    assert found.curves[lesson.exercises()[0].id].metrics == {"loss": ((0.0, 3.0), (1.0, 2.0), (2.0, 1.0))}
+    assert curves.problems(lesson, found) == []
+
+
 # -- drawn ----------------------------------------------------------------------------------
 
 def test_a_chart_draws_the_ghost_first_faint_and_labelled():

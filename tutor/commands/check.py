@@ -24,7 +24,8 @@ def add_arguments(parser) -> None:
                         help="also run each lesson: every starter must fail its check, every solution pass")
     parser.add_argument("--record-curves", action="store_true",
                         help="run each lesson's solutions and save the curves its training cells draw "
-                             "(NN-name.curves.json beside it), drawn faintly behind the learner's")
+                             "(NN-name.curves.json beside it), drawn faintly behind the learner's; "
+                             "with --run, from the same run")
     add_timeout_option(parser, prefix="with --run: ")
     add_device_options(parser, memory=False, prefix="with --run: ")
     add_perturb_option(parser, prefix="with --run: ")
@@ -68,52 +69,68 @@ def curve_errors(lesson) -> list[str]:
     return [f"{lesson.path}:{line}: {message}" for line, message in curves.problems(lesson, found)]
 
 
+def _recording(recorder):
+    """An ``on_event`` for ``run_lesson`` that feeds ``recorder`` (a curves.Recorder)."""
+    from tutor.runner import BlockStarted
+    from tutor.sandbox.events import MetricsLogged, WorkerStateChanged
+
+    def on_event(event) -> None:
+        if isinstance(event, BlockStarted):
+            recorder.block_started(event.block_id, event.kind)
+        elif isinstance(event, MetricsLogged):
+            recorder.metrics(event.points)
+        elif isinstance(event, WorkerStateChanged) and event.info is not None:
+            recorder.worker_ready(event.info.device, event.info.device_name, event.info.torch_version)
+
+    return on_event
+
+
+def _save_curves(lesson, recorder, started: float) -> None:
+    from tutor import curves
+    from tutor.progress import write_atomically
+
+    found = recorder.curves(lesson)
+    path = curves.sidecar_path(lesson.path)
+    write_atomically(path, curves.to_json(found))
+    print(f"recorded {path.name}: {len(found.curves)} training cells on {found.label} "
+          f"({time.monotonic() - started:.1f} s)", flush=True)
+
+
 def record_curves(lesson, timeout: float, device: str) -> list[str]:
     """Run the lesson's solutions and save the curves of its training cells; the
     failures (nothing is saved then) as ``path:line: why``."""
     import asyncio
 
     from tutor import curves
-    from tutor.progress import write_atomically
-    from tutor.runner import BlockStarted, describe_failure, run_lesson
-    from tutor.sandbox.events import MetricsLogged, WorkerStateChanged
+    from tutor.runner import describe_failure, run_lesson
 
     recorder = curves.Recorder()
-
-    def on_event(event) -> None:
-        if isinstance(event, BlockStarted):
-            recorder.block_started(event.block_id)
-        elif isinstance(event, MetricsLogged):
-            recorder.metrics(event.points)
-        elif isinstance(event, WorkerStateChanged) and event.info is not None:
-            recorder.worker_ready(event.info.device, event.info.device_name, event.info.torch_version)
-
     started = time.monotonic()
     try:
         lesson_run = asyncio.run(run_lesson(lesson, mode="solutions", timeout=timeout or None, device=device,
-                                            on_event=on_event))
+                                            on_event=_recording(recorder)))
     except Exception as err:
         return [f"{lesson.path}:1: the sandbox could not run this lesson: {type(err).__name__}: {err}"]
     if lesson_run.failures:
         return [describe_failure(result) for result in lesson_run.failures]
-    found = recorder.curves(lesson)
-    path = curves.sidecar_path(lesson.path)
-    write_atomically(path, curves.to_json(found))
-    print(f"recorded {path.name}: {len(found.curves)} training cells on {found.label} "
-          f"({time.monotonic() - started:.1f} s)", flush=True)
+    _save_curves(lesson, recorder, started)
     return []
 
 
-def selftest_errors(lesson, timeout: float, device: str, perturb: int = 0) -> list[str]:
-    """Run the lesson in the sandbox (selftest mode); ``path:line: why`` per failure."""
+def selftest_errors(lesson, timeout: float, device: str, perturb: int = 0, *, record: bool = False) -> list[str]:
+    """Run the lesson in the sandbox (selftest mode); ``path:line: why`` per failure.
+    ``record``: also save the curves of its training cells (the solutions' runs) when
+    every block passed: one run of the lesson for both."""
     import asyncio
 
+    from tutor import curves
     from tutor.runner import describe_failure, run_lesson
 
+    recorder = curves.Recorder() if record else None
     started = time.monotonic()
     try:
         lesson_run = asyncio.run(run_lesson(lesson, mode="selftest", timeout=timeout or None, device=device,
-                                            perturb=perturb))
+                                            perturb=perturb, on_event=_recording(recorder) if recorder else None))
     except Exception as err:  # the sandbox itself failed: report it, go on with the others
         return [f"{lesson.path}:1: the sandbox could not run this lesson: {type(err).__name__}: {err}"]
     seconds = time.monotonic() - started
@@ -122,6 +139,8 @@ def selftest_errors(lesson, timeout: float, device: str, perturb: int = 0) -> li
     verdict = "ok" if not failures else f"{len(failures)} failed"
     print(f"ran {lesson.path.name}: {len(lesson_run.results)} blocks, {exercises} exercise"
           f"{'s' * (exercises != 1)}, {verdict} ({seconds:.1f} s)", flush=True)
+    if recorder is not None and not failures:
+        _save_curves(lesson, recorder, started)
     return [describe_failure(result) for result in failures]
 
 
@@ -145,16 +164,20 @@ def run(args) -> int:
         if lines:
             bad.add(path)
 
-    if args.record_curves:
+    if args.record_curves and args.perturb:
+        raise UserError("--record-curves records the lesson's own runs: leave out --perturb")
+    if args.record_curves:  # before the checks below, which look at the curves written
         for result in results:
-            if result.ok:
+            if result.ok and args.run:  # one run proves the exercises and records
+                report(result.path, selftest_errors(result.lesson, args.timeout, device, record=True))
+            elif result.ok:
                 report(result.path, record_curves(result.lesson, args.timeout, device))
     for result in results:
         report(result.path, list(result.errors))
         if result.ok:
             report(result.path, quiz_errors(result.lesson))
             report(result.path, curve_errors(result.lesson))
-    if args.run:
+    if args.run and not args.record_curves:
         for result in results:
             if result.ok:
                 report(result.path, selftest_errors(result.lesson, args.timeout, device, args.perturb))
