@@ -30,7 +30,8 @@ def wheel(tmp_path_factory) -> Path:
 def test_wheel_ships_lessons_and_assets(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     shipped_lessons = {Path(n).name for n in names if n.startswith("tutor/_course/lessons/")}
-    assert shipped_lessons == {p.name for p in (REPO / "lessons").glob("*.md")}
+    course = {p.name for p in (REPO / "lessons").glob("*.md")} | {p.name for p in (REPO / "lessons").glob("*.curves.json")}
+    assert shipped_lessons == course  # the lessons and their reference curves (the ghosts)
     repo_assets = {str(p.relative_to(REPO / "assets")) for p in (REPO / "assets").rglob("*") if p.is_file()}
     shipped_assets = {n.removeprefix("tutor/_course/assets/") for n in names if n.startswith("tutor/_course/assets/")}
     assert repo_assets <= shipped_assets
