@@ -29,8 +29,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -200,7 +202,9 @@ async def _open(lesson_key: str, prewarm: bool, course: Path | None = None):
 
 def bench_course(*cells: str) -> Path:
     """A one-lesson course (id ``bench``) whose one step holds these code cells."""
-    course = Path(tempfile.mkdtemp()) / "course"
+    folder = tempfile.mkdtemp(prefix="tutor-bench-course-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    course = Path(folder) / "course"
     course.mkdir()
     blocks = "".join(f"```python\n{code}\n```\n\n" for code in cells)
     (course / "00-bench.md").write_text(f"---\nid: bench\ntitle: Bench\n---\n\n## Cells\n\n{blocks}")
@@ -506,7 +510,9 @@ CHILDREN = {"bare": child_bare, "home": child_home, "open": child_open_lesson,
 
 def run_child(name: str, *args: str, home: str | None = None, tree: Path = ROOT) -> dict:
     """Run a child in a fresh process, importing ``tutor`` from ``tree``."""
-    home = home or tempfile.mkdtemp(prefix="tutor-bench-")
+    if home is None:
+        home = tempfile.mkdtemp(prefix="tutor-bench-")
+        atexit.register(shutil.rmtree, home, ignore_errors=True)
     env = {**os.environ, "TUTOR_HOME": home, "BENCH_T0": repr(time.time()), "BENCH_TREE": str(tree),
            "PYTHONPATH": os.pathsep.join([str(tree), *filter(None, [os.environ.get("PYTHONPATH")])])}
     out = subprocess.run([sys.executable, __file__, "--child", name, *args], env=env, cwd=ROOT,
@@ -520,6 +526,7 @@ def run_child(name: str, *args: str, home: str | None = None, tree: Path = ROOT)
 def export_tree(rev: str) -> Path:
     """The files of commit ``rev``, in a temporary folder (to measure it beside this tree)."""
     folder = Path(tempfile.mkdtemp(prefix="tutor-bench-tree-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "tutor", "lessons", "assets"],
                              capture_output=True, check=True).stdout
     subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
@@ -586,6 +593,7 @@ def main() -> None:
 
     bare = best_of(repeats, "bare", "drawn_s")
     shared_home = tempfile.mkdtemp(prefix="tutor-bench-")
+    atexit.register(shutil.rmtree, shared_home, ignore_errors=True)
     cold = run_child("home", home=shared_home)  # a first start: parses the course, caches it
     home = best_of(repeats, "home", "drawn_s", home=shared_home)
     opened = {n: best_open(max(1, repeats // 2), n) for n in lessons_to_open()}
