@@ -5,6 +5,7 @@
 - ``TUTOR_LESSONS``: a course folder to use instead of the built-in one.
 - ``TUTOR_DEVICE``: auto, cpu, cuda or mps.
 - ``TUTOR_MEMORY_LIMIT``: the worker's memory limit, e.g. ``4G`` or ``3500M``.
+- ``TUTOR_SESSION_IDLE``: seconds an idle session host waits for an app (an hour).
 """
 
 from __future__ import annotations
@@ -87,3 +88,21 @@ def memory_limit_setting(override: str | None = None) -> int | None:
     """Bytes, or None to let the sandbox derive a limit from the machine's RAM."""
     value = override or os.environ.get("TUTOR_MEMORY_LIMIT")
     return parse_size(value) if value else None
+
+
+DEFAULT_IDLE_TIMEOUT = 3600.0
+ENV_SESSION_IDLE = "TUTOR_SESSION_IDLE"
+
+
+def session_idle_setting(value: str | float | None = None) -> float:
+    """Seconds from ``value``, else TUTOR_SESSION_IDLE, else one hour."""
+    raw = value if value is not None else os.environ.get(ENV_SESSION_IDLE)
+    if raw is None or raw == "":
+        return DEFAULT_IDLE_TIMEOUT
+    try:
+        seconds = float(raw)
+    except ValueError:
+        raise ValueError(f"{ENV_SESSION_IDLE}: cannot read '{raw}' as seconds for the idle timeout") from None
+    if not seconds > 0:  # (nan too)
+        raise ValueError(f"{ENV_SESSION_IDLE}: the idle timeout must be more than 0 seconds")
+    return seconds

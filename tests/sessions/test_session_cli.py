@@ -107,6 +107,25 @@ def test_a_remote_run_prints_and_exits_as_a_local_one(far_home, mode, code, tuto
     assert places.list_sessions(runtime_dir_of(far_home)) == []  # the run's own session ended with it
 
 
+def test_the_idle_timeout_is_an_hour_unless_set(monkeypatch):
+    from tutor.config import session_idle_setting
+
+    monkeypatch.delenv("TUTOR_SESSION_IDLE", raising=False)
+    assert session_idle_setting() == 3600
+    monkeypatch.setenv("TUTOR_SESSION_IDLE", "90")
+    assert session_idle_setting() == 90
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-5", "nan"])
+def test_a_bad_idle_timeout_is_one_line_before_anything_starts(value):
+    app = tutor("00", "--lessons", COURSE, TUTOR_SESSION_IDLE=value)  # said before it asks for a terminal
+    remote_run = tutor("run", "00", "--lessons", COURSE, "--remote", "gpu-box", "--ssh-command", SSH,
+                       TUTOR_SESSION_IDLE=value, FAKE_SSH_MODE="unreachable")
+    for out in (app, remote_run):
+        assert out.returncode == 2 and out.stderr.startswith("tutor: TUTOR_SESSION_IDLE: "), out.stderr
+        assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
+
+
 def test_a_remote_run_that_cannot_connect_is_one_line(far_home):
     out = tutor("run", "00", "--lessons", COURSE, "--remote", "gpu-box", "--ssh-command", SSH,
                 FAKE_SSH_MODE="auth")

@@ -10,7 +10,7 @@ import sys
 
 from tutor import config
 from tutor.commands.common import find_lesson
-from tutor.commands.options import remote_setting
+from tutor.commands.options import remote_setting, session_idle_timeout
 from tutor.errors import UserError
 from tutor.lessons import LessonNotFound
 
@@ -29,6 +29,7 @@ def run(args) -> int:
     except ValueError as err:
         raise UserError(str(err)) from None
     remote = remote_setting(args)
+    idle_timeout = session_idle_timeout()
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UserError("the tutor needs a terminal (stdin and stdout are not one); "
                         "try 'tutor list' or 'tutor run LESSON' instead")
@@ -38,7 +39,7 @@ def run(args) -> int:
     settings = SessionSettings(enabled=sessions_setting(False if args.no_sessions else None),
                                remote=remote.destination if remote else None,
                                ssh_command=remote.ssh_command if remote else None,
-                               remote_python=remote.python if remote else None)
+                               remote_python=remote.python if remote else None, idle_timeout=idle_timeout)
     if remote and args.no_sessions:
         raise UserError("--remote runs the worker in a session on the remote machine: drop --no-sessions")
     return run_app(catalog, lesson=lesson, device=device, memory_limit=memory_limit, settings=settings)

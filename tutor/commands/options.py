@@ -54,6 +54,18 @@ class RemoteSetting:
     python: str | None
 
 
+def session_idle_timeout() -> float:
+    """Seconds an idle session host waits for an app (TUTOR_SESSION_IDLE, else an hour);
+    a value that is not a positive number of seconds is one line, before anything starts."""
+    from tutor.config import session_idle_setting
+    from tutor.errors import UserError
+
+    try:
+        return session_idle_setting()
+    except ValueError as err:
+        raise UserError(str(err)) from None
+
+
 def remote_setting(args) -> RemoteSetting | None:
     """The remote machine the options (or TUTOR_REMOTE) name, or None for this one."""
     import os

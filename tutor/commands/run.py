@@ -14,6 +14,7 @@ from tutor import config
 from tutor.commands.common import add_course_option, find_lesson, open_catalog
 from tutor.commands.options import (
     add_device_options, add_perturb_option, add_remote_options, add_timeout_option, remote_setting,
+    session_idle_timeout,
 )
 from tutor.errors import UserError
 
@@ -138,6 +139,7 @@ def run(args) -> int:
     else:
         lesson_run = asyncio.run(run_remote(lesson, remote, mode=mode, timeout=args.timeout or None,
                                             device=device, memory_limit=memory_limit, on_event=printer,
+                                            idle_timeout=session_idle_timeout(),
                                             perturb=args.perturb))
     printer.newline()
     failures = lesson_run.failures
@@ -152,7 +154,7 @@ def run(args) -> int:
 
 
 async def run_remote(lesson, remote, *, mode: str, timeout: float | None, device: str, memory_limit: int | None,
-                     on_event, perturb: int):
+                     on_event, perturb: int, idle_timeout: float | None = None):
     """The same run in a session of its own on ``remote`` (ended afterwards): a dropped
     link is reconnected and the missed output printed, the cells go on meanwhile."""
     import os
@@ -161,7 +163,7 @@ async def run_remote(lesson, remote, *, mode: str, timeout: float | None, device
     from tutor.sessions.connect import host_options, session_client
 
     options = host_options(lesson, device=device, memory_limit=memory_limit, perturb=perturb,
-                           session_id=f"run-{lesson.id}-{os.getpid()}")
+                           session_id=f"run-{lesson.id}-{os.getpid()}", idle_timeout=idle_timeout)
     client = session_client(options, remote=remote.destination, ssh_command=remote.ssh_command,
                             remote_python=remote.python, on_event=on_event)
     try:

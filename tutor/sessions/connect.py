@@ -15,11 +15,11 @@ def host_options(lesson, *, device: str = "auto", memory_limit: int | None = Non
                  perturb: int = 0, session_id: str | None = None, idle_timeout: float | None = None) -> HostOptions:
     """The host for ``lesson`` (a ``tutor.lessons.model.Lesson``): its workspace, named
     in listings by its number (``03``) or id."""
-    from tutor.sessions.host import idle_timeout_setting
+    from tutor.config import session_idle_setting
 
     return HostOptions(lesson_id=lesson.id, title=getattr(lesson, "number", None) or lesson.id, device=device,
                        memory_limit=memory_limit, prewarm=prewarm, perturb=perturb, session_id=session_id,
-                       idle_timeout=idle_timeout if idle_timeout is not None else idle_timeout_setting())
+                       idle_timeout=idle_timeout if idle_timeout is not None else session_idle_setting())
 
 
 def session_client(options: HostOptions, *, remote: str | None = None, ssh_command: str | None = None,

@@ -34,14 +34,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from tutor import __version__
+from tutor.config import DEFAULT_IDLE_TIMEOUT
 from tutor.sandbox.events import CellFinished, CellStarted, ResourcesMeasured, WorkerState, WorkerStateChanged
 from tutor.sessions import places
 from tutor.sessions.codec import encode_event
 from tutor.sessions.link import Channel, Link, LinkClosed, encode
 from tutor.sessions.ring import DEFAULT_RING_BYTES, CellBook, CellRecord, Dropped, Seen
 
-DEFAULT_IDLE_TIMEOUT = 3600.0
-ENV_IDLE_TIMEOUT = "TUTOR_SESSION_IDLE"  # seconds an idle host waits for an app
 ATTACH_WAIT = 10.0  # seconds a new connection has to say what it wants
 PUMP_BYTES = 256 * 2**10  # replay written per turn before waiting for the link to drain
 MAX_NOTES = 64 * 2**10
@@ -49,20 +48,6 @@ MAX_REF = 64
 STATE = "state"  # ring frames of the worker's state: an app new to this host skips the old ones
 _FRESH = (WorkerState.STARTING, WorkerState.RESTARTING, WorkerState.CRASHED, WorkerState.STOPPED)
 INFO_DELAY = 0.25  # seconds: session-file changes closer than this are written once
-
-
-def idle_timeout_setting(value: str | float | None = None) -> float:
-    """Seconds from ``value``, else TUTOR_SESSION_IDLE, else one hour."""
-    raw = value if value is not None else os.environ.get(ENV_IDLE_TIMEOUT)
-    if raw is None or raw == "":
-        return DEFAULT_IDLE_TIMEOUT
-    try:
-        seconds = float(raw)
-    except ValueError:
-        raise ValueError(f"cannot read '{raw}' as seconds for the idle timeout") from None
-    if seconds <= 0:
-        raise ValueError("the idle timeout must be more than 0 seconds")
-    return seconds
 
 
 @dataclass

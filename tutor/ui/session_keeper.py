@@ -37,6 +37,7 @@ class SessionSettings:
     device: str = "auto"
     memory_limit: int | None = None
     prewarm: bool = True
+    idle_timeout: float | None = None  # seconds an idle host waits for an app (None: TUTOR_SESSION_IDLE)
 
 
 def client_factory(settings: SessionSettings, catalog, ask_takeover=None):
@@ -57,7 +58,8 @@ def client_factory(settings: SessionSettings, catalog, ask_takeover=None):
 
         lesson = next((l for l in catalog.lessons if l.id == lesson_id), None)
         options = host_options(lesson or _Named(lesson_id), device=settings.device,
-                               memory_limit=settings.memory_limit, prewarm=settings.prewarm)
+                               memory_limit=settings.memory_limit, prewarm=settings.prewarm,
+                               idle_timeout=settings.idle_timeout)
         return session_client(options, remote=settings.remote, ssh_command=settings.ssh_command,
                               remote_python=settings.remote_python, on_event=on_event, takeover=ask_takeover)
 
