@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import dataclasses
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -108,12 +109,13 @@ def options(lesson: str, **extra) -> HostOptions:
                        output_limits=dataclasses.asdict(NO_CAP), **extra)
 
 
-async def main(args) -> None:
+async def main(args, scratch: Path) -> None:
     n = 30 if args.quick else 200
     lines = args.lines
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs; {n} trivial cells; "
           f"{lines:,} lines", flush=True)
-    home = Path(tempfile.mkdtemp(prefix="tutor-bench-"))
+    home = scratch / "home"
+    home.mkdir()
     os.environ["TUTOR_HOME"] = str(home)
     rows = []
 
@@ -143,8 +145,10 @@ async def main(args) -> None:
     if why:
         rows.append(("remote (ssh, 127.0.0.1)", None, None, why))
     else:
-        server = sshd_harness.start(Path(tempfile.mkdtemp(prefix="tutor-sshd-")))
-        far = Path(tempfile.mkdtemp(prefix="tutor-far-"))
+        (scratch / "sshd").mkdir()
+        server = sshd_harness.start(scratch / "sshd")
+        far = scratch / "far"
+        far.mkdir()
         python = f"env TUTOR_HOME={far} PYTHONPATH={ROOT} {sys.executable}"
         try:
             def remote(lesson: str, **extra):
@@ -191,4 +195,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--lines", type=int, default=100_000)
-    asyncio.run(main(parser.parse_args()))
+    scratch = Path(tempfile.mkdtemp(prefix="tutor-session-bench-"))  # homes, the sshd's keys: removed after
+    try:
+        asyncio.run(main(parser.parse_args(), scratch))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
