@@ -317,6 +317,30 @@ def test_expect_accuracy():
         expect_accuracy(model, x, y[:50], at_least=0.5)
 
 
+def fixed_answers(right: int, total: int, classes: int = 10):
+    """A model (a lookup of logits) that gets exactly ``right`` of ``total`` right."""
+    targets = torch.arange(total) % classes
+    predicted = targets.clone()
+    predicted[right:] = (targets[right:] + 1) % classes
+    logits = nn.functional.one_hot(predicted, classes).float() * 5
+
+    class Lookup(nn.Module):
+        def forward(self, index):
+            return logits[index.long()]
+
+    return Lookup(), torch.arange(total), targets
+
+
+@pytest.mark.parametrize("right, total, at_least", [(450, 500, 0.9), (120, 150, 0.8), (7, 10, 0.7)])
+def test_accuracy_exactly_at_the_target_passes(right, total, at_least):
+    # A float32 mean makes 450 of 500 0.8999999762, which failed "at least 90%".
+    model, inputs, targets = fixed_answers(right, total)
+    assert expect_accuracy(model, inputs, targets, at_least=at_least) == right / total
+    model, inputs, targets = fixed_answers(right - 1, total)
+    with fails(f"it needs at least {at_least:.0%}"):
+        expect_accuracy(model, inputs, targets, at_least=at_least)
+
+
 def test_accuracy_for_one_logit_per_sample():
     logits = torch.tensor([[2.0], [-1.0], [0.5], [-3.0]])
     assert accuracy(logits, torch.tensor([1.0, 0.0, 0.0, 0.0])) == 0.75
