@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["sandbox_bench.py", "ui_bench.py", "diagnose_bench.py", "session_bench.py"]
+BENCHMARKS = ["sandbox_bench.py", "ui_bench.py", "diagnose_bench.py", "session_bench.py", "vision_bench.py"]
 
 
 def main() -> int:
