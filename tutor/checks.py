@@ -367,6 +367,9 @@ def train_blind(train: Any, *data: Any, hidden: tuple[str, ...], name: str = "yo
     _still_blank(train, label)
     if not callable(train):
         raise AssertionError(f"expected {label} to be a function, got {type(train).__name__}")
+    if callable(getattr(train, "parameters", None)):  # a model is callable too, but it is not the recipe
+        raise AssertionError(f"{label} is a model ({type(train).__name__}): write a function that makes a model, "
+                             "trains it on the data it is given, and returns it")
     try:
         inspect.signature(train).bind(*data)
     except TypeError:

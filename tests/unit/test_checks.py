@@ -246,6 +246,11 @@ def test_train_blind_catches_a_function_that_trains_on_the_test_set():
     assert ns["X_test"] == [9, 9], "the hidden data comes back, also after a failure"
 
 
+def test_train_blind_wants_the_recipe_not_a_model():
+    with fails(r"`train` is a model \(Linear\): write a function that makes a model"):
+        train_blind(nn.Linear(2, 1), [1], [0], hidden=(), name="train")
+
+
 def test_train_blind_leaves_the_learners_own_errors_alone():
     ns = _learner_namespace("def train(X, y):\n    return undefined_thing\n")
     with pytest.raises(NameError):
