@@ -1,52 +1,86 @@
-"""A yes/no question in a small modal box; ``y``/``enter`` confirm, ``n``/``escape`` cancel."""
+"""A question in a small modal box, answered by a button or its key.
+
+``ChoiceScreen`` is the box; ``ConfirmScreen`` asks yes or no (``y``/``n``, escape
+says no); ``tutor/ui/screens/leave.py`` asks keep, stop or stay when the app closes.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 
-class ConfirmScreen(ModalScreen[bool]):
+@dataclass(frozen=True)
+class Choice:
+    """One answer: its button's words, the key that picks it, what the screen returns."""
+
+    label: str
+    key: str
+    value: object
+    variant: str = "default"
+
+
+class ChoiceScreen(ModalScreen):
+    """Dismissed with the value of the choice picked (a button, its key, or Enter on the
+    focused button), or with ``cancel`` on escape."""
+
     DEFAULT_CSS = """
-    ConfirmScreen { align: center middle; }
-    ConfirmScreen > Vertical {
-        width: 60;
+    ChoiceScreen { align: center middle; }
+    ChoiceScreen > Vertical {
+        width: 66;
         max-width: 100%;
         height: auto;
         border: thick $warning;
         background: $surface;
         padding: 1 2;
     }
-    ConfirmScreen .confirm-question { margin-bottom: 1; }
-    ConfirmScreen Horizontal { height: auto; align-horizontal: right; }
-    ConfirmScreen Button { margin-left: 2; min-width: 10; }
+    ChoiceScreen .choice-question { margin-bottom: 1; }
+    ChoiceScreen Horizontal { height: auto; align-horizontal: right; }
+    ChoiceScreen Button { margin-left: 2; min-width: 10; }
     """
-    BINDINGS = [
-        Binding("y", "answer(True)", "Yes"),
-        Binding("n,escape", "answer(False)", "No"),
-    ]
 
-    def __init__(self, question: str, yes: str = "Yes", no: str = "No"):
+    def __init__(self, question: str, choices: list[Choice], *, cancel: object, focus: object):
         super().__init__()
         self.question = question
-        self.yes, self.no = yes, no
+        self.choices = choices
+        self.cancel = cancel
+        self.focused_value = focus
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self.question, classes="confirm-question")
+            yield Static(self.question, classes="choice-question")
             with Horizontal():
-                yield Button(f"{self.no} (n)", id="no")
-                yield Button(f"{self.yes} (y)", id="yes", variant="warning")
+                for index, choice in enumerate(self.choices):
+                    yield Button(f"{choice.label} ({choice.key})", id=f"choice-{index}", variant=choice.variant)
 
     def on_mount(self) -> None:
-        self.query_one("#yes", Button).focus()
+        for index, choice in enumerate(self.choices):
+            if choice.value == self.focused_value:
+                self.query_one(f"#choice-{index}", Button).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
-        self.dismiss(event.button.id == "yes")
+        self.dismiss(self.choices[int(event.button.id.removeprefix("choice-"))].value)
 
-    def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)
+    def on_key(self, event) -> None:
+        if event.key == "escape":
+            event.stop()
+            self.dismiss(self.cancel)
+            return
+        for choice in self.choices:
+            if event.key == choice.key:
+                event.stop()
+                self.dismiss(choice.value)
+                return
+
+
+class ConfirmScreen(ChoiceScreen):
+    """Yes (``y``, focused) or no (``n``, escape): dismissed with True or False."""
+
+    def __init__(self, question: str, yes: str = "Yes", no: str = "No"):
+        super().__init__(question, [Choice(no, "n", False), Choice(yes, "y", True, "warning")],
+                         cancel=False, focus=True)
