@@ -116,6 +116,7 @@ async def test_quitting_while_a_cell_runs_asks_and_keep_leaves_it_running(option
         await wait_for(pilot, lambda: "epoch 1" in output_of(app, "long-cell1"), what="the run")
         await pilot.press("ctrl+q")
         await wait_for(pilot, lambda: isinstance(app.screen, LeaveScreen), what="the question")
+        assert app.screen.running == ["cell 1 of 01 A long run"]  # the lesson as the learner knows it
         await pilot.press("k")
     listed = session("long")
     assert listed.state == "running" and not listed.attached

@@ -223,3 +223,16 @@ async def test_the_advice_a_run_gets_is_kept_with_its_code_and_reported():
     assert [a.kind for a in outcome.diagnosis] == ["zero-grad", "loss-flat"]
     assert [e.kind for phase, e in reports if isinstance(e, AdviceGiven)] == ["zero-grad", "loss-flat"]
     assert outcome.ok  # advice is a hint, never a failure
+
+
+def test_the_running_label_outlives_a_worker_that_gets_ready_after_the_run_was_asked_for():
+    from tutor.execution.session import SandboxSession
+    from tutor.sandbox.events import WorkerState, WorkerStateChanged
+
+    session = SandboxSession("long", client=None)  # starting
+    session.running_label = "cell 1"  # F5 pressed at once: the run waits for the worker
+    for state in (WorkerState.READY, WorkerState.RUNNING):
+        session.observe(WorkerStateChanged(state, None, None))
+    assert session.running_label == "cell 1"
+    session.observe(WorkerStateChanged(WorkerState.CRASHED, "killed", None))
+    assert session.running_label is None  # a run that ended, however it ended, is not named

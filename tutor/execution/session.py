@@ -56,12 +56,14 @@ class SandboxSession:
         elif isinstance(event, WorkerStateChanged):
             if event.state in _FRESH_STATES and self.state not in _FRESH_STATES:
                 self._new_generation()
+            running = (WorkerState.RUNNING, WorkerState.INTERRUPTING)
+            if self.state in running and event.state not in running:
+                # (not on a worker that becomes ready after the run was asked for: it runs next)
+                self.running_label = None
             self.state = event.state
             self.reason = event.reason
             if event.info is not None:
                 self.info = event.info
-            if event.state not in (WorkerState.RUNNING, WorkerState.INTERRUPTING):
-                self.running_label = None
         elif isinstance(event, ResourcesMeasured):
             self.resources = event
         elif isinstance(event, WarmupChanged):

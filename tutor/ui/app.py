@@ -187,7 +187,7 @@ class TutorApp(ShowsWorkerFailures, App):
         for lesson_id in [lid for lid in self.sessions if lid != keep]:
             session = self.sessions.pop(lesson_id)
             if session_keeper.is_running(session) and session_keeper.outlives_app(session):
-                self.notify(f"{session.running_label or 'A cell'} of lesson {lesson_id} goes on in the background "
+                self.notify(f"{session.running_label or 'A cell'} of {self.lesson_name(lesson_id)} goes on in the background "
                             "(the home screen lists it).", timeout=6)
             self.run_worker(session_keeper.leave(session, keep_running=True), group="sandbox",
                             name=f"leaving the worker of {lesson_id}", exit_on_error=False)
@@ -222,6 +222,13 @@ class TutorApp(ShowsWorkerFailures, App):
         for session in sessions:
             await session_keeper.leave(session, keep_running=keep_running)
 
+    def lesson_name(self, lesson_id: str) -> str:
+        """``03 Computer vision``, as the learner knows the lesson (its id if the course lacks it)."""
+        lesson = next((l for l in self.catalog.lessons if l.id == lesson_id), None)  # noqa: E741
+        if lesson is None:
+            return f"lesson {lesson_id}"
+        return f"{lesson.number} {lesson.title}" if lesson.number else lesson.title
+
     async def action_quit(self) -> None:
         """Quit; when cells run in sessions, ask first: keep them running, or stop them."""
         from tutor.ui import session_keeper
@@ -230,7 +237,7 @@ class TutorApp(ShowsWorkerFailures, App):
             save = getattr(screen, "save_edits", None)
             if save is not None:
                 save()
-        running = session_keeper.running_labels(self.sessions.values())
+        running = session_keeper.running_labels(self.sessions.values(), self.lesson_name)
         if not running:
             await self.shutdown_workers(keep_running=False)
             self.exit()

@@ -83,9 +83,10 @@ def is_running(session) -> bool:
     return session.state in (WorkerState.RUNNING, WorkerState.INTERRUPTING)
 
 
-def running_labels(sessions) -> list[str]:
-    """What runs, for the question on leaving: ``cell 7 of lesson computer-vision``."""
-    return [f"{s.running_label or 'a cell'} of lesson {s.lesson_id}" for s in sessions
+def running_labels(sessions, name_of=lambda lesson_id: f"lesson {lesson_id}") -> list[str]:
+    """What runs, for the question on leaving: ``cell 7 of 03 Computer vision``
+    (``name_of`` names a lesson by its id)."""
+    return [f"{s.running_label or 'a cell'} of {name_of(s.lesson_id)}" for s in sessions
             if is_running(s) and outlives_app(s)]
 
 
