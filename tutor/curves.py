@@ -23,6 +23,7 @@ import datetime
 import hashlib
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +32,15 @@ from tutor.thinning import thin
 FORMAT = 1
 MAX_POINTS = 400  # per metric: enough for a faint line, small in the repository
 SUFFIX = ".curves.json"
+
+
+def _from_here(path: Path) -> str:
+    """``path`` as a command typed here would name it: relative below this folder."""
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive
+        return str(path)
+    return str(path) if relative.startswith("..") else relative
 
 
 def sidecar_path(lesson_path: Path) -> Path:
@@ -153,7 +163,7 @@ def problems(lesson, curves: Curves) -> list[tuple[int, str]]:
     if curves.lesson != lesson.id:
         found.append((lesson.id_line, f"{sidecar_path(lesson.path).name} holds curves of lesson "
                                       f"'{curves.lesson}', not '{lesson.id}'"))
-    record = f"record them again with `tutor check --record-curves {lesson.path.name}`"
+    record = f"record them again with `tutor check --run --record-curves {_from_here(lesson.path)}`"
     for cell_id, curve in curves.curves.items():
         block = blocks.get(cell_id)
         if block is None:
