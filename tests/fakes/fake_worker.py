@@ -111,7 +111,15 @@ def main() -> int:
         signal.signal(signal.SIGTERM, on_term)
     if MODE == "ignore_term":
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    in_request = False
+
+    def on_sigint(signum, frame):
+        if in_request:  # as the real worker: a SIGINT between cells is ignored
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, on_sigint)
     while True:
+        in_request = False
         frames = read_frames(requests_fd, reader)
         if frames is None:
             return 0
@@ -121,6 +129,7 @@ def main() -> int:
             if message["t"] != "execute":
                 continue
             request_id = message["id"]
+            in_request = True
             out.send({"t": "started", "id": request_id})
             if MODE == "hang":
                 signal.signal(signal.SIGINT, signal.SIG_IGN)

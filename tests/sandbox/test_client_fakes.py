@@ -157,6 +157,19 @@ async def test_abandoned_request_does_not_block_the_next(make_client):
     assert all(isinstance(e, (CellStarted, OutputStreamed)) or e is cell.finished for e in cell.events)
 
 
+async def test_an_interrupt_sent_as_a_cell_ends_never_stops_the_next(make_client):
+    # The interrupt goes through the nanny, the next cell straight to the worker: the
+    # client waits for the nanny to say the SIGINT went out before it sends that cell.
+    client = await make_client(**fake("ok"))
+    for n in range(20):
+        events = client.execute(f"cell {n}")
+        assert isinstance(await events.__anext__(), CellStarted)
+        await client.interrupt()  # the cell may well be over already
+        await events.aclose()
+        cell = await run(client, f"next {n}")
+        assert cell.status == "ok" and cell.stdout == f"next {n}\n", (n, cell.events)
+
+
 async def test_restart_gives_a_new_worker_and_shutdown_stops(make_client):
     log = StateLog()
     client = await make_client(on_event=log, **fake("ok"))

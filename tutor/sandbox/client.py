@@ -62,6 +62,9 @@ async def _within(awaitable, seconds: float) -> bool:
     return True
 
 
+INTERRUPT_LANDING = 1.0  # seconds a next cell waits for an earlier interrupt to land (the nanny confirms)
+
+
 class _Request:
     def __init__(self, request_id: int, label: str, timeout: float | None) -> None:
         self.id = request_id
@@ -137,9 +140,13 @@ class SandboxClient:
             self.ready.set()
         elif state is not WorkerState.RUNNING and state is not WorkerState.INTERRUPTING:
             self.ready.clear()
+        self._wake()
+        self._emit(WorkerStateChanged(state, reason, self.info))
+
+    def _wake(self) -> None:
+        """Wake whoever waits for the worker to be usable."""
         changed, self._changed = self._changed, asyncio.Event()
         changed.set()
-        self._emit(WorkerStateChanged(state, reason, self.info))
 
     def _emit(self, event) -> None:
         """Every worker event leaves the client here, its worker text sanitised."""
@@ -278,7 +285,11 @@ class SandboxClient:
         if proc is not self._proc:
             return
         kind = message.get("t")
-        if kind == "rss":
+        if kind == "interrupt-sent":
+            proc.interrupts_in_flight = max(0, proc.interrupts_in_flight - 1)
+            if not proc.interrupts_in_flight:
+                self._wake()
+        elif kind == "rss":
             allocated, reserved = self._gpu
             self._emit(ResourcesMeasured(int(message.get("rss") or 0), message.get("limit"), allocated, reserved))
         elif kind == "out":  # what the worker printed just before it ended
@@ -471,9 +482,20 @@ class SandboxClient:
 
     async def _wait_usable(self) -> bool:
         """Wait for READY (starting the worker if needed); False when it is stopped for good."""
+        loop = asyncio.get_running_loop()
+        landed_by = loop.time() + INTERRUPT_LANDING
         while True:
             if self.state is WorkerState.READY and self._proc is not None:
-                return True
+                # An interrupt sent for an earlier cell must land first, or it stops this one:
+                # it goes through the nanny, the cell straight to the worker (no order between
+                # the two pipes). The worker ignores a SIGINT between cells.
+                if not self._proc.interrupts_in_flight or loop.time() >= landed_by:
+                    return True
+                try:
+                    await asyncio.wait_for(self._changed.wait(), landed_by - loop.time())
+                except asyncio.TimeoutError:
+                    pass
+                continue
             if self.state is WorkerState.CRASHED:
                 return False
             if self.state is WorkerState.STOPPED and self._launching is None:

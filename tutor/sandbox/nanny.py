@@ -137,11 +137,13 @@ class Nanny:
 
     def handle(self, message: dict) -> None:
         kind = message.get("t")
-        if kind == "interrupt" and self.worker_status is None:
-            try:
-                os.killpg(self.worker_pid, signal.SIGINT)
-            except (ProcessLookupError, PermissionError):
-                pass
+        if kind == "interrupt":
+            if self.worker_status is None:
+                try:
+                    os.killpg(self.worker_pid, signal.SIGINT)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            self.send({"t": "interrupt-sent"})  # the client waits for this before the next cell
         elif kind == "terminate" and self.worker_status is None:
             self.cause = self.cause or "request"
             try:

@@ -102,6 +102,7 @@ class WorkerProcess:
             os.set_blocking(fd, False)
             loop.add_reader(fd, callback)
         self.ended = asyncio.Event()  # set with on_ended: the worker's end is known
+        self.interrupts_in_flight = 0  # sent to the nanny, its SIGINT not yet confirmed
         self.exited = asyncio.Event()  # set when the nanny process is reaped
 
     # -- out ---------------------------------------------------------------------------
@@ -114,6 +115,7 @@ class WorkerProcess:
         self.requests.write(frame)
 
     def interrupt(self) -> None:
+        self.interrupts_in_flight += 1  # until the nanny says it sent the SIGINT
         self.control.write(encode({"t": "interrupt"}))
 
     def terminate(self) -> None:
