@@ -74,3 +74,10 @@ def test_builtin_course_loads_without_errors():
     assert catalog.lessons and catalog.lessons[0].id == "fundamentals"
     numbers = [int(l.number) for l in catalog.lessons]
     assert numbers == sorted(numbers)
+
+
+def test_by_id_gives_a_usable_lesson_or_none_and_its_name_has_its_number(catalog):
+    first = catalog.lessons[0]
+    assert catalog.by_id(first.id) is first
+    assert catalog.by_id("no-such-lesson") is None and catalog.by_id(None) is None
+    assert first.name == (f"{first.number} {first.title}" if first.number else first.title)

@@ -33,6 +33,10 @@ class Catalog:
     def errors(self) -> tuple[LessonError, ...]:
         return tuple(e for r in self.results for e in r.errors)
 
+    def by_id(self, lesson_id: str | None) -> Lesson | None:
+        """The usable lesson with this id, or None."""
+        return next((lesson for lesson in self.lessons if lesson.id == lesson_id), None)
+
     def find(self, key: str) -> Lesson:
         """A lesson by number (``03`` or ``3``), id, file name, or path to a ``.md`` file."""
         key = str(key).strip()

@@ -188,6 +188,11 @@ class Lesson:
     id_line: int = 1  # where ``id`` is written, for errors about it
     requires_line: int = 1  # where ``requires`` is written
 
+    @property
+    def name(self) -> str:
+        """``03 Computer vision``: the lesson as the learner knows it."""
+        return f"{self.number} {self.title}" if self.number else self.title
+
     def blocks(self) -> list[Block]:
         return [b for step in self.steps for b in step.blocks]
 

@@ -140,7 +140,7 @@ class TutorApp(ShowsWorkerFailures, App):
 
     def on_review_screen_open_exercise(self, message) -> None:
         """The review screen asks to redo an exercise: open its lesson at that step."""
-        lesson = next((l for l in self.catalog.lessons if l.id == message.lesson_id), None)
+        lesson = self.catalog.by_id(message.lesson_id)
         if lesson is not None:
             self.open_lesson(lesson, message.step_id, focus_cell=message.exercise_id)
 
@@ -223,11 +223,9 @@ class TutorApp(ShowsWorkerFailures, App):
             await session_keeper.leave(session, keep_running=keep_running)
 
     def lesson_name(self, lesson_id: str) -> str:
-        """``03 Computer vision``, as the learner knows the lesson (its id if the course lacks it)."""
-        lesson = next((l for l in self.catalog.lessons if l.id == lesson_id), None)  # noqa: E741
-        if lesson is None:
-            return f"lesson {lesson_id}"
-        return f"{lesson.number} {lesson.title}" if lesson.number else lesson.title
+        """``03 Computer vision`` (``lesson ID`` when the course no longer has it)."""
+        lesson = self.catalog.by_id(lesson_id)
+        return lesson.name if lesson is not None else f"lesson {lesson_id}"
 
     async def action_quit(self) -> None:
         """Quit; when cells run in sessions, ask first: keep them running, or stop them."""
@@ -262,8 +260,7 @@ class TutorApp(ShowsWorkerFailures, App):
         from tutor.ui.screens.lesson import LessonScreen
 
         for lesson in self.catalog.lessons:
-            number = f"{lesson.number} " if lesson.number else ""
-            yield SystemCommand(f"Lesson {number}{lesson.title}", lesson.summary or "Open this lesson",
+            yield SystemCommand(f"Lesson {lesson.name}", lesson.summary or "Open this lesson",
                                 lambda lesson=lesson: self.open_lesson(lesson))
         for lesson in self.catalog.lessons:
             for n, step in enumerate(lesson.steps, 1):

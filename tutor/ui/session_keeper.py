@@ -56,7 +56,7 @@ def client_factory(settings: SessionSettings, catalog, ask_takeover=None):
                                  prewarm=settings.prewarm, on_event=on_event)
         from tutor.sessions.connect import host_options, session_client
 
-        lesson = next((l for l in catalog.lessons if l.id == lesson_id), None)
+        lesson = catalog.by_id(lesson_id)
         options = host_options(lesson or _Named(lesson_id), device=settings.device,
                                memory_limit=settings.memory_limit, prewarm=settings.prewarm,
                                idle_timeout=settings.idle_timeout)

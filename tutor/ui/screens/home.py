@@ -163,7 +163,7 @@ class HomeScreen(Screen):
         its lesson, which attaches to it."""
         from tutor.sessions.places import ago
 
-        lesson = next((l for l in self.catalog.lessons if l.id == listed.get("lesson")), None)
+        lesson = self.catalog.by_id(listed.get("lesson"))
         if lesson is None:
             return None  # another course's session: tutor sessions lists it
         crashed = listed.get("state") == "crashed"
@@ -200,11 +200,11 @@ class HomeScreen(Screen):
         if option_id == CONTINUE:
             self.action_continue()
         elif option_id and option_id.startswith(SESSION):
-            lesson = next((l for l in self.catalog.lessons if l.id == option_id[len(SESSION):]), None)
+            lesson = self.catalog.by_id(option_id[len(SESSION):])
             if lesson is not None:
                 self.app.open_lesson(lesson)
         elif option_id:
-            lesson = next((l for l in self.catalog.lessons if l.id == option_id), None)
+            lesson = self.catalog.by_id(option_id)
             if lesson is not None:
                 self.app.open_lesson(lesson)
 
