@@ -198,6 +198,21 @@ def ghost_for(curves: Curves | None, block, learner_code: str | None) -> Ghost |
     return Ghost(curve.metrics, curves.label, note)
 
 
+class LessonGhosts:
+    """One lesson's reference curves, read once, and the ghost of each of its runs.
+    ``problem`` says why the file cannot be used ("" when it can, or when there is none)."""
+
+    def __init__(self, lesson_path: Path) -> None:
+        try:
+            self.curves, self.problem = load(lesson_path), ""
+        except CurvesError as err:
+            self.curves, self.problem = None, str(err)
+
+    def ghost(self, block, learner_code: str | None) -> Ghost | None:
+        """The ghost of a run of ``block`` with ``learner_code`` (see :func:`ghost_for`)."""
+        return ghost_for(self.curves, block, learner_code)
+
+
 def mismatch(ghost: Ghost, logged: set[str]) -> str | None:
     """A note when the learner's run logs none of the ghost's metrics."""
     if not logged or logged & set(ghost.metrics):

@@ -126,10 +126,7 @@ class _LessonRunner:
         self._charts = ChartBook()
         self._block_id = ""
         self._ghost = None  # the reference run of the block running (tutor.curves)
-        try:
-            self.reference = curves.load(lesson.path)
-        except curves.CurvesError:
-            self.reference = None  # tutor check says what is wrong with the file
+        self.ghosts = curves.LessonGhosts(lesson.path)  # a broken file: tutor check says what is wrong
 
     def where(self, line: int) -> str:
         return f"{self.lesson.path}:{line}"
@@ -208,7 +205,7 @@ class _LessonRunner:
         job = job_for(block, label=self.labels[block.id], code=code, code_line=code_line, check=check,
                       limits=self.limits)
         self._block_id = block.id
-        self._ghost = curves.ghost_for(self.reference, block, job.code.code)
+        self._ghost = self.ghosts.ghost(block, job.code.code)
         self._announce = BlockStarted(block.id, kind, self.where(job.code.line - 1))
         outcome = await self.executor.run(job)
         self._announce = None

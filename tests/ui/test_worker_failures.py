@@ -1,5 +1,5 @@
-"""Background work that fails is seen: a worker task that raises, a chart that cannot be
-drawn, a progress write that fails on the store's thread."""
+"""Background work that fails is seen: a worker task that raises (a start, a restart), a
+chart that cannot be drawn, a progress write that fails on the store's thread."""
 
 from __future__ import annotations
 
@@ -8,19 +8,23 @@ from tutor.progress.background import BackgroundStore
 from tutor.ui.widgets.chart_view import ChartView
 
 
-async def test_a_worker_that_cannot_start_is_reported(make_app, fake_factory, screen_text):
-    factory = fake_factory()
-
-    def broken(lesson_id, on_event):
+def failing(factory, method: str, error: Exception):
+    """A client factory whose clients raise ``error`` from ``method`` (e.g. "start")."""
+    def make(lesson_id, on_event):
         client = factory(lesson_id, on_event)
 
-        async def start():
-            raise RuntimeError("no python for the worker")
+        async def fail(*args, **kwargs):
+            raise error
 
-        client.start = start
+        setattr(client, method, fail)
         return client
 
-    broken.clients = factory.clients
+    make.clients = factory.clients
+    return make
+
+
+async def test_a_worker_that_cannot_start_is_reported(make_app, fake_factory, screen_text):
+    broken = failing(fake_factory(), "start", RuntimeError("no python for the worker"))
     app, _ = make_app("basics", factory=broken)
     async with app.run_test(size=(100, 30), notifications=True) as pilot:
         for _ in range(20):
@@ -28,6 +32,18 @@ async def test_a_worker_that_cannot_start_is_reported(make_app, fake_factory, sc
         toast = [line.rsplit("▌", 1)[1].strip() for line in screen_text(app).splitlines() if "▌" in line]
         shown = " ".join(part for part in toast if part)
         assert "Starting the worker of basics failed: RuntimeError: no python for the worker" in shown
+
+
+async def test_a_restart_that_fails_is_reported(make_app, fake_factory, settle):
+    app, _ = make_app("basics", factory=failing(fake_factory(), "restart", OSError("no room for a new worker")))
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        await settle(pilot, app)
+        app.screen.restart_worker()
+        for _ in range(10):
+            await pilot.pause()
+        said = [n.message for n in app._notifications]
+        assert "Restarting the worker failed: OSError: no room for a new worker" in said
+        assert app.is_running
 
 
 async def test_a_chart_that_cannot_be_drawn_says_so_in_place(make_app, settle, cells, run_cell, monkeypatch):

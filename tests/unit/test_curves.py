@@ -137,6 +137,22 @@ def test_a_broken_file_is_a_message(lesson, text, words):
         curves.load(lesson.path)
 
 
+def test_a_lessons_ghosts_are_read_once_and_a_broken_file_is_a_problem_not_an_error(lesson):
+    assert curves.LessonGhosts(lesson.path).problem == ""  # no file: no ghosts, no problem
+    assert curves.LessonGhosts(lesson.path).ghost(lesson.cells()[0], None) is None
+    save(lesson.path, recorded(lesson))
+    ghosts = curves.LessonGhosts(lesson.path)
+    curves.sidecar_path(lesson.path).unlink()  # read once: what was read stays
+    cell = lesson.cells()[0]
+    ghost = ghosts.ghost(cell, cell.code)
+    assert ghosts.problem == "" and ghost.device == "cuda:0 (NVIDIA H200)" and ghost.note is None
+    assert [x for x, _ in ghost.metrics["loss"]] == [0, 1, 2, 3, 4]
+    assert ghosts.ghost(cell, "x = 1").note == "reference: the lesson's settings, not your changes"
+    curves.sidecar_path(lesson.path).write_text("{not json")
+    broken = curves.LessonGhosts(lesson.path)
+    assert "not a reference-curves file" in broken.problem and broken.ghost(cell, None) is None
+
+
 def test_a_changed_cell_makes_its_curve_stale_and_hidden(lesson, tmp_path):
     save(lesson.path, recorded(lesson))
     changed = lesson.path.read_text().replace("range(5)", "range(50)")

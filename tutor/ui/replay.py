@@ -4,10 +4,11 @@ a live run ends.
 
 The app that started a run tagged each of its requests (a *part*: a setup cell, the
 code, an exercise's check) with the lesson, the cell, the run and the part's phase
-(``LessonScreen._part_starting``). Here the parts of one run are gathered again, each
+(``tutor/ui/run_reports.py``). Here the parts of one run are gathered again, each
 event goes to its cell as a live one would (``show_reported``: a check's output stays
 hidden), and when the run is over it is judged by the same rules as a live run
-(``tutor.execution.judge``) and recorded in the learner's progress, which stays here.
+(``tutor.execution.judge``), and the screen ends it as it ends a live run (shown, and
+recorded in the learner's progress, which stays here).
 The run still going is ``running``: the status line names it, and Stop (F7) reaches it.
 """
 
@@ -37,6 +38,29 @@ class ReplayedRuns:
         self.screen = screen
         self.running: _Run | None = None
         self._runs: dict[str, _Run] = {}  # the tag's run id -> the run
+        self._showing = False
+
+    async def show_pending(self) -> None:
+        """Show what the session's worker ran before this app attached (and goes on
+        running), each event once its cell's step is filled."""
+        if self._showing:
+            return  # the call under way shows these too, in order
+        self._showing = True
+        screen, session = self.screen, self.screen.session
+        try:
+            while session.replayed and screen.is_attached:
+                pending, session.replayed = session.replayed, []
+                for index, replayed in enumerate(pending):
+                    cell = self.cell_of(replayed)
+                    if cell is not None and not screen.page.shows(cell):
+                        await screen.page.fill_step_of(cell)
+                    if not screen.is_attached:  # closed meanwhile: the lesson's next screen shows the rest
+                        session.replayed[:0] = pending[index:]
+                        return
+                    self.show(replayed)
+                screen.show_status()
+        finally:
+            self._showing = False
 
     def cell_of(self, replayed):
         """The cell of this lesson a replayed event belongs to, or None."""
@@ -82,9 +106,4 @@ class ReplayedRuns:
             self.running = None
             screen.session.running_label = None
         del self._runs[run_id]
-        outcome = judge(job, run.runs)
-        run.cell.show_run_ended(job, outcome)
-        if job.is_check:
-            screen.tracker.exercise_tried(run.cell.cell_id, bool(outcome.passed))
-        elif outcome.finished is not None:
-            screen.tracker.cell_ran(run.cell.cell_id, outcome.code_ran)
+        screen.show_run_ended(run.cell, job, judge(job, run.runs))

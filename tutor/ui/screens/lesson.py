@@ -8,10 +8,13 @@ Its parts each live in their own room, and this screen wires them together:
 - the contents beside or over the page: ``tutor/ui/widgets/toc.py``;
 - a cell shows its own runs and asks before a reset: ``tutor/ui/widgets/cell.py``;
 - the run queue (one run at a time; where queued runs get dropped):
-  ``tutor/execution/queue.py``, run here as one background worker that only posts
-  ``RunStarted``, ``RunReported``, ``RunEnded`` and ``RunDropped``
-  (``tutor/ui/messages.py``); their handlers below hand them to the cells;
+  ``tutor/execution/queue.py``, run here as one background worker whose callbacks
+  only post ``RunStarted``, ``RunReported``, ``RunEnded`` and ``RunDropped``
+  (``tutor/ui/run_reports.py``); their handlers below hand them to the cells;
 - how a run goes, and its words: ``tutor/execution/``;
+- stopping and restarting the worker: ``tutor/ui/worker_controls.py``;
+- runs from before this app attached to the lesson's session: ``tutor/ui/replay.py``;
+- the reference curves drawn behind a run's chart: ``tutor.curves.LessonGhosts``;
 - what counts as done: ``tutor/progress/records.py``, kept current by a
   ``LessonTracker``; edits saved: ``tutor/ui/edits.py``.
 """
@@ -27,18 +30,17 @@ from textual.widgets import Static, TextArea
 
 from tutor import curves
 from tutor.cell_outputs import OutputKeeper, OutputStore
-from tutor.execution import CODE, job_for
+from tutor.execution import Job, Outcome, job_for
 from tutor.execution.outcome import cells_not_run_advice
-from tutor.execution.queue import INTERRUPTED, RESTARTED, QueuedRun, RunQueue
+from tutor.execution.queue import RunQueue
 from tutor.execution.session import SandboxSession
 from tutor.lessons.links import LessonLinks
 from tutor.lessons.model import Lesson
 from tutor.progress import LessonTracker
-from tutor.sandbox.events import CellFinished, CellStarted
-from tutor.sessions.client import REQUEST_TAG
 from tutor.ui import heap, keys
 from tutor.ui.edits import EditSaver
 from tutor.ui.messages import RunDropped, RunEnded, RunReported, RunStarted, StepEntered
+from tutor.ui.run_reports import RunReporter
 from tutor.ui.widgets.cell import RunnableCell
 from tutor.ui.widgets.exercise import ExerciseView
 from tutor.ui.widgets.key_footer import KeyFooter
@@ -47,6 +49,7 @@ from tutor.ui.widgets.page import LessonPage
 from tutor.ui.widgets.quiz import QuizView
 from tutor.ui.widgets.status_line import StatusLine
 from tutor.ui.widgets.toc import StepList
+from tutor.ui.worker_controls import WorkerControls
 from tutor.ui.worker_failures import ShowsWorkerFailures
 
 
@@ -87,14 +90,13 @@ class LessonScreen(ShowsWorkerFailures, Screen):
         self.tracker = LessonTracker(store, lesson)
         self.page = LessonPage(lesson, self.tracker.progress, start_step=step_id, focus_cell=focus_cell, id="page")
         self.status_line = StatusLine()  # kept: a query would search every widget of the page
-        self.runs = RunQueue(session.client, session.memory, started=self._run_started,
-                             reported=self._run_reported, ended=self._run_ended, dropped=self._run_dropped,
-                             part_starting=self._part_starting)
-        self.replay = ReplayedRuns(self)
-        self._replaying = False
-        self.edits = EditSaver(store, lesson.id, self.set_timer)
         self.outputs = OutputKeeper(OutputStore.for_lesson(lesson.id))  # for tutor export
-        self.reference, self._reference_problem = _reference_curves(lesson)
+        reporter = RunReporter(self.post_message, session, self.outputs, lesson.id, self._step_title)
+        self.runs = RunQueue(session.client, session.memory, **reporter.callbacks)
+        self.replay = ReplayedRuns(self)
+        self.controls = WorkerControls(self, session, self.runs, self.replay)
+        self.edits = EditSaver(store, lesson.id, self.set_timer)
+        self.ghosts = curves.LessonGhosts(lesson.path)
         self.links = LessonLinks(lesson)
 
     # -- what tests and the app read -------------------------------------------------------
@@ -141,10 +143,10 @@ class LessonScreen(ShowsWorkerFailures, Screen):
         yield KeyFooter(first=keys.FOOTER_FIRST, last=keys.FOOTER_LAST)
 
     def on_mount(self) -> None:
-        if self._reference_problem:
-            self.app.notify(f"This lesson's reference curves are not shown: {self._reference_problem}",
+        if self.ghosts.problem:
+            self.app.notify(f"This lesson's reference curves are not shown: {self.ghosts.problem}",
                             severity="warning", timeout=8)
-        self._status()
+        self.show_status()
         self.call_later(self.show_replayed)
         self.toc.fit(self.size.width)
         self._serve_runs()
@@ -154,7 +156,7 @@ class LessonScreen(ShowsWorkerFailures, Screen):
         self.toc.fit(event.size.width)
 
     def on_screen_resume(self) -> None:
-        self._status()
+        self.show_status()
 
     # -- where the learner is -------------------------------------------------------------
 
@@ -245,15 +247,17 @@ class LessonScreen(ShowsWorkerFailures, Screen):
         self.page.set_current(message.cell)
         self.enqueue(message.cell)
 
-    def enqueue(self, cell: RunnableCell, *, as_check: bool | None = None) -> None:
-        """Queue a run of ``cell``; an exercise is checked unless ``as_check`` is False.
-        A second press while it waits or runs changes nothing."""
+    def enqueue(self, cell: RunnableCell, *, as_check: bool | None = None) -> Job | None:
+        """Queue a run of ``cell``, and say which; an exercise is checked unless
+        ``as_check`` is False. A second press while it waits or runs changes nothing (None)."""
         if not cell.accepts_run():
-            return
+            return None
         job = job_for(cell.block, label=cell.label, code=cell.code, check=as_check is not False)
         waiting = not self.runs.idle
-        if self.runs.add(job, cell) is not None:
-            cell.show_queued(job, waiting)
+        if self.runs.add(job, cell) is None:
+            return None
+        cell.show_queued(job, waiting)
+        return job
 
     # -- the run queue: a background worker that only posts messages --------------------------
 
@@ -261,41 +265,14 @@ class LessonScreen(ShowsWorkerFailures, Screen):
     async def _serve_runs(self) -> None:
         await self.runs.serve()
 
-    def _run_started(self, run: QueuedRun) -> None:
-        self.outputs.started(run.job.block_id)
-        self.post_message(RunStarted(run.owner, run.job))
-
-    def _part_starting(self, run: QueuedRun, part) -> None:
-        # In the queue's task, just before the part is sent: a session keeps this with
-        # the request, so a tutor that attaches later shows its output in this cell.
-        REQUEST_TAG.set({"lesson": self.lesson.id, "cell": run.job.block_id, "run": f"{id(run):x}",
-                         "phase": part.phase, "check": run.job.is_check,
-                         "title": self._step_title(run.owner) or run.job.label})
-
     def _step_title(self, cell) -> str | None:
         step = self.page.step_of(cell)
         return getattr(getattr(step, "step", None), "title", None) if step is not None else None
 
-    def _run_reported(self, run: QueuedRun, part, event) -> None:
-        if isinstance(event, CellFinished):
-            self.session.observe(event)  # at once: the queue's next run reads it
-        if part.phase == CODE:
-            self.outputs.add(run.job.block_id, event)
-        if isinstance(event, (CellStarted, CellFinished)):
-            return  # RunStarted and RunEnded tell the cell: a message each delayed the output
-        self.post_message(RunReported(run.owner, run.job, part.phase, event))
-
-    def _run_ended(self, run: QueuedRun, outcome) -> None:
-        self.outputs.ended(run.job.block_id)
-        self.post_message(RunEnded(run.owner, run.job, outcome))
-
-    def _run_dropped(self, run: QueuedRun, why: str) -> None:
-        self.post_message(RunDropped(run.owner, run.job, why))
-
     # -- what the run queue said -----------------------------------------------------------------
 
     async def on_run_started(self, message: RunStarted) -> None:
-        message.cell.ghost = curves.ghost_for(self.reference, message.cell.block, message.job.code.code)
+        message.cell.ghost = self.ghosts.ghost(message.cell.block, message.job.code.code)
         if message.cell is self.current:
             self.page.let_go_for(message.cell)
         elif self.page.is_above_view(message.cell):
@@ -304,7 +281,7 @@ class LessonScreen(ShowsWorkerFailures, Screen):
             await self.page.fill_step_of(message.cell)  # a run shows in the cell's widgets
         message.cell.show_run_started(message.job)
         self.session.running_label = message.cell.label
-        self._status()
+        self.show_status()
 
     def on_run_reported(self, message: RunReported) -> None:
         if message.cell.show_reported(message.phase, message.event):
@@ -319,14 +296,18 @@ class LessonScreen(ShowsWorkerFailures, Screen):
     def on_run_ended(self, message: RunEnded) -> None:
         cell, outcome = message.cell, message.outcome
         self.session.running_label = None
-        self._status()
-        self._leave_notes()
+        self.show_status()
+        self.controls.leave_notes()
         above = [other.cell_id for other in self.cells[:self.cells.index(cell)]]
         advice = cells_not_run_advice(outcome, above, self.session.memory.has_run)
         if advice:
             outcome.advice.append(advice)
-        cell.show_run_ended(message.job, outcome)
-        if message.job.is_check:
+        self.show_run_ended(cell, message.job, outcome)
+
+    def show_run_ended(self, cell: RunnableCell, job: Job, outcome: Outcome) -> None:
+        """A run is over (this app's, or one from before it attached): shown, and recorded."""
+        cell.show_run_ended(job, outcome)
+        if job.is_check:
             self.tracker.exercise_tried(cell.cell_id, bool(outcome.passed))
         elif outcome.finished is not None:
             self.tracker.cell_ran(cell.cell_id, outcome.code_ran)
@@ -336,44 +317,20 @@ class LessonScreen(ShowsWorkerFailures, Screen):
     def on_run_dropped(self, message: RunDropped) -> None:
         message.cell.show_run_dropped(message.job, message.why)
 
-    def _status(self) -> None:
+    def show_status(self) -> None:
         self.status_line.show(self.session)
 
     # -- runs from before this app attached (sessions) ---------------------------------------
 
     async def show_replayed(self) -> None:
-        """Show what the session's worker ran before this app attached (and goes on
-        running), each event once its cell's step is filled."""
-        if self._replaying:
-            return  # the call under way shows these too, in order
-        self._replaying = True
-        try:
-            while self.session.replayed and self.is_attached:
-                pending, self.session.replayed = self.session.replayed, []
-                for index, replayed in enumerate(pending):
-                    cell = self.replay.cell_of(replayed)
-                    if cell is not None and not self.page.shows(cell):
-                        await self.page.fill_step_of(cell)
-                    if not self.is_attached:  # closed meanwhile: the lesson's next screen shows the rest
-                        self.session.replayed[:0] = pending[index:]
-                        return
-                    self.replay.show(replayed)
-                self._status()
-        finally:
-            self._replaying = False
-
-    def _leave_notes(self) -> None:
-        """Tell the session what this worker holds, for a tutor that attaches later."""
-        leave_notes = getattr(self.session.client, "leave_notes", None)
-        if leave_notes is not None:
-            self.run_worker(leave_notes(self.session.memory.snapshot()), group="control",
-                            name="noting what the worker holds", exit_on_error=False)
+        """Show what the session's worker ran before this app attached (``ReplayedRuns``)."""
+        await self.replay.show_pending()
 
     # -- interrupt, restart, reset ------------------------------------------------------------
 
     def check_action(self, action: str, parameters) -> bool | None:
         if action == "interrupt_running":  # otherwise ctrl+c copies, as everywhere
-            return self.runs.active is not None or self.replay.running is not None
+            return self.controls.running
         if action == "links":
             return bool(self.links.of(self.current_step))
         return True
@@ -382,37 +339,14 @@ class LessonScreen(ShowsWorkerFailures, Screen):
         self.action_interrupt()
 
     def action_interrupt(self) -> None:
-        if self.runs.idle and self.replay.running is not None:
-            self._interrupt()  # a run from before this app attached
-            return
-        if self.runs.idle:
-            self.app.notify("Nothing is running.", timeout=2)
-            return
-        self.runs.drop(INTERRUPTED)
-        if self.runs.active is not None:
-            self._interrupt()
-
-    @work(group="control", name="interrupting the worker", exit_on_error=False)
-    async def _interrupt(self) -> None:
-        await self.session.client.interrupt()
+        self.controls.interrupt()
 
     def action_restart(self) -> None:
-        from tutor.ui.screens.confirm import ConfirmScreen
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.restart_worker()
-
-        self.app.push_screen(ConfirmScreen("Restart the worker? Every variable is lost; the cells "
-                                           "have to run again (F4 runs those above).", yes="Restart"), answered)
+        self.controls.ask_restart()
 
     def restart_worker(self) -> None:
-        self.runs.drop(RESTARTED)
-        self._restart()
-
-    @work(group="control", name="restarting the worker", exit_on_error=False)
-    async def _restart(self) -> None:
-        await self.session.client.restart()
+        """Restart without asking (the command palette's "Restart worker")."""
+        self.controls.restart()
 
     def action_reset(self) -> None:
         cell = self._cell_for_action()
@@ -431,10 +365,3 @@ class LessonScreen(ShowsWorkerFailures, Screen):
         self.tracker.quiz_answered(message.quiz_id, message.answer, message.correct)
         self._refresh_done_marks()
 
-
-def _reference_curves(lesson: Lesson):
-    """The lesson's reference curves (or None), and why they cannot be used (or "")."""
-    try:
-        return curves.load(lesson.path), ""
-    except curves.CurvesError as err:
-        return None, str(err)

@@ -1,0 +1,67 @@
+"""What the run queue says of one lesson's runs, as the lesson screen's messages.
+
+The queue (``tutor/execution/queue.py``) calls back in its own task; here each call
+becomes a fact posted to the screen (``RunStarted``, ``RunReported``, ``RunEnded``,
+``RunDropped``: ``tutor/ui/messages.py``) and nothing else touches a widget. On the way,
+a run's output is kept for ``tutor export`` (an ``OutputKeeper``), a finished cell is
+told to the session at once (the queue's next run reads what the worker holds), and
+each request is tagged with its lesson and cell, so that a tutor attaching to the
+session later shows the run in the right cell (``tutor/ui/replay.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tutor.cell_outputs import OutputKeeper
+from tutor.execution import CODE, Outcome, Part
+from tutor.execution.queue import QueuedRun
+from tutor.execution.session import SandboxSession
+from tutor.sandbox.events import CellFinished, CellStarted
+from tutor.sessions.client import REQUEST_TAG
+from tutor.ui.messages import RunDropped, RunEnded, RunReported, RunStarted
+
+
+class RunReporter:
+    """The run queue's callbacks for one lesson screen (``callbacks`` is what
+    ``RunQueue`` takes)."""
+
+    def __init__(self, post: Callable, session: SandboxSession, outputs: OutputKeeper, lesson_id: str,
+                 title_of: Callable[[object], str | None]) -> None:
+        self._post = post  # the screen's post_message
+        self._session = session
+        self._outputs = outputs
+        self._lesson_id = lesson_id
+        self._title_of = title_of  # a cell -> the title of its step
+
+    @property
+    def callbacks(self) -> dict[str, Callable]:
+        return {"started": self.started, "reported": self.reported, "ended": self.ended,
+                "dropped": self.dropped, "part_starting": self.part_starting}
+
+    def started(self, run: QueuedRun) -> None:
+        self._outputs.started(run.job.block_id)
+        self._post(RunStarted(run.owner, run.job))
+
+    def part_starting(self, run: QueuedRun, part: Part) -> None:
+        # In the queue's task, just before the part is sent: a session keeps this with
+        # the request, so a tutor that attaches later shows its output in this cell.
+        REQUEST_TAG.set({"lesson": self._lesson_id, "cell": run.job.block_id, "run": f"{id(run):x}",
+                         "phase": part.phase, "check": run.job.is_check,
+                         "title": self._title_of(run.owner) or run.job.label})
+
+    def reported(self, run: QueuedRun, part: Part, event) -> None:
+        if isinstance(event, CellFinished):
+            self._session.observe(event)  # at once: the queue's next run reads it
+        if part.phase == CODE:
+            self._outputs.add(run.job.block_id, event)
+        if isinstance(event, (CellStarted, CellFinished)):
+            return  # RunStarted and RunEnded tell the cell: a message each delayed the output
+        self._post(RunReported(run.owner, run.job, part.phase, event))
+
+    def ended(self, run: QueuedRun, outcome: Outcome) -> None:
+        self._outputs.ended(run.job.block_id)
+        self._post(RunEnded(run.owner, run.job, outcome))
+
+    def dropped(self, run: QueuedRun, why: str) -> None:
+        self._post(RunDropped(run.owner, run.job, why))
