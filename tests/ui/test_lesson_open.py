@@ -96,7 +96,7 @@ async def test_runs_dropped_in_steps_not_built_yet_show_when_they_are(open_long,
         await settle(pilot, app)
         fifth = app.screen.cells[4]
         assert "not run" in fifth.header
-        assert "an earlier cell did not finish" in screen_text(app)
+        assert "not run: cell 1 did not finish" in screen_text(app)
 
 
 async def test_the_palette_jumps_to_the_last_step_on_the_first_frame(open_long, settle, screen_text):

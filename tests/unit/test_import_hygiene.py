@@ -21,7 +21,8 @@ import tutor
 HEAVY = ("torch", "torchvision", "textual", "rich")
 REPO = Path(__file__).resolve().parents[2]
 # Modules of tutor.ui that need no Textual (models beside their widgets): kept so.
-UI_WITHOUT_TEXTUAL = ("tutor.ui.output_buffer", "tutor.ui.keys", "tutor.ui.edits", "tutor.ui.heap", "tutor.ui.replay")
+UI_WITHOUT_TEXTUAL = ("tutor.ui.output_buffer", "tutor.ui.keys", "tutor.ui.edits", "tutor.ui.heap", "tutor.ui.replay",
+                      "tutor.ui.run_above")
 # Torch models that lesson code imports in the worker (`from tutor.data.tinynet import
 # tinynet`): they are torch, so only the worker may load them (checked below).
 WORKER_ONLY = ("tutor.data.tinynet",)

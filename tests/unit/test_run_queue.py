@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 
 from tutor.execution import WorkerMemory, job_for
-from tutor.execution.queue import AFTER_FAILURE, INTERRUPTED, RunQueue
-from tutor.lessons.model import CodeCell
+from tutor.execution.queue import INTERRUPTED, RunQueue
+from tutor.lessons.model import CodeCell, Exercise
 from tutor.sandbox.events import CellFailed, CellFinished, CellStarted
 
 
@@ -80,7 +80,22 @@ async def test_a_failure_drops_the_runs_still_waiting():
     client.release.set()
     await until(lambda: queue.idle)
     assert client.executed == ["cell 1"]
-    assert ("dropped", "B", AFTER_FAILURE) in said and ("dropped", "C", AFTER_FAILURE) in said
+    why = "not run: cell 1 did not finish"  # the run that stopped them, named
+    assert ("dropped", "B", why) in said and ("dropped", "C", why) in said
+    task.cancel()
+
+
+async def test_a_failed_check_drops_the_runs_after_it_and_says_so():
+    client = SlowClient()
+    queue, said, task = await started_queue(client)
+    exercise = Exercise("double", starter="x = 1", check="boom", solution="x = 2", line=10, check_line=14,
+                        solution_line=18)
+    queue.add(job_for(exercise, label="exercise 1"), "A")
+    queue.add(job_for(cell(2), label="cell 2"), "B")
+    client.release.set()
+    await until(lambda: queue.idle)
+    assert client.executed == ["exercise 1", "check"]  # the code ran, its check failed
+    assert ("dropped", "B", "not run: exercise 1 did not pass its check") in said
     task.cancel()
 
 

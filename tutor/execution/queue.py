@@ -7,8 +7,8 @@
     queue.drop(INTERRUPTED)   # forget the waiting runs (``dropped`` hears of each)
 
 Like a notebook's "run all", the queue stops at the first run that does not go on
-(:attr:`Outcome.may_go_on`): the runs still waiting are dropped. An interrupt or a
-restart drops them too. No UI here: the callbacks are how the app hears of it.
+(:attr:`Outcome.may_go_on`): the runs still waiting are dropped, and told which run
+stopped them (:func:`after_failure`). An interrupt or a restart drops them too. No UI here: the callbacks are how the app hears of it.
 """
 
 from __future__ import annotations
@@ -21,9 +21,14 @@ from tutor.execution.executor import Executor, WorkerMemory
 from tutor.execution.jobs import Job, Part
 from tutor.execution.outcome import Outcome, sandbox_failed
 
-AFTER_FAILURE = "not run: an earlier cell did not finish"
 INTERRUPTED = "not run: interrupted"
 RESTARTED = "not run: the worker restarted"
+
+
+def after_failure(job: Job, outcome: Outcome) -> str:
+    """Why the runs waiting behind ``job`` are dropped: ``not run: exercise 2 did not
+    finish`` (its code stopped), or ``... did not pass its check``."""
+    return f"not run: {job.label} {'did not pass its check' if outcome.code_ran else 'did not finish'}"
 
 
 @dataclass(eq=False)
@@ -105,7 +110,7 @@ class RunQueue:
             self._active = None
             self._ended(run, outcome)
             if not outcome.may_go_on:
-                self.drop(AFTER_FAILURE)
+                self.drop(after_failure(run.job, outcome))
 
     def _report(self, part: Part, event) -> None:
         if self._active is not None:

@@ -10,6 +10,8 @@ stops the run in the worker, never the ones after it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual.screen import Screen
 
 from tutor.execution.queue import INTERRUPTED, RESTARTED, RunQueue
@@ -23,11 +25,13 @@ RESTART_QUESTION = ("Restart the worker? Every variable is lost; the cells have 
 class WorkerControls:
     """Interrupt and restart for one lesson screen's worker."""
 
-    def __init__(self, screen: Screen, session: SandboxSession, runs: RunQueue, replay: ReplayedRuns) -> None:
+    def __init__(self, screen: Screen, session: SandboxSession, runs: RunQueue, replay: ReplayedRuns, *,
+                 stopping: Callable[[], None] = lambda: None) -> None:
         self._screen = screen
         self._session = session
         self._runs = runs
         self._replay = replay
+        self._stopping = stopping  # told before the learner's interrupt or restart drops runs
 
     @property
     def running(self) -> bool:
@@ -40,6 +44,7 @@ class WorkerControls:
         if runs.idle and self._replay.running is None:
             self._screen.app.notify("Nothing is running.", timeout=2)
             return
+        self._stopping()
         runs.drop(INTERRUPTED)
         if self.running:
             self._ask_worker(self._session.client.interrupt(), "interrupting the worker")
@@ -56,6 +61,7 @@ class WorkerControls:
 
     def restart(self) -> None:
         """Drop the waiting runs and start a fresh worker, without asking."""
+        self._stopping()
         self._runs.drop(RESTARTED)
         self._ask_worker(self._session.client.restart(), "restarting the worker")
 

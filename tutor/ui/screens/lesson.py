@@ -45,6 +45,7 @@ from tutor.ui.widgets.cell import RunnableCell
 from tutor.ui.widgets.exercise import ExerciseView
 from tutor.ui.widgets.key_footer import KeyFooter
 from tutor.ui.replay import ReplayedRuns
+from tutor.ui.run_above import RunAllAbove
 from tutor.ui.widgets.page import LessonPage
 from tutor.ui.widgets.quiz import QuizView
 from tutor.ui.widgets.status_line import StatusLine
@@ -94,7 +95,8 @@ class LessonScreen(ShowsWorkerFailures, Screen):
         reporter = RunReporter(self.post_message, session, self.outputs, lesson.id, self._step_title)
         self.runs = RunQueue(session.client, session.memory, **reporter.callbacks)
         self.replay = ReplayedRuns(self)
-        self.controls = WorkerControls(self, session, self.runs, self.replay)
+        self.above = RunAllAbove()
+        self.controls = WorkerControls(self, session, self.runs, self.replay, stopping=self.above.forget)
         self.edits = EditSaver(store, lesson.id, self.set_timer)
         self.ghosts = curves.LessonGhosts(lesson.path)
         self.links = LessonLinks(lesson)
@@ -239,8 +241,8 @@ class LessonScreen(ShowsWorkerFailures, Screen):
         above = self.cells[:self.cells.index(cell)]
         if not above:
             self.app.notify("There are no cells above this one.", timeout=3)
-        for other in above:
-            self.enqueue(other, as_check=False)
+        queued = (self.enqueue(other, as_check=False) for other in above)
+        self.above.queued([job for job in queued if job is not None])
 
     def on_runnable_cell_run_requested(self, message: RunnableCell.RunRequested) -> None:
         message.stop()
@@ -303,6 +305,10 @@ class LessonScreen(ShowsWorkerFailures, Screen):
         if advice:
             outcome.advice.append(advice)
         self.show_run_ended(cell, message.job, outcome)
+        stopped = self.above.ended(message.job, outcome, where=self._step_title(cell),
+                                   exercise=isinstance(cell, ExerciseView))
+        if stopped:
+            self.app.notify(stopped, severity="warning", timeout=12)
 
     def show_run_ended(self, cell: RunnableCell, job: Job, outcome: Outcome) -> None:
         """A run is over (this app's, or one from before it attached): shown, and recorded."""
