@@ -57,3 +57,15 @@ def test_runs_that_go_through_or_that_the_learner_stopped_say_nothing():
     above.queued([one, two])
     above.forget()  # an interrupt or a restart
     assert above.ended(one, ran(one, "interrupted")) is None
+
+
+def test_the_error_alone_is_said_without_its_advice_and_ends_a_sentence_once():
+    above = RunAllAbove()
+    one = job(1)
+    above.queued([one])
+    missing = CellFailed(1, "NameError", "name 'model_2' is not defined", (),
+                         "If it is defined in an earlier cell, run that cell first.", 1)
+    outcome = judge(one, [PartRun(one.code, CellFinished(1, "error", 0.1, None, False, ()), missing)])
+    assert "run that cell first" in outcome.message  # the cell itself shows the advice
+    said = above.ended(one, outcome)
+    assert said.startswith("Run all above stopped at cell 1: NameError: name 'model_2' is not defined. Scroll up")

@@ -10,7 +10,7 @@ is. A run the learner stopped (F7, F8) is not news. No Textual here.
 
 from __future__ import annotations
 
-from tutor.execution import Job, Outcome
+from tutor.execution import Job, Outcome, error_text
 
 
 class RunAllAbove:
@@ -36,8 +36,16 @@ class RunAllAbove:
             return None
         left, self._pending = len(self._pending), []
         name = f"{job.label} (“{where}”)" if where else job.label
-        said = f"Run all above stopped at {name}: {(outcome.message or outcome.status).rstrip('.')}."
+        said = f"Run all above stopped at {name}: {_what_went_wrong(outcome)}"
         if left:
             said += f" The {left} cell{'s' if left > 1 else ''} after it did not run."
         fix = "solve it" if exercise else "fix it"
         return f"{said} Scroll up to {fix}, then press F4 again."
+
+
+def _what_went_wrong(outcome: Outcome) -> str:
+    """One short sentence: the error alone (its cell shows the rest), else the outcome's words."""
+    failure = outcome.failure
+    said = error_text(failure) if failure is not None and outcome.status == "error" else outcome.message
+    said = said.strip() or outcome.status
+    return said if said.endswith((".", "!", "?", ")")) else said + "."

@@ -261,7 +261,7 @@ class LessonScreen(ShowsWorkerFailures, Screen):
         cell.show_queued(job, waiting)
         return job
 
-    # -- the run queue: a background worker that only posts messages --------------------------
+    # -- the run queue: a background worker whose callbacks only post messages (RunReporter) ----
 
     @work(group="runs", name="the run queue", exit_on_error=False)
     async def _serve_runs(self) -> None:
