@@ -1,5 +1,7 @@
-"""The parsed course, cached as JSON so that ``tutor`` starts without parsing every lesson
-(YAML quizzes made parsing most of the start-up time).
+"""The course as ``tutor`` starts with it: the parsed course from a JSON cache, so that
+the app starts without parsing every lesson; on a first start (no cache yet, or a lesson
+changed), an outline read cheaply for the home screen's first frame, with the full
+parse (then cached) done after it, on a thread.
 
 The cache is keyed by the tutor's version, the lesson parser's own files, and each lesson
 file's name, size and modification time: any change parses again. It is plain JSON
@@ -11,11 +13,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import threading
 from pathlib import Path
 
 from tutor import __version__, config
 from tutor.lessons import Catalog, load_catalog
 from tutor.lessons import model as lesson_model
+from tutor.lessons.outline import CourseOutline, read_outline
 from tutor.progress.files import write_atomically
 
 CACHE_FORMAT = 1
@@ -73,24 +77,55 @@ def cache_path(root: Path) -> Path:
     return config.home_dir() / "cache" / f"course-{digest}.json"
 
 
-def load_cached_catalog(root: Path) -> Catalog:
-    """``load_catalog(root)``, from the cache when nothing changed since it was written.
-    Raises what ``load_catalog`` raises (LessonNotFound for a missing folder)."""
+class Course:
+    """A course for the app: ``now``, at once (the parsed course, or on a first start its
+    outline), and ``parsed()``, the parsed course, made once (and cached) however many
+    threads ask."""
+
+    def __init__(self, root: Path, now: Catalog, fingerprint: str | None = None) -> None:
+        self.root = root
+        self.now = now
+        self._fingerprint = fingerprint  # of the files the outline was read from; None: parsed
+        self._parsed = None if isinstance(now, CourseOutline) else now
+        self._lock = threading.Lock()
+
+    @property
+    def ready(self) -> bool:
+        """Whether the parsed course is here (``parsed()`` returns at once)."""
+        return self._parsed is not None
+
+    def parsed(self) -> Catalog:
+        """The parsed course: every lesson validated, the cache written. Parses on the
+        first call; a caller on another thread meanwhile waits for that parse."""
+        with self._lock:
+            if self._parsed is None:
+                self._parsed = load_catalog(self.root)
+                _write(cache_path(self.root), {"fingerprint": self._fingerprint, "catalog": encode(self._parsed)})
+            return self._parsed
+
+
+def open_course(root: Path) -> Course:
+    """The course in ``root``: from the cache when nothing changed since it was written,
+    else its outline (``Course.parsed()`` parses it). Raises ``LessonNotFound`` for a
+    missing folder."""
     if not root.is_dir():
-        return load_catalog(root)
+        return Course(root, load_catalog(root))  # which says that the folder is missing
     fingerprint = _fingerprint(root)
-    path = cache_path(root)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(cache_path(root).read_text(encoding="utf-8"))
         if data.get("fingerprint") == fingerprint:
             catalog = decode(data["catalog"])
             if isinstance(catalog, Catalog):
-                return catalog
+                return Course(root, catalog)
     except (OSError, ValueError, KeyError, TypeError):
         pass  # no cache yet, or one that cannot be used: parse and write it again
-    catalog = load_catalog(root)
-    _write(path, {"fingerprint": fingerprint, "catalog": encode(catalog)})
-    return catalog
+    return Course(root, read_outline(root), fingerprint)
+
+
+def load_cached_catalog(root: Path) -> Catalog:
+    """``load_catalog(root)``, from the cache when nothing changed since it was written.
+    Raises what ``load_catalog`` raises (LessonNotFound for a missing folder)."""
+    return open_course(root).parsed()
 
 
 def _write(path: Path, data: dict) -> None:

@@ -16,12 +16,14 @@ from tutor.lessons import LessonNotFound
 
 
 def run(args) -> int:
-    from tutor.course_cache import load_cached_catalog  # parsed lessons, cached
+    from tutor.course_cache import open_course  # parsed lessons, cached; else an outline at first
 
     try:
-        catalog = load_cached_catalog(config.lessons_dir(args.lessons))
+        course = open_course(config.lessons_dir(args.lessons))
     except LessonNotFound as err:
         raise UserError(str(err)) from None
+    # The home screen draws from the outline; a lesson asked for is opened parsed.
+    catalog = course.parsed() if args.lesson else course.now
     lesson = find_lesson(catalog, args.lesson) if args.lesson else None
     try:
         device = config.device_setting(args.device)
@@ -42,4 +44,5 @@ def run(args) -> int:
                                remote_python=remote.python if remote else None, idle_timeout=idle_timeout)
     if remote and args.no_sessions:
         raise UserError("--remote runs the worker in a session on the remote machine: drop --no-sessions")
-    return run_app(catalog, lesson=lesson, device=device, memory_limit=memory_limit, settings=settings)
+    return run_app(catalog, lesson=lesson, device=device, memory_limit=memory_limit, settings=settings,
+                   parse_course=None if course.ready else course.parsed)

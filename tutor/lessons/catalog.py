@@ -87,6 +87,12 @@ def load_catalog(root: Path) -> Catalog:
     return Catalog(root=root, results=tuple(_order(check_paths(lesson_files(root)))))
 
 
+def as_course(root: Path, results: list[ParseResult], kind: type[Catalog] = Catalog) -> Catalog:
+    """Every lesson file of ``root``, read (``results``), as a course: the cross-file
+    errors added, in course order."""
+    return kind(root=root, results=tuple(_order(with_course_errors(results, {}))))
+
+
 def check_paths(paths: list[Path]) -> list[ParseResult]:
     """Parse files and add the cross-file errors: duplicate lesson ids, and
     ``requires`` naming a lesson that is neither among them nor beside them."""
@@ -100,6 +106,12 @@ def check_paths(paths: list[Path]) -> list[ParseResult]:
                 other = parse_file(sibling).lesson
                 if other is not None:
                     known.setdefault(other.id, sibling)
+    return with_course_errors(results, known)
+
+
+def with_course_errors(results: list[ParseResult], known: dict[str, Path]) -> list[ParseResult]:
+    """``results`` with the cross-file errors added: duplicate lesson ids, and
+    ``requires`` naming a lesson that is neither among them nor in ``known``."""
     out: list[ParseResult] = []
     seen: dict[str, ParseResult] = {}
     for result in results:

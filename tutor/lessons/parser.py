@@ -35,11 +35,9 @@ from tutor.lessons.model import (
     Step,
     workspace_path_problem,
 )
+from tutor.lessons.names import PYTHON_KINDS, RUNNABLE_LANGUAGES, SHELL_KINDS, StepIds, lesson_number
 
-PYTHON_KINDS = ("exercise", "check", "solution", "setup")
-SHELL_KINDS = ("exercise", "solution")  # a shell exercise is graded by a 'python check'
 CELL_ATTRIBUTES = {"python": {"id", "raises", "diagnose", "file"}, "sh": {"id", "raises"}}
-RUNNABLE_LANGUAGES = ("python", "sh")
 FRONT_MATTER_KEYS = {"id", "title", "summary", "minutes", "requires", "device"}
 QUIZ_KEYS = {"question", "answer", "choices", "explain", "id", "tolerance"}
 DEVICE_HINTS = {"cpu", "cuda", "mps", "any", "gpu"}
@@ -67,12 +65,6 @@ _Yaml12Loader.add_implicit_resolver(
     re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
     list("tTfF"),
 )
-
-
-def slugify(text: str) -> str:
-    """A stable, readable id from a heading: ``"Why tensors?"`` -> ``why-tensors``."""
-    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    return slug or "step"
 
 
 @dataclass
@@ -240,14 +232,11 @@ class _LessonParser:
 
         steps: list[Step] = []
         ids: dict[str, int] = {}
-        step_slugs: dict[str, int] = {}
+        step_ids = StepIds()
         pending_setup: list[SetupCell] = []
         for n, (start, end, title) in enumerate(headings):
             stop = headings[n + 1][0] if n + 1 < len(headings) else len(self.lines)
-            slug = slugify(title)
-            step_slugs[slug] = step_slugs.get(slug, 0) + 1
-            if step_slugs[slug] > 1:
-                slug = f"{slug}-{step_slugs[slug]}"
+            slug = step_ids.next(title)
             blocks = self.step_blocks(slug, end, stop, fences, ids, pending_setup)
             steps.append(Step(id=slug, title=title, blocks=tuple(blocks), line=start + 1))
         for setup in pending_setup:
@@ -623,12 +612,6 @@ def _raises_problem(value: str) -> str | None:
 def _did_you_mean(word: str, options) -> str:
     close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
-
-
-def lesson_number(path: Path) -> str | None:
-    """The ordering prefix of a lesson file name: ``03-computer-vision.md`` -> ``03``."""
-    match = re.match(r"^(\d+)", path.name)
-    return match.group(1) if match else None
 
 
 def parse_text(source: str, path: Path | str = "<lesson>") -> ParseResult:

@@ -2,6 +2,10 @@
 
 Workers: one per open lesson. The one for the lesson the learner is most likely to
 open starts at launch, in the background, so start-up never waits for torch.
+
+On a first start the app gets the course's outline (``tutor.lessons.outline``): the
+home screen draws from it, and the full parse runs on a thread after the first frame;
+a lesson is only ever opened from the parsed course.
 """
 
 from __future__ import annotations
@@ -15,11 +19,12 @@ from textual.screen import Screen
 from textual.signal import Signal
 
 from tutor.execution.session import SandboxSession
-from tutor.lessons.catalog import Catalog
+from tutor.lessons.catalog import Catalog, LessonNotFound
 from tutor.lessons.model import Lesson
+from tutor.lessons.outline import CourseOutline
 from tutor.progress.background import BackgroundStore
 from tutor.ui import keys
-from tutor.ui.messages import ProgressNotSaved, SessionReported
+from tutor.ui.messages import CourseParsed, ProgressNotSaved, SessionReported
 from tutor.ui.worker_failures import ShowsWorkerFailures
 
 SESSION_EVENTS = "tutor.sessions.events"  # news of a session, beside the worker's own
@@ -47,10 +52,16 @@ class TutorApp(ShowsWorkerFailures, App):
     COMMAND_PALETTE_BINDING = keys.PALETTE
 
     def __init__(self, catalog: Catalog, store, *, lesson: Lesson | None = None, step_id: str | None = None,
-                 client_factory: ClientFactory | None = None, remote: str | None = None):
+                 client_factory: ClientFactory | None = None, remote: str | None = None,
+                 parse_course: Callable[[], Catalog] | None = None):
+        """``catalog`` may be an outline (``CourseOutline``): then ``parse_course`` gives
+        the parsed course (``course_cache.Course.parsed``, safe to call from a thread)."""
         super().__init__()
         self.remote = remote  # where the workers run (sessions through ssh), or None: here
         self.catalog = catalog
+        self.parse_course = parse_course
+        if isinstance(catalog, CourseOutline) and parse_course is None:
+            raise ValueError("an outline of the course needs parse_course")
         self.store = store
         if isinstance(store, BackgroundStore):  # its writes fail on another thread: tell us here
             store.on_failure = lambda problem: self.post_message(ProgressNotSaved(problem))
@@ -72,8 +83,9 @@ class TutorApp(ShowsWorkerFailures, App):
         if self.start_lesson is not None:
             self.open_lesson(self.start_lesson, self.start_step)
         else:
-            # After the first frame: the home screen shows at once, the worker starts next.
-            self.call_after_refresh(self._prewarm)
+            # After the first frame: the home screen shows at once, the worker starts
+            # next, and on a first start the course is parsed.
+            self.call_after_refresh(self._after_first_frame)
         if self.store.problem:
             self.notify(self.store.problem, title="Progress file", severity="warning", timeout=15)
         self.list_background_sessions()
@@ -109,6 +121,35 @@ class TutorApp(ShowsWorkerFailures, App):
             if isinstance(screen, HomeScreen):
                 screen.fill()
 
+    def _after_first_frame(self) -> None:
+        self._prewarm()
+        if isinstance(self.catalog, CourseOutline):
+            self.run_worker(self._parse_course, thread=True, name="parsing the course", exit_on_error=False)
+
+    def _parse_course(self) -> None:
+        self.post_message(CourseParsed(self.parse_course()))
+
+    def on_course_parsed(self, message: CourseParsed) -> None:
+        self._use_course(message.catalog)
+
+    def parsed_catalog(self) -> Catalog:
+        """The parsed course; on a first start, waits for the parse if it is not back."""
+        if isinstance(self.catalog, CourseOutline):
+            self._use_course(self.parse_course())
+        return self.catalog
+
+    def _use_course(self, catalog: Catalog) -> None:
+        """The parsed course replaces the outline; the home screen shows it (now with
+        the lessons that the parse found broken)."""
+        from tutor.ui.screens.home import HomeScreen
+
+        if not isinstance(self.catalog, CourseOutline):
+            return  # already parsed: a lesson opened before the parse's message came
+        self.catalog = catalog
+        for screen in self.screen_stack:
+            if isinstance(screen, HomeScreen):
+                screen.show_course(catalog)
+
     def _prewarm(self) -> None:
         likely = self._likely_lesson()
         if likely is not None and self.prewarm_session is None:
@@ -131,6 +172,12 @@ class TutorApp(ShowsWorkerFailures, App):
         """Show ``lesson`` (replacing another open lesson), at ``step_id`` if given."""
         from tutor.ui.screens.lesson import LessonScreen
 
+        if isinstance(self.catalog, CourseOutline):  # opened before the parse was back
+            try:
+                lesson = self.parsed_catalog().find(lesson.id)
+            except LessonNotFound as err:  # the parse found it broken: home now says so
+                self.notify(str(err), severity="error", timeout=10)
+                return
         session = self.session_for(lesson)
         self.prewarm_session = session
         while isinstance(self.screen, LessonScreen) or len(self.screen_stack) > 2:
@@ -288,8 +335,10 @@ class TutorApp(ShowsWorkerFailures, App):
 
 
 def run_app(catalog: Catalog, *, lesson: Lesson | None = None, device: str = "auto",
-            memory_limit: int | None = None, progress_path: Path | None = None, settings=None) -> int:
-    """``settings``: a ``session_keeper.SessionSettings`` (sessions on, here, by default)."""
+            memory_limit: int | None = None, progress_path: Path | None = None, settings=None,
+            parse_course: Callable[[], Catalog] | None = None) -> int:
+    """``settings``: a ``session_keeper.SessionSettings`` (sessions on, here, by default);
+    ``parse_course``: as for ``TutorApp``, when ``catalog`` is the course's outline."""
     from dataclasses import replace
 
     from tutor.ui import session_keeper
@@ -299,7 +348,8 @@ def run_app(catalog: Catalog, *, lesson: Lesson | None = None, device: str = "au
     holder: list[TutorApp] = []
     factory = session_keeper.client_factory(settings, catalog,
                                             ask_takeover=lambda busy: session_keeper.ask_takeover(holder[0], busy))
-    app = TutorApp(catalog, store, lesson=lesson, client_factory=factory, remote=settings.remote)
+    app = TutorApp(catalog, store, lesson=lesson, client_factory=factory, remote=settings.remote,
+                   parse_course=parse_course)
     holder.append(app)
     app.run()
     return app.return_code or 0

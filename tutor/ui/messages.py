@@ -106,3 +106,16 @@ class SessionReported(Message):
         super().__init__()
         self.session = session
         self.event = event
+
+
+class CourseParsed(Message):
+    """The course the app started from an outline of is parsed: ``catalog`` holds every
+    lesson, validated (broken ones with their errors)."""
+
+    def __init__(self, catalog) -> None:
+        super().__init__()
+        self.catalog = catalog
+
+    @property
+    def control(self) -> None:
+        return None

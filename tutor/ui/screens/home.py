@@ -1,4 +1,8 @@
-"""The home screen: the lessons with progress, "continue where you left off", reviews."""
+"""The home screen: the lessons with progress, "continue where you left off", reviews.
+
+On a first start it draws from the course's outline (ids, titles, steps), and the app
+gives it the parsed course when that is done (``show_course``).
+"""
 
 from __future__ import annotations
 
@@ -89,6 +93,7 @@ class HomeScreen(Screen):
         self.catalog = catalog
         self.store = store
         self.problem = problem
+        self._filled_width: int | None = None  # the width the lesson cards were last laid out for
 
     def compose(self) -> ComposeResult:
         yield Static("tutor · deep learning with PyTorch, in your terminal", classes="home-title")
@@ -98,10 +103,16 @@ class HomeScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        if self.is_current:  # else a lesson opened over it at launch: filled when shown
-            self.fill()
+        # Not filled here: the screen is filled when it is shown (ScreenResume), which is
+        # at once, or when the learner comes back from a lesson opened at launch.
         self.query_one(StatusLine).show(getattr(self.app, "prewarm_session", None))
         self.query_one(OptionList).focus()
+
+    def show_course(self, catalog: Catalog) -> None:
+        """The parsed course replaces the outline the screen was drawn from."""
+        self.catalog = catalog
+        if self.is_current:
+            self.fill()
 
     def on_screen_resume(self) -> None:
         self.fill()  # progress may have changed in a lesson
@@ -110,8 +121,11 @@ class HomeScreen(Screen):
             refresh()  # a lesson left behind may run on now
 
     def on_resize(self) -> None:
-        if self.is_current:
+        if self.is_current and self._card_width() != self._filled_width:  # (at start-up: the same)
             self.fill()
+
+    def _card_width(self) -> int:
+        return max(20, self.size.width - 6)
 
     def continue_target(self) -> tuple[Lesson, str] | None:
         position = self.store.last_position()
@@ -127,7 +141,7 @@ class HomeScreen(Screen):
         """(Re)build the list with the latest progress, keeping the highlight."""
         options = self.query_one(OptionList)
         highlighted = options.highlighted
-        width = max(20, self.size.width - 6)
+        width = self._filled_width = self._card_width()
         options.clear_options()
         for listed in getattr(self.app, "background", ()):
             option = self._background_option(listed)
@@ -217,6 +231,7 @@ class HomeScreen(Screen):
         self.app.open_lesson(target[0], target[1])
 
     def action_review(self) -> None:
+        self.app.parsed_catalog()  # the review shows the lessons' questions: parsed ones
         if not self.store.due_reviews():
             self.app.notify("Nothing to review now. Wrong answers come back a day later.", timeout=4)
             return
