@@ -35,7 +35,7 @@ HELP_SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("Cells", (
         ("F5  or  Ctrl+R", "run the cell (an exercise: check it)"),
         ("F6  or  Ctrl+N", "run the cell and go to the next one"),
-        ("F4  or  Ctrl+O", "run every cell above this one"),
+        ("F4  or  Ctrl+O", "run every cell above this one (it stops at the first that fails, and says where)"),
         ("F7  or  Ctrl+C", "interrupt the running cell; again: stop the worker at once (Ctrl+C copies when nothing runs)"),
         ("F8", "restart the worker (variables are lost)"),
         ("F9", "reset the cell to the lesson's code"),
