@@ -24,7 +24,10 @@ from __future__ import annotations
 import base64
 import io
 import json
+from collections import deque
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from json.encoder import encode_basestring_ascii
 from pathlib import Path
 
 from tutor import config
@@ -43,9 +46,9 @@ class OutputRecorder:
 
     def __init__(self, limit: int = CELL_LIMIT) -> None:
         self.limit = limit
-        self._outputs: list[dict] = []
+        self._outputs: list[dict] = []  # a stream's "text" is TextPieces until outputs() joins it
         self._size = 0
-        self._tail: dict[str, str] = {}  # stream name -> its last characters, once full
+        self._tail: dict[str, TextPieces] = {}  # stream name -> its last characters, once full
         self._beyond: dict[str, int] = {}  # stream name -> characters past the limit
         self._charts = ChartBook()
         self._pictures: dict[str | None, ImagesShown] = {}  # title -> its latest pictures
@@ -69,11 +72,17 @@ class OutputRecorder:
 
     def outputs(self) -> list[dict]:
         """The outputs so far, in order, with the charts and pictures at the end."""
+        return [{**o, "text": o["text"].text()} if isinstance(o.get("text"), TextPieces) else o
+                for o in self.pieces()]
+
+    def pieces(self) -> list[dict]:
+        """``outputs()`` with each stream's text left as :class:`TextPieces` (what
+        :meth:`OutputStore.save` writes without ever joining it)."""
         outputs = [dict(o) for o in self._outputs]
         for name, tail in self._tail.items():
-            dropped = self._beyond[name] - len(tail)
-            note = f"\n… {dropped} characters not kept …\n" if dropped else ""
-            outputs.append({"output_type": "stream", "name": name, "text": note + tail})
+            dropped = self._beyond[name] - tail.size
+            text = TextPieces(f"\n… {dropped} characters not kept …\n") if dropped else TextPieces()
+            outputs.append({"output_type": "stream", "name": name, "text": text.extend(tail)})
         outputs.extend(self._picture(shown) for shown in self._pictures.values())
         for chart in self._charts.render():
             outputs.append(_text(chart))
@@ -89,12 +98,12 @@ class OutputRecorder:
             self._size += len(kept)
             last = self._outputs[-1] if self._outputs else None
             if last is not None and last["output_type"] == "stream" and last["name"] == name:
-                last["text"] += kept
+                last["text"].add(kept)
             else:
-                self._outputs.append({"output_type": "stream", "name": name, "text": kept})
+                self._outputs.append({"output_type": "stream", "name": name, "text": TextPieces(kept)})
         if text:  # past the limit: count it, and keep only the end
             self._beyond[name] = self._beyond.get(name, 0) + len(text)
-            self._tail[name] = (self._tail.get(name, "") + text)[-TAIL:]
+            self._tail.setdefault(name, TextPieces()).add(text, keep=TAIL)
 
     def _picture(self, shown: ImagesShown) -> dict:
         try:
@@ -106,6 +115,81 @@ class OutputRecorder:
             return {"output_type": "display_data", "metadata": {},
                     "data": {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": description}}
         return _text(description + " (too large to keep)" if png else description)
+
+
+class TextPieces:
+    """Text kept as the pieces that came, never joined in the UI process: appending to
+    one growing string copied it on every piece (a flood's 200 KiB, again and again),
+    and so did the JSON of it when saved; the freed copies stayed in the process's
+    memory. Small pieces are merged, so a print per line costs no object per line.
+    ``add(text, keep=N)`` keeps only the last N characters."""
+
+    MERGE = 4096  # a piece up to this size is merged with the one before
+
+    def __init__(self, text: str = "") -> None:
+        self._pieces: deque[str] = deque()
+        self.size = 0
+        self.add(text)
+
+    def add(self, text: str, keep: int | None = None) -> None:
+        if not text:
+            return
+        if keep is not None and len(text) > keep:
+            text = text[-keep:]
+        pieces = self._pieces
+        if pieces and len(pieces[-1]) + len(text) <= self.MERGE:
+            pieces[-1] += text
+        else:
+            pieces.append(text)
+        self.size += len(text)
+        if keep is not None and self.size > keep:
+            while self.size - len(pieces[0]) >= keep:
+                self.size -= len(pieces.popleft())
+            excess = self.size - keep
+            if excess > 0:
+                pieces[0] = pieces[0][excess:]
+                self.size = keep
+
+    def extend(self, other: "TextPieces") -> "TextPieces":
+        self._pieces.extend(other._pieces)
+        self.size += other.size
+        return self
+
+    def __iter__(self):
+        return iter(self._pieces)
+
+    def text(self) -> str:
+        return "".join(self._pieces)
+
+
+def _json_pieces(value) -> Iterator[str]:
+    """``json.dumps(value)`` in pieces of bounded size, each ``TextPieces`` written
+    piece by piece (escaped as JSON escapes it: the pieces of a string concatenate)."""
+    if isinstance(value, TextPieces):
+        yield '"'
+        for piece in value:
+            for start in range(0, len(piece), _WRITE_PIECE):
+                yield _escape(piece[start:start + _WRITE_PIECE])[1:-1]
+        yield '"'
+    elif isinstance(value, dict):
+        yield "{"
+        for n, (key, item) in enumerate(value.items()):
+            yield f"{', ' if n else ''}{json.dumps(str(key))}: "
+            yield from _json_pieces(item)
+        yield "}"
+    elif isinstance(value, (list, tuple)):
+        yield "["
+        for n, item in enumerate(value):
+            if n:
+                yield ", "
+            yield from _json_pieces(item)
+        yield "]"
+    else:
+        yield json.dumps(value)
+
+
+_WRITE_PIECE = 16 * 1024
+_escape = encode_basestring_ascii
 
 
 def _text(text: str) -> dict:
@@ -172,7 +256,7 @@ class OutputStore:
     def save(self, cell_id: str, outputs: list[dict]) -> bool:
         """Keep ``outputs`` as the cell's last; False when it could not be written."""
         try:
-            write_atomically(self.path(cell_id), json.dumps({"schema": SCHEMA, "outputs": outputs}))
+            write_atomically(self.path(cell_id), _json_pieces({"schema": SCHEMA, "outputs": outputs}))
             return True
         except (OSError, ValueError):
             return False
@@ -227,7 +311,7 @@ class OutputKeeper:
     def ended(self, block_id: str) -> None:
         recorder = self._recorders.pop(block_id, None)
         if recorder is not None:
-            self._writer.submit(lambda: self.store.save(block_id, recorder.outputs()))
+            self._writer.submit(lambda: self.store.save(block_id, recorder.pieces()))
 
     def close(self) -> None:
         self._writer.shutdown(wait=True)

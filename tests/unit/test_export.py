@@ -229,6 +229,24 @@ def test_a_flood_keeps_its_head_and_tail_within_the_limit():
     assert any(o["name"] == "stderr" and "warning" in o["text"] for o in outputs)
 
 
+def test_a_flood_is_saved_as_its_outputs_would_be_dumped(tmp_path):
+    """The keeper saves the text in pieces, never joined: the file is still exactly the
+    JSON of ``outputs()`` (escapes, non-ASCII, a piece bigger than the write size), and
+    the tail is exactly the last ``TAIL`` characters."""
+    recorder = OutputRecorder()
+    recorder.add(OutputStreamed(1, "stdout", "x" * 70_000 + "\n"))  # one big piece
+    for n in range(40_000):
+        recorder.add(OutputStreamed(1, "stdout" if n % 7 else "stderr", f'line {n} é "q" \\ \t☃\n'))
+    outputs = recorder.outputs()
+    store = OutputStore(tmp_path)
+    assert store.save("cell", recorder.pieces())
+    assert store.path("cell").read_text(encoding="utf-8") == json.dumps({"schema": 1, "outputs": outputs})
+    everything = "x" * 70_000 + "\n" + "".join(f'line {n} é "q" \\ \t☃\n' for n in range(40_000) if n % 7)
+    [stdout_tail] = [o for o in outputs if o["name"] == "stdout" and "characters not kept" in o["text"]]
+    assert stdout_tail["text"].endswith(everything[-TAIL:])
+    assert len(stdout_tail["text"].partition(" …\n")[2]) == TAIL
+
+
 def test_stream_pieces_join_and_caps_and_errors_are_kept():
     recorder = OutputRecorder()
     recorder.add(OutputStreamed(1, "stdout", "a"))

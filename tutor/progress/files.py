@@ -6,7 +6,7 @@ import contextlib
 import os
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 try:  # POSIX; the fallback below covers the rest
@@ -87,14 +87,18 @@ def _exclusive_file_lock(lock_path: Path, deadline: float) -> Iterator[bool]:
                 held.unlink()
 
 
-def write_atomically(path: Path, text: str, *, prefix: str = TEMP_PREFIX) -> None:
-    """Write ``text`` so that ``path`` holds either the old or the new content, never a
-    mix: a temp file (named ``prefix``...) is written, fsynced, then renamed over it."""
+def write_atomically(path: Path, text: str | Iterable[str], *, prefix: str = TEMP_PREFIX) -> None:
+    """Write ``text`` (a string, or its pieces in order) so that ``path`` holds either
+    the old or the new content, never a mix: a temp file (named ``prefix``...) is
+    written, fsynced, then renamed over it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
+            if isinstance(text, str):
+                out.write(text)
+            else:
+                out.writelines(text)
             out.flush()
             os.fsync(out.fileno())
         os.replace(temp, path)
