@@ -386,3 +386,31 @@ def test_the_row_index_follows_every_change_of_the_buffer():
         total, places = from_scratch(buffer, width)
         assert index.total == total, step
         assert [index.locate(row) for row in range(total)] == places, step
+
+
+async def test_a_new_run_keeps_the_height_until_it_ends(screen_text):
+    """While a run streams, the view does not shrink (the page is not laid out again as
+    the last output goes and the new one grows); it takes its new height at the end."""
+    app = NarrowApp()
+    async with app.run_test(size=(40, 24)) as pilot:
+        view = app.query_one(OutputView)
+        view.buffer.write("".join(f"old {i}\n" for i in range(5)))
+        view.buffer_changed()
+        await pilot.pause()
+        assert view.size.height == 5
+        view.hold_height()
+        view.reset(redraw=False)
+        view.buffer.write("new\n")
+        view.buffer_changed()
+        await pilot.pause()
+        assert view.size.height == 5 and shown_rows(screen_text, app) == ["new"]
+        view.buffer.write("".join(f"more {i}\n" for i in range(30)))  # it grows past the height held
+        view.buffer_changed()
+        await pilot.pause()
+        assert view.size.height == OutputView.FOLD_ROWS
+        view.reset(redraw=False)
+        view.buffer.write("last\n")
+        view.buffer_changed()
+        view.release_height()
+        await pilot.pause()
+        assert view.size.height == 1 and shown_rows(screen_text, app) == ["last"]

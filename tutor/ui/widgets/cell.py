@@ -31,6 +31,7 @@ from tutor.sandbox.events import (
     OutputStreamed,
     PlotUpdated,
 )
+from tutor.ui import heap
 from tutor.ui.widgets.advice import AdviceView
 from tutor.ui.widgets.chart_view import ChartView
 from tutor.ui.widgets.editor import CodeEditor
@@ -343,6 +344,8 @@ class RunnableCell(Vertical):
         self.running = True
         self._raised = None
         self._stale = self._output is not None
+        if self._output is not None:
+            self._output.hold_height()
         # Said only if the cell is still running a moment later: a fast cell's output
         # then comes first, and its header does not flicker.
         self._run_serial += 1
@@ -415,9 +418,11 @@ class RunnableCell(Vertical):
         """How the run ended; ``expected_error``: a ``raises=`` cell raised what it should."""
         self.running = False
         self._clear_stale()
-        if self._output is not None and self._output.display and not len(self._output.buffer):
-            self._output.display = False
-            self._output.buffer_changed()
+        if self._output is not None:
+            self._output.release_height()
+            if self._output.display and not len(self._output.buffer):
+                self._output.display = False
+                self._output.buffer_changed()
         self.last_status = event.status
         mark, words = _ENDINGS.get(event.status, ("?", event.status))
         ok = event.status == "ok" or expected_error
@@ -443,6 +448,8 @@ class RunnableCell(Vertical):
         """A queued run that will not happen (an earlier cell failed or was interrupted)."""
         self.running = False
         self._clear_stale()
+        if self._output is not None:
+            self._output.release_height()
         self.set_header("not run", "busy")
         self.set_result(why, "warn")
 
@@ -474,6 +481,10 @@ class RunnableCell(Vertical):
             self.finish_run(outcome.finished, expected_error=outcome.expected_error)
         else:
             self.skip_run(outcome.feedback or "did not run")
+        # What the run built (its output's widgets, the caches of what they drew) lives as
+        # long as the lesson: out of the collector's way, or the next run's full collection
+        # walks it all (40-60 ms stalls while a cell printed 10^5 lines).
+        heap.freeze_long_lived()
 
     def show_run_dropped(self, job: Job, why: str) -> None:
         self.skip_run(why)

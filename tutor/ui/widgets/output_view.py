@@ -99,6 +99,7 @@ class OutputView(Widget, can_focus=False):
         self._index_width = 0
         self._indexed: tuple = ()  # (buffer version, width and mode) the index is at
         self._window: tuple[tuple, list[Position]] = ((), [])
+        self._held = 0  # rows kept while a run streams (see ``hold_height``)
 
     # -- rows ------------------------------------------------------------------------
 
@@ -217,7 +218,22 @@ class OutputView(Widget, can_focus=False):
         return self.folded and self.is_foldable
 
     def row_count(self) -> int:
-        return self.FOLD_ROWS if self._showing_window else self._row_total()
+        rows = self.FOLD_ROWS if self._showing_window else self._row_total()
+        return max(rows, self._held)
+
+    def hold_height(self) -> None:
+        """A new run starts: until ``release_height``, the view keeps the height it has
+        (up to the folded window's), blank below what the new run printed. So the page
+        is not laid out again as the last run's output goes and the new one grows (a
+        layout of the whole screen per frame, the event loop's longest stalls while a
+        cell streamed), and what is below does not jump up and down."""
+        self._held = min(self._rows, self.FOLD_ROWS)
+
+    def release_height(self) -> None:
+        """The run ended: the view takes the height of what it shows."""
+        if self._held:
+            self._held = 0
+            self.buffer_changed()
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         self._width = width
