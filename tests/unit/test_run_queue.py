@@ -123,3 +123,48 @@ async def test_a_failing_sandbox_ends_that_run_and_the_queue_goes_on():
     await until(lambda: ("ended", "B", "ok") in said)
     assert not task.done()
     task.cancel()
+
+
+class InstantClient:
+    """Answers at once, without waiting for anything (a cell too big to send, a worker
+    that is stopped): the run's events come in the same step as its start."""
+
+    async def execute(self, code: str, *, label: str, timeout: float | None, diagnose: bool = False):
+        yield CellFailed(1, "ValueError", "too big", (), None, None)
+        yield CellFinished(1, "error", 0.0, None, False, ())
+
+
+async def test_started_comes_after_the_request_is_sent_and_before_anything_else_of_the_run():
+    said: list[str] = []
+    sent: list[str] = []
+
+    class SendingClient:
+        """Sends at once (nothing awaited before), then waits for the worker."""
+
+        def __init__(self) -> None:
+            self.release = asyncio.Event()
+
+        async def execute(self, code, **options):
+            sent.append(code)
+            await self.release.wait()
+            yield CellStarted(1)
+            yield CellFinished(1, "ok", 0.1, None, False, ())
+
+    for client in (SendingClient(), InstantClient()):
+        said.clear()
+        queue = RunQueue(client, WorkerMemory(),
+                         started=lambda run: said.append(f"started {run.owner} (sent: {len(sent)})"),
+                         reported=lambda run, part, event: said.append(f"{type(event).__name__} {run.owner}"),
+                         ended=lambda run, outcome: said.append(f"ended {run.owner}"),
+                         dropped=lambda run, why: said.append(f"dropped {run.owner}"))
+        task = asyncio.get_running_loop().create_task(queue.serve())
+        queue.add(job_for(cell(1), label="cell 1"), "A")
+        if isinstance(client, SendingClient):
+            await until(lambda: said)
+            assert said == ["started A (sent: 1)"]
+            client.release.set()
+        await until(lambda: queue.idle and said[-1] == "ended A")
+        assert said[0].startswith("started A") and said.count(said[0]) == 1
+        assert said[1:] == (["CellStarted A", "CellFinished A", "ended A"] if isinstance(client, SendingClient)
+                            else ["CellFailed A", "CellFinished A", "ended A"])
+        task.cancel()

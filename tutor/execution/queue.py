@@ -9,6 +9,10 @@
 Like a notebook's "run all", the queue stops at the first run that does not go on
 (:attr:`Outcome.may_go_on`): the runs still waiting are dropped, and told which run
 stopped them (:func:`after_failure`). An interrupt or a restart drops them too. No UI here: the callbacks are how the app hears of it.
+
+``started`` is called once the run's first request is on its way to the worker (just
+after it is sent, so the app's work for it overlaps the worker's), and always before
+anything else is said of that run.
 """
 
 from __future__ import annotations
@@ -54,6 +58,7 @@ class RunQueue:
         self._queue: asyncio.Queue[QueuedRun] = asyncio.Queue()
         self._waiting: list[QueuedRun] = []
         self._active: QueuedRun | None = None
+        self._unannounced: QueuedRun | None = None  # running, ``started`` not called yet
 
     @property
     def active(self) -> QueuedRun | None:
@@ -85,6 +90,7 @@ class RunQueue:
 
     def drop(self, why: str) -> list[QueuedRun]:
         """Forget the waiting runs now (the running one goes on); ``dropped`` hears of each."""
+        self._announce()
         dropped, self._waiting = self._waiting, []
         for run in dropped:
             self._dropped(run, why)
@@ -98,8 +104,10 @@ class RunQueue:
             if run not in self._waiting:
                 continue  # dropped while it waited
             self._waiting.remove(run)
-            self._active = run
-            self._started(run)
+            self._active = self._unannounced = run
+            # Nothing is awaited between here and the request's sending (the worker is
+            # ready): announced on the loop's next turn, the run is already on its way.
+            asyncio.get_running_loop().call_soon(self._announce)
             try:
                 outcome = await self._executor.run(run.job)
             except Exception as err:  # noqa: BLE001 - said to the learner, the queue goes on
@@ -107,13 +115,21 @@ class RunQueue:
             # A fast cell's last output and its end arrive together: let what was reported
             # be handled before the end's work (a learner waits for the output, not for it).
             await asyncio.sleep(0)
+            self._announce()
             self._active = None
             self._ended(run, outcome)
             if not outcome.may_go_on:
                 self.drop(after_failure(run.job, outcome))
 
+    def _announce(self) -> None:
+        """Call ``started`` for the running run, unless that was done."""
+        run, self._unannounced = self._unannounced, None
+        if run is not None:
+            self._started(run)
+
     def _report(self, part: Part, event) -> None:
         if self._active is not None:
+            self._announce()
             self._reported(self._active, part, event)
 
     def _part_starting(self, part: Part) -> None:
