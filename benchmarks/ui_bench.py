@@ -322,6 +322,22 @@ async def _trivial(pilot, screen, cell, runs: int, watch: TextWatch, written: Te
     }
 
 
+def child_trivial(runs: int) -> None:
+    asyncio.run(_trivial_direct(runs))
+
+
+async def _trivial_direct(runs: int) -> None:
+    """The trivial cell alone, the worker the app's child (sessions off): measured for
+    this tree and, with ``--against``, for the other, in turns."""
+    app = await _open("bench", prewarm=False, course=bench_course("print('tick')"))
+    watch, written = draw_watch(), write_watch()
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = app.screen
+        await _until(lambda: page_ready(screen) and screen.session.client.ready.is_set())
+        figures = await _trivial(pilot, screen, screen.cells[0], runs, watch, written)
+    report(**figures)
+
+
 def child_trivial_sessions(runs: int) -> None:
     asyncio.run(_trivial_sessions(runs))
 
@@ -568,7 +584,7 @@ async def _first_output() -> None:
 
 
 CHILDREN = {"bare": child_bare, "home": child_home, "open": child_open_lesson,
-            "interactive": child_interactive, "trivial_sessions": child_trivial_sessions, "first_output": child_first_output, "output": child_output}
+            "interactive": child_interactive, "trivial": child_trivial, "trivial_sessions": child_trivial_sessions, "first_output": child_first_output, "output": child_output}
 
 
 # -- the parent ---------------------------------------------------------------------------
@@ -680,7 +696,22 @@ def main() -> None:
     via_host = run_child("trivial_sessions", str(runs))
     first = None if args.no_torch else run_child("first_output")
     output = run_child("output", "3")
-    before = run_child("output", "3", tree=export_tree(args.against)) if args.against else None
+    before = None
+    memory_turns: dict[str, list[dict]] = {"now": [output], "before": []}
+    if args.against:  # memory moves by a fraction of a megabyte: both trees in turns, three each
+        other_tree = export_tree(args.against)
+        before = run_child("output", "3", tree=other_tree)
+        memory_turns["before"].append(before)
+        for _ in range(2):
+            memory_turns["now"].append(run_child("output", "1"))
+            memory_turns["before"].append(run_child("output", "1", tree=other_tree))
+    trivial_turns = None
+    if args.against:  # this tree and REV in turns, three each: the share is a fraction of a millisecond
+        other = export_tree(args.against)
+        trivial_turns = {"now": [], "before": []}
+        for _ in range(3):
+            trivial_turns["now"].append(run_child("trivial", str(runs)))
+            trivial_turns["before"].append(run_child("trivial", str(runs), tree=other))
 
     trivial, lines, live = inter["trivial"], inter["lines_100k"], inter["live_log_5s"]
     rows = [
@@ -713,8 +744,13 @@ def main() -> None:
     ]
     rows.append(("10^5 lines drawn (output child)", f"{output['lines_100k_drawn_s']:.3f} s"
                  + (f"; at {args.against}: {before['lines_100k_drawn_s']:.3f} s" if before else ""), "<= 0.35 s"))
+    if trivial_turns:
+        rows.append(("trivial cell, the UI's share, in turns", ", ".join(
+            f"{name}: {_share(turns)}" for name, turns in
+            (("this tree", trivial_turns["now"]), (args.against, trivial_turns["before"]))), "<= 0.3 ms"))
     rows.append(("UI memory, 10^6 lines capped", _memory(output)
-                 + (f"; at {args.against}: {_memory(before)}" if before else ""), "no more than before"))
+                 + (f"; in turns: {_grown(memory_turns['now'])} against {_grown(memory_turns['before'])} "
+                    f"at {args.against}" if before else ""), "no more than before"))
     if first is not None:
         rows.append(("launch to first output (run at once)",
                      f"{first['first_output_s']:.2f} s (torch imported by the worker); torch in UI: "
@@ -743,6 +779,16 @@ def _starts(repeats: int, tree: Path = ROOT) -> tuple[dict, dict]:
 def _against_bare(start: dict, bare: dict) -> str:
     return (f"{start['drawn_s']:.3f} s vs bare Textual {bare['drawn_s']:.3f} s = {start['drawn_s'] / bare['drawn_s']:.2f}x;"
             f" in CPU time {start['cpu_s']:.3f} s vs {bare['cpu_s']:.3f} s = {start['cpu_s'] / bare['cpu_s']:.2f}x")
+
+
+def _share(turns: list[dict]) -> str:
+    """The UI's share of a trivial cell in several children: each child's median, and in CPU time."""
+    return (" / ".join(f"{t['ui_share_ms']:.2f}" for t in turns) + " ms (CPU "
+            + " / ".join(f"{t['handled_cpu_ms'] - t['sandbox_alone_cpu_ms']:.2f}" for t in turns) + " ms)")
+
+
+def _grown(outputs: list[dict]) -> str:
+    return " / ".join(f"+{o['rss_after_1m_mb'] - o['rss_before_mb']:.2f}" for o in outputs) + " MB"
 
 
 def _memory(output: dict) -> str:
