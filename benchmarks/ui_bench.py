@@ -1,6 +1,6 @@
 """Benchmark of the terminal app (issue #4): a script, not a timed test.
 
-    python benchmarks/ui_bench.py [--quick] [--no-torch]
+    python benchmarks/ui_bench.py [--quick] [--no-torch] [--against REV] [--start-only | --cells-only]
 
 Every figure is measured in this run, each part in a fresh child process, headless
 (Textual's headless driver still lays out and renders every frame). Printed:
@@ -661,6 +661,8 @@ def main() -> None:
                                                           "of commit REV")
     parser.add_argument("--start-only", action="store_true", help="only the start figures: the home screen, "
                                                                   "course cached and first start, against bare Textual")
+    parser.add_argument("--cells-only", action="store_true", help="only the figures of running cells: the "
+                                                                  "trivial cell, 10^5 lines, the lag, the memory")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("rest", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -675,6 +677,9 @@ def main() -> None:
     print(f"tutor UI benchmark · Python {sys.version.split()[0]} · {os.cpu_count()} CPUs · load {load:.1f}"
           + ("  (busy machine: figures are inflated)" if load > (os.cpu_count() or 1) else ""))
 
+    if args.cells_only:
+        _print_rows(_cell_rows(args, runs))
+        return
     bare = best_of(repeats, "bare", "drawn_s")
     home, cold = _starts(repeats)
     start_rows = [
@@ -692,22 +697,32 @@ def main() -> None:
     opened = {n: best_open(max(1, repeats // 2), n) for n in lessons_to_open()}
     opened_before = ({n: best_open(max(1, repeats // 2), n, tree=export_tree(args.against)) for n in opened}
                      if args.against else {})
+    rows = [
+        *start_rows,
+        ("UI RSS at home", f"{home['rss_mb']:.0f} MB (bare Textual {bare['rss_mb']:.0f} MB); "
+                           f"torch in UI: {home['torch_loaded']}", "<= 80 MB"),
+        *(row for n in opened for row in _opened_rows(n, opened[n], opened_before.get(n), args.against)),
+        *_cell_rows(args, runs),
+    ]
+    _print_rows(rows)
+
+
+def _cell_rows(args, runs: int) -> list[tuple[str, str, str]]:
+    """The figures of running cells (each part in a child of its own), as table rows."""
     inter = run_child("interactive", str(runs))
     via_host = run_child("trivial_sessions", str(runs))
     first = None if args.no_torch else run_child("first_output")
     output = run_child("output", "3")
-    before = None
+    before = trivial_turns = None
     memory_turns: dict[str, list[dict]] = {"now": [output], "before": []}
     if args.against:  # memory moves by a fraction of a megabyte: both trees in turns, three each
-        other_tree = export_tree(args.against)
-        before = run_child("output", "3", tree=other_tree)
+        other = export_tree(args.against)
+        before = run_child("output", "3", tree=other)
         memory_turns["before"].append(before)
         for _ in range(2):
             memory_turns["now"].append(run_child("output", "1"))
-            memory_turns["before"].append(run_child("output", "1", tree=other_tree))
-    trivial_turns = None
-    if args.against:  # this tree and REV in turns, three each: the share is a fraction of a millisecond
-        other = export_tree(args.against)
+            memory_turns["before"].append(run_child("output", "1", tree=other))
+        # The UI's share of a trivial cell is a fraction of a millisecond: in turns too.
         trivial_turns = {"now": [], "before": []}
         for _ in range(3):
             trivial_turns["now"].append(run_child("trivial", str(runs)))
@@ -715,13 +730,9 @@ def main() -> None:
 
     trivial, lines, live = inter["trivial"], inter["lines_100k"], inter["live_log_5s"]
     rows = [
-        *start_rows,
-        ("UI RSS at home", f"{home['rss_mb']:.0f} MB (bare Textual {bare['rss_mb']:.0f} MB); "
-                           f"torch in UI: {home['torch_loaded']}", "<= 80 MB"),
         ("UI RSS after running cells", f"{inter['rss_mb_after_runs']:.0f} MB after the cells below, "
                                        f"{inter['rss_mb_after_tight_loop']:.0f} MB after the tight live.log loop; "
                                        f"torch in UI: {inter['torch_loaded']}", "<= 80 MB"),
-        *(row for n in opened for row in _opened_rows(n, opened[n], opened_before.get(n), args.against)),
         ("trivial cell, key to output in the view", f"{trivial['handled_ms']:.2f} ms median; sandbox alone "
                                                     f"{trivial['sandbox_alone_ms']:.2f} ms", "<= 1 ms"),
         ("trivial cell, the UI's share", f"{trivial['ui_share_ms']:.2f} ms median (the two above, run by run); "
@@ -755,7 +766,7 @@ def main() -> None:
         rows.append(("launch to first output (run at once)",
                      f"{first['first_output_s']:.2f} s (torch imported by the worker); torch in UI: "
                      f"{first['torch_loaded']}", "report"))
-    _print_rows(rows)
+    return rows
 
 
 def _print_rows(rows: list[tuple[str, str, str]]) -> None:
