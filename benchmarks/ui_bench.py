@@ -726,7 +726,10 @@ def _cell_rows(args, runs: int) -> list[tuple[str, str, str]]:
         trivial_turns = {"now": [], "before": []}
         for _ in range(3):
             trivial_turns["now"].append(run_child("trivial", str(runs)))
-            trivial_turns["before"].append(run_child("trivial", str(runs), tree=other))
+            try:
+                trivial_turns["before"].append(run_child("trivial", str(runs), tree=other))
+            except RuntimeError:  # a tree from before the run queue (screen.runs)
+                pass
 
     trivial, lines, live = inter["trivial"], inter["lines_100k"], inter["live_log_5s"]
     rows = [
@@ -794,6 +797,8 @@ def _against_bare(start: dict, bare: dict) -> str:
 
 def _share(turns: list[dict]) -> str:
     """The UI's share of a trivial cell in several children: each child's median, and in CPU time."""
+    if not turns:
+        return "not measurable (no run queue in that tree)"
     return (" / ".join(f"{t['ui_share_ms']:.2f}" for t in turns) + " ms (CPU "
             + " / ".join(f"{t['handled_cpu_ms'] - t['sandbox_alone_cpu_ms']:.2f}" for t in turns) + " ms)")
 
