@@ -8,7 +8,8 @@ Every figure is measured in this run, each part in a fresh child process, headle
 - start to home drawn: ``tutor``'s path (the course from its cache, store opened, the
   worker started in the background) against a bare Textual app, both from process start;
   and the first start (no cache yet: the home screen drawn from the course's outline,
-  the course parsed and cached after that frame), against the same bare app;
+  the course parsed and cached after that frame), against the same bare app, the
+  three taken in turns (best of N each); ``--start-only`` prints just these;
 - UI process RSS at home and after a lesson ran cells (torch only in the worker);
 - lessons 00, 02, the longest and 05 on, opened: ``TutorApp`` made (modules imported, the course
   from its cache) to the first step drawn, to the page ready to use (the steps near the
@@ -615,11 +616,6 @@ def export_tree(rev: str) -> Path:
     return folder
 
 
-def best_of(count: int, name: str, key: str, home: str | None = None, tree: Path = ROOT) -> dict:
-    results = [run_child(name, home=home, tree=tree) for _ in range(count)]
-    return min(results, key=lambda r: r[key])
-
-
 def lessons_to_open() -> list[int]:
     """Lessons 00 and 02 (issue 16's two), the course's longest by steps and by cells
     (whichever lessons those are now), and every lesson from 05."""
@@ -657,8 +653,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
     parser.add_argument("--no-torch", action="store_true", help="skip the launch-to-first-output figure")
-    parser.add_argument("--against", metavar="REV", help="also measure the output figures and lesson openings "
-                                                          "of commit REV")
+    parser.add_argument("--against", metavar="REV", help="also measure the starts, the output figures and the "
+                                                          "lesson openings of commit REV")
     parser.add_argument("--start-only", action="store_true", help="only the start figures: the home screen, "
                                                                   "course cached and first start, against bare Textual")
     parser.add_argument("--cells-only", action="store_true", help="only the figures of running cells: the "
@@ -680,17 +676,19 @@ def main() -> None:
     if args.cells_only:
         _print_rows(_cell_rows(args, runs))
         return
-    bare = best_of(repeats, "bare", "drawn_s")
-    home, cold = _starts(repeats)
+    trees = {"": ROOT, **({args.against: export_tree(args.against)} if args.against else {})}
+    starts = _starts(repeats, trees)
+    bare, home, cold = starts["bare"], starts[("", "cached")], starts[("", "first")]
     start_rows = [
         ("start to home drawn, course cached", _against_bare(home, bare), "<= 1.5x"),
         ("first start to home drawn (no cache)", _against_bare(cold, bare) + f"; the course parsed and cached "
                                                  f"{cold.get('parsed_s', cold['drawn_s']):.3f} s after start", "<= 1.5x"),
     ]
     if args.against:
-        home_before, cold_before = _starts(repeats, export_tree(args.against))
-        start_rows += [(f"  at {args.against}: course cached", _against_bare(home_before, bare), "<= 1.5x"),
-                       (f"  at {args.against}: first start", _against_bare(cold_before, bare), "<= 1.5x")]
+        start_rows += [(f"  at {args.against}: course cached", _against_bare(starts[(args.against, "cached")], bare),
+                        "<= 1.5x"),
+                       (f"  at {args.against}: first start", _against_bare(starts[(args.against, "first")], bare),
+                        "<= 1.5x")]
     if args.start_only:
         _print_rows(start_rows)
         return
@@ -778,16 +776,24 @@ def _print_rows(rows: list[tuple[str, str, str]]) -> None:
         print(f"  {name:<{width}}  {figure}   [target {target}]")
 
 
-def _starts(repeats: int, tree: Path = ROOT) -> tuple[dict, dict]:
-    """The best of ``repeats`` starts with the course cached, and of as many first starts
-    (each in a new TUTOR_HOME, so with no cache)."""
-    shared_home = tempfile.mkdtemp(prefix="tutor-bench-")
-    atexit.register(shutil.rmtree, shared_home, ignore_errors=True)
-    run_child("home", home=shared_home, tree=tree)  # a first start: the course parsed and cached
-    home = best_of(repeats, "home", "drawn_s", home=shared_home, tree=tree)
-    cold = best_of(repeats, "home", "drawn_s", tree=tree)
-    assert cold["first_start"] and not home["first_start"]
-    return home, cold
+def _starts(repeats: int, trees: dict[str, Path]) -> dict:
+    """The best of ``repeats`` of each start: the bare app, and for each tree the course
+    cached and a first start (a new TUTOR_HOME each time: no cache). Taken in turns, so
+    that a change in the machine's load touches every kind alike."""
+    homes = {}
+    for name, tree in trees.items():
+        homes[name] = tempfile.mkdtemp(prefix="tutor-bench-")
+        atexit.register(shutil.rmtree, homes[name], ignore_errors=True)
+        run_child("home", home=homes[name], tree=tree)  # a first start: the course parsed and cached
+    runs: dict = {}
+    for _ in range(repeats):
+        runs.setdefault("bare", []).append(run_child("bare"))
+        for name, tree in trees.items():
+            runs.setdefault((name, "cached"), []).append(run_child("home", home=homes[name], tree=tree))
+            runs.setdefault((name, "first"), []).append(run_child("home", tree=tree))
+    assert all(run["first_start"] == (kind[1] == "first") for kind, done in runs.items() if kind != "bare"
+               for run in done)
+    return {kind: min(done, key=lambda run: run["drawn_s"]) for kind, done in runs.items()}
 
 
 def _against_bare(start: dict, bare: dict) -> str:
