@@ -1,7 +1,8 @@
 """Lessons as data: the model, the Markdown parser and the course catalog (pure).
 
 The parser (markdown-it, YAML) is imported when something is parsed, not with the
-package: the app starts from the cached course (``tutor.course_cache``) without it.
+package: the app starts without it, from the cached course (``tutor.course_cache``) or,
+on a first start, from the course's outline (``tutor.lessons.outline``).
 """
 
 from tutor.lessons.catalog import Catalog, LessonNotFound, load_catalog, load_lesson
