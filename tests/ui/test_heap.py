@@ -30,3 +30,42 @@ async def test_an_open_lesson_is_frozen_and_collected_after_it_closes(make_app, 
         assert collections, "a collection follows, to free the lesson's widgets"
         # Nothing of the app's keeps the closed lesson alive (its theme callback did).
         assert lesson not in app.theme_changed_signal._subscriptions
+
+
+class Node:
+    """An object that can be in a cycle and be watched by a weak reference."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+async def test_after_a_run_its_garbage_is_collected_and_what_lives_on_is_frozen(monkeypatch):
+    import asyncio
+    import weakref
+
+    monkeypatch.setattr(heap, "SETTLE_AFTER", 0.01)
+    monkeypatch.setattr(heap, "FLOOR", 100)
+    gc.unfreeze()
+    try:
+        heap.freeze_long_lived()  # the page, built
+        garbage, survivor = Node(), Node()
+        dead = weakref.ref(garbage)
+        del garbage  # a cycle: only the collector frees it
+        heap.settle_after_run()
+        heap.settle_after_run()  # runs in a row: settled once, after the last
+        await asyncio.sleep(0.1)
+        assert dead() is None, "the run's garbage was collected before the freeze"
+        assert not any(o is survivor for o in gc.get_objects()), "what lives on is frozen"
+
+        # Frozen, then garbage: freed once the frozen set has grown by half.
+        dies_later = weakref.ref(survivor)
+        del survivor
+        heap.settle_after_run()
+        await asyncio.sleep(0.1)
+        assert dies_later() is not None, "a small growth: no full collection yet"
+        grown = [Node() for _ in range(gc.get_freeze_count())]  # noqa: F841 - kept alive
+        heap.settle_after_run()
+        await asyncio.sleep(0.1)
+        assert dies_later() is None
+    finally:
+        gc.unfreeze()

@@ -481,10 +481,7 @@ class RunnableCell(Vertical):
             self.finish_run(outcome.finished, expected_error=outcome.expected_error)
         else:
             self.skip_run(outcome.feedback or "did not run")
-        # What the run built (its output's widgets, the caches of what they drew) lives as
-        # long as the lesson: out of the collector's way, or the next run's full collection
-        # walks it all (40-60 ms stalls while a cell printed 10^5 lines).
-        heap.freeze_long_lived()
+        heap.settle_after_run()  # what the run built, out of the collector's way
 
     def show_run_dropped(self, job: Job, why: str) -> None:
         self.skip_run(why)
