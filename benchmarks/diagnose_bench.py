@@ -9,6 +9,12 @@
   thread): wall time on a shared machine swings by more than the effect measured.
 - hooks: what the runtime hooks do at each step, timed in this process (10,000 calls),
   and that time as a share of each loop's step: a figure the load cannot blur as much.
+- in one process: the same two loops with no hooks, with the hooks installed but no cell
+  watched, and watched, in a shuffled order each round, with a second "no hooks" as an
+  A/A control that shows the noise.
+- --instructions (needs valgrind): the instructions each step executes, counted by
+  callgrind inside the loop only, with and without the diagnosis. Counts do not depend
+  on the load, so the overhead can be read to a fraction of a percent on a busy machine.
 
 Figures are from one run; the load average is printed with them.
 """
@@ -223,18 +229,135 @@ def hooks(repeat: int) -> float:
     return per_step
 
 
+def _variants():
+    """Switch the hooks of this process: "off" (torch's own backward, no optimizer hook),
+    "idle" (installed, no cell watched), "on" (a cell watched)."""
+    import torch
+    from torch.optim import optimizer as torch_optimizer
+
+    from tutor.diagnose import runtime as diagnose_runtime
+
+    assert not diagnose_runtime._installed, "measure in a process without the hooks"
+    plain_backward = torch.Tensor.backward
+    plain_hooks = dict(torch_optimizer._global_optimizer_pre_hooks)
+    diagnose_runtime._install_hooks()
+    hooked_backward = torch.Tensor.backward
+    hooked_hooks = dict(torch_optimizer._global_optimizer_pre_hooks)
+    watcher = diagnose_runtime.Watcher(send=lambda advice: None, namespace={})
+
+    def switch(variant: str) -> None:
+        watcher.end()
+        off = variant.startswith("off")
+        torch.Tensor.backward = plain_backward if off else hooked_backward
+        torch_optimizer._global_optimizer_pre_hooks.clear()
+        torch_optimizer._global_optimizer_pre_hooks.update(plain_hooks if off else hooked_hooks)
+        if variant == "on":
+            watcher.begin("bench", None)
+
+    return switch
+
+
+def in_process(rounds: int) -> None:
+    """Each loop with the hooks off, idle and on, in one process, shuffled each round."""
+    import random
+
+    import torch
+
+    namespace: dict = {}
+    exec(RUNTIME_SETUP, namespace)
+    switch = _variants()
+    names = ["off", "idle", "on", "off (A/A)"]
+    print(f"in one process, {rounds} rounds in a shuffled order, worker CPU time of a 1000-step loop:")
+    try:
+        for name, code in RUNTIME_LOOPS.items():
+            body = code.replace("print(time.process_time() - start)", "elapsed = time.process_time() - start")
+            times: dict[str, list[float]] = {variant: [] for variant in names}
+            for round_ in range(rounds + 1):
+                order = names[:]
+                random.shuffle(order)
+                for variant in order:
+                    switch(variant)
+                    exec(body, namespace)
+                    if round_:  # the first round warms up
+                        times[variant].append(namespace["elapsed"])
+            best, middle = min(times["off"]), statistics.median(times["off"])
+            ratios = "   ".join(f"{variant} {min(times[variant]) / best:.3f} ({statistics.median(times[variant]) / middle:.3f})"
+                               for variant in names[1:])
+            print(f"  {name:38s} best/best (median/median) against off: {ratios}")
+    finally:
+        switch("off")
+
+
+_COUNTED = """
+import functools, gc, sys
+sys.path.insert(0, {root!r})
+exec({setup!r})
+from torch import nn
+variant, steps = sys.argv[1], int(sys.argv[2])
+if variant == "on":
+    from tutor.diagnose import runtime
+    runtime.Watcher(send=lambda advice: None, namespace={{}}).begin("bench", None)
+exec({model!r})
+def step(_a, _b):
+{step}
+for _ in range(100):
+    step(0, 0)
+gc.collect()
+gc.disable()  # a collection's cost depends on the heap, not on the loop
+functools.reduce(step, range(steps), None)  # callgrind counts inside functools_reduce only
+"""
+
+
+def instructions(steps: int) -> None:
+    """Instructions a step executes, off and on, counted by callgrind in the loop alone."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    if shutil.which("valgrind") is None:
+        print("instructions: valgrind is not installed (apt install valgrind)")
+        return
+    print(f"instructions a training step executes (callgrind, {steps} steps, counted in the loop only):")
+    for name, code in RUNTIME_LOOPS.items():
+        lines = code.strip().splitlines()
+        model = "\n".join(lines[:3])
+        loop = [line for line in lines if line.startswith("    ")]
+        script = _COUNTED.format(root=str(Path(__file__).resolve().parents[1]), setup=RUNTIME_SETUP,
+                                 model=model, step="\n".join(loop))
+        counts = {}
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "counted.py"
+            path.write_text(script)
+            for variant in ("off", "on"):
+                out = subprocess.run(
+                    ["valgrind", "--tool=callgrind", "--toggle-collect=functools_reduce",
+                     f"--callgrind-out-file={folder}/callgrind.out", sys.executable, str(path), variant, str(steps)],
+                    capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"})
+                collected = [line for line in out.stderr.splitlines() if "Collected" in line]
+                if out.returncode or not collected:
+                    print(f"  {name}: callgrind failed: {out.stderr.strip().splitlines()[-1:]}")
+                    return
+                counts[variant] = int(collected[-1].split()[-1].replace(",", "")) / steps
+        print(f"  {name:38s} off {counts['off']:9,.0f}   on {counts['on']:9,.0f}   "
+              f"on/off = {counts['on'] / counts['off']:.4f}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--static-only", action="store_true")
+    parser.add_argument("--instructions", action="store_true", help="count instructions with valgrind too")
     args = parser.parse_args()
     print(f"load average: {os.getloadavg()[0]:.2f} ({os.cpu_count()} CPUs)")
     static(200 if args.quick else 1000)
     if not args.static_only:
         import asyncio
 
+        in_process(5 if args.quick else 30)  # first: it needs this process without hooks
         per_step = hooks(5 if args.quick else 20)
         asyncio.run(runtime(5 if args.quick else 15, per_step))
+        if args.instructions:
+            instructions(200 if args.quick else 2000)
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     return 0
 

@@ -225,18 +225,44 @@ def test_a_nan_from_the_first_step_is_step_1(cell):
     assert [(a.kind, "step 1 " in a.saw) for a in said] == [("loss-not-finite", True)]
 
 
-def test_losses_are_read_in_batches_and_at_the_end(cell):
-    """Losses are kept and read 100 at a time (one copy: no GPU synchronisation each
-    step); what is left is read when the cell ends, so a late NaN still gets its step."""
+class _OnADevice(torch.Tensor):
+    """A CPU tensor that says it is not on the CPU, as a GPU loss would."""
+
+    @property
+    def is_cpu(self):
+        return False
+
+
+def test_device_losses_are_read_in_batches_and_at_the_end(cell):
+    """Losses on a device are kept and read 100 at a time (one copy: no GPU
+    synchronisation each step); what is left is read when the cell ends, so a late NaN
+    still gets its step."""
     watcher = cell.watcher
     watcher.begin("batches", None)
     for step in range(150):
-        watcher._after_backward(torch.tensor(1.0 - step / 1000 if step != 120 else float("inf")))
+        loss = torch.tensor(1.0 - step / 1000 if step != 120 else float("inf"))
+        watcher._after_backward(loss.as_subclass(_OnADevice))
     assert len(watcher._losses) == runtime.READ_EVERY and len(watcher._pending) == 50
     assert watcher._losses[99] == pytest.approx(0.901) and cell.said == []  # the NaN is not read yet
     watcher.end()
     [tip] = [a for a in cell.said if a.kind == "loss-not-finite"]
     assert "step 121 " in tip.saw
+
+
+def test_cpu_losses_are_read_at_once(cell):
+    """A CPU loss has no device to wait for: it is read at its step, and a NaN past the
+    first 100 steps (when only NaN is looked for) is found there, with the loss before it."""
+    watcher = cell.watcher
+    watcher.begin("cpu", None)
+    for step in range(150):
+        watcher._after_backward(torch.tensor(1.0 - step / 1000 if step != 120 else float("inf")))
+        assert watcher._pending == []
+        if step == 119:
+            assert cell.said == []
+    [tip] = [a for a in cell.said if a.kind == "loss-not-finite"]
+    assert "inf at step 121 " in tip.saw and "0.881" in tip.saw
+    watcher.end()
+    assert len([a for a in cell.said if a.kind == "loss-not-finite"]) == 1
 
 
 def test_losses_of_several_devices_are_read_one_by_one(cell):

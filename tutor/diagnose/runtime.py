@@ -10,10 +10,11 @@ Imported by the worker only (it needs torch, imported lazily; never the UI). The
 are installed once, the first time a cell runs with torch loaded, and do nothing
 outside a watched cell or off the cell's thread (the worker's warm-up may train too).
 
-What one training step costs (about 2 µs on a CPU): a wrapper around
-``Tensor.backward`` that keeps the loss's data and reads 100 at a time (one copy,
-so no extra GPU synchronisation each step), and a global optimizer step pre-hook
-that looks for one parameter with a gradient. Evaluation in training mode
+What one training step costs (about 1 µs on a CPU; benchmarks/diagnose_bench.py): a
+wrapper around ``Tensor.backward`` that reads a CPU loss at once, and keeps a GPU loss's
+data to read 100 at a time (one copy, so no extra GPU synchronisation each step); past
+the first 100 steps it only looks for NaN; and a global optimizer step pre-hook that
+looks for one parameter with a gradient (the last one, where a frozen model's head is). Evaluation in training mode
 (mistake 4) is checked where evaluation code starts, not per layer: entering a
 ``no_grad``/``inference_mode`` block or iterating a DataLoader asks the watcher whether
 that line opens an evaluation region the static pass flagged, and if so looks at the
@@ -43,6 +44,10 @@ _DEVICE = re.compile(r"\b(cuda(?::\d+)?|mps(?::\d+)?|cpu|meta|xpu(?::\d+)?)\b", 
 
 
 class Watcher:
+    # Slots: the hooks read and write these at every training step.
+    __slots__ = ("send", "namespace", "eval_regions", "_thread", "label", "given", "backwards", "steps",
+                 "_backward_since_step", "_pending", "_losses", "_flat_read", "_last_value", "_reading", "_last_loss")
+
     def __init__(self, send: Callable[[Advice], None], namespace: MutableMapping[str, object]) -> None:
         self.send = send
         self.namespace = namespace
@@ -58,6 +63,8 @@ class Watcher:
         self._backward_since_step = False
         self._pending: list[tuple[int, object]] = []  # (step, the loss's data) not read yet
         self._losses: list[float] = []  # the first FLAT_STEPS losses
+        self._flat_read = False  # all FLAT_STEPS of them read: from then on only NaN is looked for
+        self._last_value: float | None = None  # the last loss read
         self._reading = True  # until a NaN was found (the flat check needs only the first steps)
         self._last_loss = None  # a weak reference to the last tensor backward() ran on
 
@@ -111,13 +118,21 @@ class Watcher:
     # -- hooks ----------------------------------------------------------------------------
 
     def _after_backward(self, loss) -> None:
-        if threading.get_ident() != self._thread:
+        # Runs at every training step: kept to a few attribute reads (see diagnose_bench.py).
+        if _get_ident() != self._thread:
             return
         self.backwards += 1
         self._backward_since_step = True
         try:
-            self._last_loss = weakref.ref(loss)
+            self._last_loss = _weak(loss)
             if self._reading and loss.numel() == 1:
+                if loss.is_cpu:  # no device to wait for: read it now (cheaper than keeping it)
+                    value = loss.item()
+                    if self._flat_read and value - value == 0:  # finite, and nothing more to learn from it
+                        self._last_value = value
+                    else:
+                        self._loss_read(self.backwards, value)
+                    return
                 self._pending.append((self.backwards, loss.data))  # read later, many at once
                 if len(self._pending) >= READ_EVERY:
                     self._read_pending()
@@ -145,12 +160,14 @@ class Watcher:
     def _loss_read(self, step: int, value: float) -> None:
         if not math.isfinite(value):
             if "loss-not-finite" not in self.given:
-                self.give(_not_finite(step, value, self._losses))
+                self.give(_not_finite(step, value, self._last_value))
             self._reading = False
             return
+        self._last_value = value
         if len(self._losses) < FLAT_STEPS:
             self._losses.append(value)
             if len(self._losses) == FLAT_STEPS:
+                self._flat_read = True
                 self._check_flat()
 
     def _check_flat(self) -> None:
@@ -162,13 +179,16 @@ class Watcher:
             self.give(_flat(first, len(self._losses), self.steps))
 
     def _before_step(self, optimizer) -> None:
-        if threading.get_ident() != self._thread:
+        if _get_ident() != self._thread:
             return
         self.steps += 1
         if not self._backward_since_step:
             return  # a step with no backward in this run (e.g. a closure that calls it): nothing to judge
         self._backward_since_step = False
         try:
+            last = optimizer.param_groups[-1]["params"]
+            if last and last[-1].grad is not None:
+                return  # the usual step, seen at once
             for group in reversed(optimizer.param_groups):  # the head is last: found at once when frozen
                 for param in reversed(group["params"]):
                     if param.grad is not None:
@@ -231,6 +251,8 @@ class Watcher:
 
 _watching: Watcher | None = None
 _installed = False
+_get_ident = threading.get_ident
+_weak = weakref.ref
 
 
 def _install_hooks() -> None:
@@ -242,13 +264,23 @@ def _install_hooks() -> None:
 
     original = torch.Tensor.backward
 
-    @functools.wraps(original)
-    def backward(tensor, *args, **kwargs):
-        result = original(tensor, *args, **kwargs)
-        watcher = _watching
-        if watcher is not None:
-            watcher._after_backward(tensor)
-        return result
+    if _has_parameters(original, ("self", "gradient", "retain_graph", "create_graph", "inputs")):
+        # torch's own signature, spelled out: no argument tuple and dict to build each step
+        def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+            result = original(self, gradient, retain_graph, create_graph, inputs)
+            watcher = _watching
+            if watcher is not None:
+                watcher._after_backward(self)
+            return result
+    else:
+        def backward(self, *args, **kwargs):
+            result = original(self, *args, **kwargs)
+            watcher = _watching
+            if watcher is not None:
+                watcher._after_backward(self)
+            return result
+
+    backward = functools.wraps(original)(backward)
 
     def before_step(optimizer, args, kwargs):
         watcher = _watching
@@ -261,6 +293,15 @@ def _install_hooks() -> None:
         name = "__iter__" if cls is torch.utils.data.DataLoader else "__enter__"
         setattr(cls, name, _entry_watched(getattr(cls, name)))
     _installed = True
+
+
+def _has_parameters(function, names: tuple[str, ...]) -> bool:
+    import inspect
+
+    try:
+        return tuple(inspect.signature(function).parameters) == names
+    except (TypeError, ValueError):
+        return False
 
 
 def _entry_watched(method):
@@ -473,8 +514,8 @@ def _labels(line: int | None, function: str, scope: dict, err: BaseException) ->
 
 # -- the words of the runtime advice ----------------------------------------------------------
 
-def _not_finite(step: int, value: float, before: list[float]) -> Advice:
-    last = f" (it was {before[-1]:.4g} before)" if before else ""
+def _not_finite(step: int, value: float, before: float | None) -> Advice:
+    last = f" (it was {before:.4g} before)" if before is not None else ""
     return Advice(
         "loss-not-finite", None,
         f"the loss became {value} at step {step} of this run{last}.",
