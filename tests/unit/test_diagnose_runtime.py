@@ -239,30 +239,41 @@ def test_device_losses_are_read_in_batches_and_at_the_end(cell):
     still gets its step."""
     watcher = cell.watcher
     watcher.begin("batches", None)
-    for step in range(150):
-        loss = torch.tensor(1.0 - step / 1000 if step != 120 else float("inf"))
+    for step in range(1, 151):
+        loss = torch.tensor(1.0 - step / 1000 if step <= 120 else float("inf"))
         watcher._after_backward(loss.as_subclass(_OnADevice))
-    assert len(watcher._losses) == runtime.READ_EVERY and len(watcher._pending) == 50
-    assert watcher._losses[99] == pytest.approx(0.901) and cell.said == []  # the NaN is not read yet
+    # past step 100 one step in 10 is kept: 110, 120, ..., 150
+    assert len(watcher._losses) == runtime.READ_EVERY and [s for s, _ in watcher._pending] == [110, 120, 130, 140, 150]
+    assert watcher._losses[99] == pytest.approx(0.9) and cell.said == []  # the NaN is not read yet
     watcher.end()
     [tip] = [a for a in cell.said if a.kind == "loss-not-finite"]
-    assert "step 121 " in tip.saw
+    assert "inf by step 130 " in tip.saw and "0.88 at step 120" in tip.saw
 
 
 def test_cpu_losses_are_read_at_once(cell):
-    """A CPU loss has no device to wait for: it is read at its step, and a NaN past the
-    first 100 steps (when only NaN is looked for) is found there, with the loss before it."""
+    """A CPU loss has no device to wait for: it is read at its step. Past the first 100
+    steps one step in 10 is looked at, for NaN only: the advice says by which step,
+    and the last loss read before it."""
     watcher = cell.watcher
     watcher.begin("cpu", None)
-    for step in range(150):
-        watcher._after_backward(torch.tensor(1.0 - step / 1000 if step != 120 else float("inf")))
+    for step in range(1, 151):
+        watcher._after_backward(torch.tensor(1.0 - step / 1000 if step <= 120 else float("inf")))
         assert watcher._pending == []
-        if step == 119:
-            assert cell.said == []
+        if step < 130:
+            assert cell.said == [], step
     [tip] = [a for a in cell.said if a.kind == "loss-not-finite"]
-    assert "inf at step 121 " in tip.saw and "0.881" in tip.saw
+    assert "inf by step 130 " in tip.saw and "0.88 at step 120" in tip.saw
     watcher.end()
     assert len([a for a in cell.said if a.kind == "loss-not-finite"]) == 1
+
+
+def test_a_nan_in_the_first_steps_is_found_at_its_step(cell):
+    watcher = cell.watcher
+    watcher.begin("early", None)
+    for step in range(1, 60):
+        watcher._after_backward(torch.tensor(1.0 if step < 37 else float("nan")))
+    [tip] = [a for a in cell.said if a.kind == "loss-not-finite"]
+    assert "nan at step 37 of this run (it was 1 before)" in tip.saw
 
 
 def test_losses_of_several_devices_are_read_one_by_one(cell):

@@ -13,7 +13,8 @@ outside a watched cell or off the cell's thread (the worker's warm-up may train 
 What one training step costs (about 1 µs on a CPU; benchmarks/diagnose_bench.py): a
 wrapper around ``Tensor.backward`` that reads a CPU loss at once, and keeps a GPU loss's
 data to read 100 at a time (one copy, so no extra GPU synchronisation each step); past
-the first 100 steps it only looks for NaN; and a global optimizer step pre-hook that
+the first 100 steps it looks at one step in 10, for NaN only (a NaN loss makes the
+weights NaN, so it stays); and a global optimizer step pre-hook that
 looks for one parameter with a gradient (the last one, where a frozen model's head is). Evaluation in training mode
 (mistake 4) is checked where evaluation code starts, not per layer: entering a
 ``no_grad``/``inference_mode`` block or iterating a DataLoader asks the watcher whether
@@ -39,6 +40,7 @@ from tutor.diagnose.static import EvalRegion, diagnose_tree
 READ_EVERY = 100  # GPU losses are read in batches of this many
 FLAT_STEPS = 100  # the loss must move within the first this many steps...
 FLAT_TOLERANCE = 1e-3  # ...by more than this fraction
+LOOK_EVERY = 10  # past the first FLAT_STEPS steps one step in this many is looked at (a NaN stays NaN)
 _GRAPH_LIMIT = 100_000  # nodes walked to find the parameters a loss reached
 _DEVICE = re.compile(r"\b(cuda(?::\d+)?|mps(?::\d+)?|cpu|meta|xpu(?::\d+)?)\b", re.IGNORECASE)
 
@@ -46,7 +48,7 @@ _DEVICE = re.compile(r"\b(cuda(?::\d+)?|mps(?::\d+)?|cpu|meta|xpu(?::\d+)?)\b", 
 class Watcher:
     # Slots: the hooks read and write these at every training step.
     __slots__ = ("send", "namespace", "eval_regions", "_thread", "label", "given", "backwards", "steps",
-                 "_backward_since_step", "_pending", "_losses", "_flat_read", "_last_value", "_reading", "_last_loss")
+                 "_backward_since_step", "_pending", "_losses", "_flat_read", "_last_value", "_last_step", "_reading", "_last_loss")
 
     def __init__(self, send: Callable[[Advice], None], namespace: MutableMapping[str, object]) -> None:
         self.send = send
@@ -64,7 +66,8 @@ class Watcher:
         self._pending: list[tuple[int, object]] = []  # (step, the loss's data) not read yet
         self._losses: list[float] = []  # the first FLAT_STEPS losses
         self._flat_read = False  # all FLAT_STEPS of them read: from then on only NaN is looked for
-        self._last_value: float | None = None  # the last loss read
+        self._last_value: float | None = None  # the last loss read...
+        self._last_step = 0  # ...at this step
         self._reading = True  # until a NaN was found (the flat check needs only the first steps)
         self._last_loss = None  # a weak reference to the last tensor backward() ran on
 
@@ -121,7 +124,9 @@ class Watcher:
         # Runs at every training step: kept to a few attribute reads (see diagnose_bench.py).
         if _get_ident() != self._thread:
             return
-        self.backwards += 1
+        self.backwards = step = self.backwards + 1
+        if step > FLAT_STEPS and step % LOOK_EVERY:
+            return  # every touch of a tensor costs a small loop about 1% (diagnose_bench.py)
         self._backward_since_step = True
         try:
             self._last_loss = _weak(loss)
@@ -129,11 +134,11 @@ class Watcher:
                 if loss.is_cpu:  # no device to wait for: read it now (cheaper than keeping it)
                     value = loss.item()
                     if self._flat_read and value - value == 0:  # finite, and nothing more to learn from it
-                        self._last_value = value
+                        self._last_value, self._last_step = value, step
                     else:
-                        self._loss_read(self.backwards, value)
+                        self._loss_read(step, value)
                     return
-                self._pending.append((self.backwards, loss.data))  # read later, many at once
+                self._pending.append((step, loss.data))  # read later, many at once
                 if len(self._pending) >= READ_EVERY:
                     self._read_pending()
         except Exception:
@@ -160,10 +165,10 @@ class Watcher:
     def _loss_read(self, step: int, value: float) -> None:
         if not math.isfinite(value):
             if "loss-not-finite" not in self.given:
-                self.give(_not_finite(step, value, self._last_value))
+                self.give(_not_finite(step, value, self._last_value, self._last_step))
             self._reading = False
             return
-        self._last_value = value
+        self._last_value, self._last_step = value, step
         if len(self._losses) < FLAT_STEPS:
             self._losses.append(value)
             if len(self._losses) == FLAT_STEPS:
@@ -514,11 +519,16 @@ def _labels(line: int | None, function: str, scope: dict, err: BaseException) ->
 
 # -- the words of the runtime advice ----------------------------------------------------------
 
-def _not_finite(step: int, value: float, before: float | None) -> Advice:
-    last = f" (it was {before:.4g} before)" if before is not None else ""
+def _not_finite(step: int, value: float, before: float | None, before_step: int) -> Advice:
+    if before is None:
+        when = f"at step {step} of this run"
+    elif before_step == step - 1:
+        when = f"at step {step} of this run (it was {before:.4g} before)"
+    else:  # past the first steps, not every step is looked at
+        when = f"by step {step} of this run (it was {before:.4g} at step {before_step})"
     return Advice(
         "loss-not-finite", None,
-        f"the loss became {value} at step {step} of this run{last}.",
+        f"the loss became {value} {when}.",
         "Once the loss is NaN or infinite, the gradients are too, and every weight they touch "
         "turns NaN: the model stops learning for good.",
         "the usual causes: a learning rate too high (try 10 times smaller), a log of 0 (use a loss "
