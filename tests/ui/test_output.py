@@ -89,6 +89,13 @@ def test_huge_lines_are_clipped():
     assert "more characters" in plain(buffer.line(0))
 
 
+async def written(pilot, view: OutputView, text: str) -> None:
+    """``text`` written to the view's buffer, the view told, and the screen updated."""
+    view.buffer.write(text)
+    view.buffer_changed()
+    await pilot.pause()
+
+
 class OutputApp(App):
     def compose(self) -> ComposeResult:
         with VerticalScroll():
@@ -99,9 +106,7 @@ async def test_long_output_is_folded_with_a_count_and_unfolds(screen_text):
     app = OutputApp()
     async with app.run_test(size=(80, 24)) as pilot:
         view = app.query_one(OutputView)
-        view.buffer.write("".join(f"line {i}\n" for i in range(1000)))
-        view.buffer_changed()
-        await pilot.pause()
+        await written(pilot, view, "".join(f"line {i}\n" for i in range(1000)))
         assert view.size.height == OutputView.FOLD_ROWS
         text = screen_text(app)
         assert "989 lines above · o unfolds" in text
@@ -280,9 +285,7 @@ async def test_one_huge_line_folds_by_rows(screen_text):
     app = NarrowApp()
     async with app.run_test(size=(40, 24)) as pilot:
         view = app.query_one(OutputView)
-        view.buffer.write("y" * 1000 + "\n")
-        view.buffer_changed()
-        await pilot.pause()
+        await written(pilot, view, "y" * 1000 + "\n")
         assert view.size.height == OutputView.FOLD_ROWS and view.can_focus
         rows = shown_rows(screen_text, app)
         assert "wrapped rows" in rows[0]
@@ -336,9 +339,7 @@ async def test_a_focused_output_is_drawn_on_its_focus_background():
     app = NarrowApp()
     async with app.run_test(size=(40, 16)) as pilot:
         view = app.query_one(OutputView)
-        view.buffer.write("".join(f"line {i}\n" for i in range(30)))
-        view.buffer_changed()
-        await pilot.pause()
+        await written(pilot, view, "".join(f"line {i}\n" for i in range(30)))
         unfocused = list(view.render_line(1))[0].style.bgcolor
         view.focus()
         await pilot.pause()
@@ -394,15 +395,11 @@ async def test_a_new_run_keeps_the_height_until_it_ends(screen_text):
     app = NarrowApp()
     async with app.run_test(size=(40, 24)) as pilot:
         view = app.query_one(OutputView)
-        view.buffer.write("".join(f"old {i}\n" for i in range(5)))
-        view.buffer_changed()
-        await pilot.pause()
+        await written(pilot, view, "".join(f"old {i}\n" for i in range(5)))
         assert view.size.height == 5
         view.hold_height()
         view.reset(redraw=False)
-        view.buffer.write("new\n")
-        view.buffer_changed()
-        await pilot.pause()
+        await written(pilot, view, "new\n")
         assert view.size.height == 5 and shown_rows(screen_text, app) == ["new"]
         view.buffer.write("".join(f"more {i}\n" for i in range(30)))  # it grows past the height held
         view.buffer_changed()
