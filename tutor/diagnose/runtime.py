@@ -48,7 +48,7 @@ _DEVICE = re.compile(r"\b(cuda(?::\d+)?|mps(?::\d+)?|cpu|meta|xpu(?::\d+)?)\b", 
 class Watcher:
     # Slots: the hooks read and write these at every training step.
     __slots__ = ("send", "namespace", "eval_regions", "_thread", "label", "given", "backwards", "steps",
-                 "_backward_since_step", "_pending", "_losses", "_flat_read", "_last_value", "_last_step", "_reading", "_last_loss")
+                 "_backward_since_step", "_pending", "_losses", "_last_value", "_last_step", "_reading", "_last_loss")
 
     def __init__(self, send: Callable[[Advice], None], namespace: MutableMapping[str, object]) -> None:
         self.send = send
@@ -65,7 +65,6 @@ class Watcher:
         self._backward_since_step = False
         self._pending: list[tuple[int, object]] = []  # (step, the loss's data) not read yet
         self._losses: list[float] = []  # the first FLAT_STEPS losses
-        self._flat_read = False  # all FLAT_STEPS of them read: from then on only NaN is looked for
         self._last_value: float | None = None  # the last loss read...
         self._last_step = 0  # ...at this step
         self._reading = True  # until a NaN was found (the flat check needs only the first steps)
@@ -133,7 +132,7 @@ class Watcher:
             if self._reading and loss.numel() == 1:
                 if loss.is_cpu:  # no device to wait for: read it now (cheaper than keeping it)
                     value = loss.item()
-                    if self._flat_read and value - value == 0:  # finite, and nothing more to learn from it
+                    if len(self._losses) == FLAT_STEPS and value - value == 0:  # finite, and nothing more to learn from it
                         self._last_value, self._last_step = value, step
                     else:
                         self._loss_read(step, value)
@@ -172,7 +171,6 @@ class Watcher:
         if len(self._losses) < FLAT_STEPS:
             self._losses.append(value)
             if len(self._losses) == FLAT_STEPS:
-                self._flat_read = True
                 self._check_flat()
 
     def _check_flat(self) -> None:
