@@ -104,3 +104,20 @@ async def test_runs_the_learner_stopped_are_not_news(open_above, settle, cells, 
         await settle(pilot, app)
         assert clients[0].interrupts == 1 and "not run" in cells(app)[1].header
         assert not [m for m in told(app) if m.startswith("Run all above")]
+
+
+async def test_an_error_that_looks_like_markup_is_shown_as_written(tmp_path, tutor_home, fake_factory, settle, cells,
+                                                                   run_cell, screen_text):
+    """The note quotes the learner's error: square brackets in it are text, not styles."""
+    course = tmp_path / "course"
+    course.mkdir()
+    (course / "00-above.md").write_text(LESSON.replace('out = x + "a"', 'raise ValueError("[/b] closes [red]nothing")'))
+    catalog = load_catalog(course)
+    app = TutorApp(catalog, BackgroundStore.open(), lesson=catalog.find("above"), client_factory=fake_factory())
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await settle(pilot, app)
+        await run_cell(pilot, app, cells(app)[3], "f4")
+        [said] = [m for m in told(app) if m.startswith("Run all above")]
+        assert "ValueError: [/b] closes [red]nothing" in said
+        await pilot.pause()
+        assert "[/b] closes [red]nothing" in " ".join(screen_text(app).split())

@@ -147,7 +147,7 @@ class LessonScreen(ShowsWorkerFailures, Screen):
     def on_mount(self) -> None:
         if self.ghosts.problem:
             self.app.notify(f"This lesson's reference curves are not shown: {self.ghosts.problem}",
-                            severity="warning", timeout=8)
+                            severity="warning", timeout=8, markup=False)
         self.show_status()
         self.call_later(self.show_replayed)
         self.toc.fit(self.size.width)
@@ -308,7 +308,7 @@ class LessonScreen(ShowsWorkerFailures, Screen):
         stopped = self.above.ended(message.job, outcome, where=self._step_title(cell),
                                    exercise=isinstance(cell, ExerciseView))
         if stopped:
-            self.app.notify(stopped, severity="warning", timeout=12)
+            self.app.notify(stopped, severity="warning", timeout=12, markup=False)  # it quotes the learner's error
 
     def show_run_ended(self, cell: RunnableCell, job: Job, outcome: Outcome) -> None:
         """A run is over (this app's, or one from before it attached): shown, and recorded."""
