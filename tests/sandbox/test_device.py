@@ -62,6 +62,87 @@ def test_cpu_out_of_memory_names_the_limit():
     assert "limit is 4.0 GiB" in tip
 
 
+DEVICE_ASSERT = ("CUDA error: device-side assert triggered\nCUDA kernel errors might be asynchronously "
+                 "reported at some other API call, so the stacktrace below might be incorrect.\n")
+
+
+@pytest.mark.parametrize("message, expected", [
+    (DEVICE_ASSERT, advice.DEVICE_ASSERT),
+    ("CUDA error: an illegal memory access was encountered\n", advice.ILLEGAL_ACCESS),
+])
+def test_cuda_kernel_errors_get_advice(message, expected):
+    error_class = type("AcceleratorError", (RuntimeError,), {"__module__": "torch"})
+    tip = advice.advice_for(error_class(message))
+    assert tip == expected and "run the same code on the CPU" in tip
+
+
+def test_a_sticky_cuda_error_is_told_apart_by_a_synchronize(monkeypatch):
+    torch = fake_torch(cuda=True)
+    synchronized = []
+
+    def synchronize(broken: bool) -> None:
+        synchronized.append(broken)
+        if broken:
+            raise RuntimeError(DEVICE_ASSERT)
+
+    monkeypatch.setitem(sys.modules, "torch", torch)
+    torch.cuda.synchronize = lambda: synchronize(True)
+    assert device.cuda_lost(RuntimeError(DEVICE_ASSERT))
+    assert not device.cuda_lost(ValueError("a learner's own error"))  # not about CUDA: not even looked at
+    assert synchronized == [True]
+    torch.cuda.synchronize = lambda: synchronize(False)
+    assert not device.cuda_lost(RuntimeError("CUDA error: out of memory"))  # CUDA still works
+    torch.cuda.is_initialized = lambda: False
+    assert not device.cuda_lost(RuntimeError(DEVICE_ASSERT))  # this process never used CUDA
+    monkeypatch.delitem(sys.modules, "torch")
+    assert not device.cuda_lost(RuntimeError(DEVICE_ASSERT))
+
+
+# A cell that leaves CUDA broken, without a GPU: a stand-in ``torch`` whose synchronize
+# fails as a real one does after a device-side assert.
+BREAK_CUDA = f"""
+import sys, types
+class AcceleratorError(RuntimeError):
+    pass
+def synchronize():
+    raise AcceleratorError({DEVICE_ASSERT!r})
+torch = types.ModuleType("torch")
+torch.cuda = types.SimpleNamespace(is_initialized=lambda: {{broken}}, synchronize=synchronize)
+sys.modules["torch"] = torch
+kept = 41
+raise AcceleratorError({DEVICE_ASSERT!r})
+"""
+
+
+async def test_a_worker_whose_cuda_is_lost_is_replaced_and_the_cell_says_so(make_client):
+    from tutor.sandbox import reasons
+    from tutor.sandbox.events import WorkerState, WorkerStateChanged
+
+    states = []
+    client = await make_client(on_event=lambda e: isinstance(e, WorkerStateChanged) and states.append(e))
+    for attempt in range(4):  # more than the restart limit: each is the cell's doing
+        first = (await run(client, "print('up')")).status
+        pid = client.info.pid
+        cell = await run(client, BREAK_CUDA.format(broken=True))
+        assert (first, cell.status, cell.failure.ename) == ("ok", "error", "AcceleratorError")
+        assert cell.failure.advice == advice.DEVICE_ASSERT
+        assert cell.finished.state_lost and cell.reason == reasons.GPU_LOST
+        after = await run(client, "print(kept)")
+        assert after.failure.ename == "NameError", attempt  # a fresh worker: variables lost
+        assert client.info.pid != pid and client.state is WorkerState.READY
+    assert [s.reason for s in states if s.state is WorkerState.RESTARTING] == [reasons.GPU_LOST] * 4
+    assert not [s for s in states if s.state is WorkerState.CRASHED]
+
+
+async def test_a_cuda_error_that_leaves_cuda_working_keeps_the_worker(make_client):
+    client = await make_client()
+    await run(client, "print('up')")
+    pid = client.info.pid
+    cell = await run(client, BREAK_CUDA.format(broken=False))
+    assert cell.status == "error" and not cell.finished.state_lost and cell.reason is None
+    assert (await run(client, "print(kept)")).stdout == "41\n" and client.info.pid == pid
+
+
 def test_cpu_setting_hides_gpus_from_lesson_code():
     assert device.hide_gpus_for("cpu") == {"CUDA_VISIBLE_DEVICES": ""}
     assert device.hide_gpus_for("auto") == {}
@@ -88,3 +169,17 @@ async def test_real_gpu_is_chosen_and_reported(make_client):
     cell = await run(client, "big = torch.empty(10**14, device='cuda')")
     assert cell.failure.ename == "OutOfMemoryError" and "The GPU ran out of memory" in cell.failure.advice
     assert (await run(client, "x.sum().item()")).stdout == "1048576.0\n"  # variables kept
+
+
+@pytest.mark.gpu
+async def test_a_real_device_side_assert_gets_advice_and_a_fresh_worker(make_client):
+    from tutor.sandbox import reasons
+
+    client = await make_client(device="cuda")
+    cell = await run(client, "import torch\nfrom torch import nn\nlogits = torch.randn(8, 3, device='cuda')\n"
+                             "labels = torch.arange(8, device='cuda')  # 3..7 are not classes\n"
+                             "loss = nn.CrossEntropyLoss()(logits, labels)\nprint(loss.item())\n")
+    assert cell.failure.advice == advice.DEVICE_ASSERT
+    assert cell.finished.state_lost and cell.reason == reasons.GPU_LOST
+    after = await run(client, "import torch\nprint(torch.ones(3, device='cuda').sum().item(), 'logits' in dir())")
+    assert after.stdout == "3.0 False\n"

@@ -21,8 +21,8 @@ REAL_COURSE = Path(__file__).parent / "real_course"
 FAKE_WORKER = [sys.executable, str(Path(__file__).resolve().parents[1] / "fakes" / "fake_worker.py")]
 
 
-def real_app(*, worker_command=None, env=None) -> TutorApp:
-    catalog = load_catalog(REAL_COURSE)
+def real_app(*, worker_command=None, env=None, course: Path = REAL_COURSE, lesson_id: str = "real") -> TutorApp:
+    catalog = load_catalog(course)
     plain = default_client_factory(prewarm=False)
 
     def factory(lesson_id, on_event):
@@ -34,7 +34,7 @@ def real_app(*, worker_command=None, env=None) -> TutorApp:
         return SandboxClient(workdir=config.workspace_dir(lesson_id), prewarm=False, on_event=on_event,
                              worker_command=worker_command, env=env, interrupt_grace=1.0)
 
-    return TutorApp(catalog, BackgroundStore.open(), lesson=catalog.find("real"), client_factory=factory)
+    return TutorApp(catalog, BackgroundStore.open(), lesson=catalog.find(lesson_id), client_factory=factory)
 
 
 async def until(pilot, condition, seconds: float = 30.0) -> None:
@@ -128,3 +128,47 @@ async def test_a_hung_cell_is_stopped_by_a_second_interrupt(cells):
         assert cells(app)[0].last_status in ("killed", "interrupted")
         result = str(cells(app)[0].query_one(".cell-result").render())
         assert "variables" in result
+
+
+GPU_LOST = """---
+id: gpu
+title: A lost GPU
+---
+
+## The cell
+
+```python
+import sys, types
+class AcceleratorError(RuntimeError):
+    pass
+def synchronize():
+    raise AcceleratorError("CUDA error: device-side assert triggered")
+torch = types.ModuleType("torch")  # a stand-in: CUDA broken for good, without a GPU
+torch.cuda = types.SimpleNamespace(is_initialized=lambda: True, synchronize=synchronize)
+sys.modules["torch"] = torch
+kept = 1
+raise AcceleratorError("CUDA error: device-side assert triggered")
+```
+
+```python
+print(kept)
+```
+"""
+
+
+async def test_a_cell_that_breaks_cuda_says_the_worker_was_replaced(tmp_path, cells, focus):
+    (tmp_path / "00-gpu.md").write_text(GPU_LOST)
+    app = real_app(course=tmp_path, lesson_id="gpu")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: idle(app))
+        await pilot.press("f5")
+        await until(pilot, lambda: idle(app) and cells(app)[0].last_status is not None)
+        result = str(cells(app)[0].query_one(".cell-result").render())
+        assert "CUDA can't go on" in result and "variables lost" in result
+        text = cells(app)[0].output.buffer.text()
+        assert "device-side assert" in text and "run the same code on the CPU" in text
+        await until(pilot, lambda: "ready" in app.screen.query_one(StatusLine).plain)
+        await focus(pilot, cells(app)[1])
+        await pilot.press("f5")
+        await until(pilot, lambda: idle(app) and cells(app)[1].last_status is not None)
+        assert "NameError" in cells(app)[1].output.buffer.text()  # a fresh worker

@@ -286,6 +286,31 @@ def test_losses_of_several_devices_are_read_one_by_one(cell):
     assert [(a.kind, "step 2 " in a.saw) for a in cell.said] == [("loss-not-finite", True)]
 
 
+@pytest.mark.gpu
+def test_a_late_nan_on_a_real_gpu_is_found_from_the_batched_reads(cell):
+    said = cell.run("""
+    model = nn.Linear(3, 1).cuda()
+    Xc, yc = X.cuda(), y.cuda()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    for step in range(1, 151):
+        loss = nn.functional.mse_loss(model(Xc), yc) * (float("inf") if step > 124 else 1.0)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    """)
+    [tip] = said
+    assert tip.kind == "loss-not-finite" and " by step 130 " in tip.saw and " at step 120)" in tip.saw
+
+
+@pytest.mark.gpu
+def test_a_flat_loss_and_a_device_mismatch_on_a_real_gpu(cell):
+    [flat] = cell.run(TRAIN.replace("nn.Linear(3, 1)", "nn.Linear(3, 1).cuda()").replace("(X), y)", "(X.cuda()), y.cuda())")
+                      .format(lr=0.0, steps=120))
+    assert flat.kind == "loss-flat"
+    [mismatch] = cell.run("model = nn.Linear(3, 1).cuda()\npreds = model(X)\n")
+    assert (mismatch.kind, mismatch.line) == ("device-mismatch", 2) and "cuda:0" in mismatch.saw
+
+
 # -- 10. the loss does not move -----------------------------------------------------------------
 
 def test_a_loss_that_never_moves_is_found(cell):

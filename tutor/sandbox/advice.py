@@ -11,6 +11,18 @@ NO_INPUT = ("The tutor's cells can't read the keyboard: put the value in your co
             "e.g. name = \"Ada\".")
 
 
+# A GPU reports a kernel's error late, at the next call that waits for the GPU: the line
+# shown is often not the one at fault. The CPU runs the same code in step, and says which.
+_ON_THE_CPU = ("The GPU reports this late, so the line shown may not be the one at fault: run the "
+               "same code on the CPU (`device = \"cpu\"`) for a clear error at the right line.")
+DEVICE_ASSERT = ("A check inside a GPU kernel failed (a device-side assert). It is almost always an "
+                 "index out of range: a label outside 0..C-1 for CrossEntropyLoss or NLLLoss (does the "
+                 "last layer have one output per class?), or an index past the end of a tensor or an "
+                 "nn.Embedding. " + _ON_THE_CPU)
+ILLEGAL_ACCESS = ("A GPU kernel read or wrote memory outside its tensors, usually through an index out "
+                  "of range. " + _ON_THE_CPU)
+
+
 def _gpu_memory() -> str:
     torch = sys.modules.get("torch")
     try:
@@ -58,6 +70,10 @@ def advice_for(err: BaseException, *, memory_limit: int | None = None,
                 "free what you no longer need with `del tensor` then `torch.cuda.empty_cache()`; "
                 "wrap evaluation in `with torch.no_grad():`; or restart the worker to free everything. "
                 "Your variables are kept.")
+    if "device-side assert triggered" in message:
+        return DEVICE_ASSERT
+    if "an illegal memory access was encountered" in message:
+        return ILLEGAL_ACCESS
     if isinstance(err, MemoryError) or (
             isinstance(err, RuntimeError) and "can't allocate memory" in message):
         limit = f" (the worker's limit is {format_size(memory_limit)}; change it with --memory-limit)" \

@@ -394,11 +394,17 @@ class SandboxClient:
                 status, reason = "timeout", reasons.timed_out(request.timeout or 0, kept=True)
             else:
                 reason = reasons.INTERRUPTED
+        gpu_lost = message.get("gpu_lost") is True
+        if gpu_lost:
+            reason = reasons.GPU_LOST
         duration = message.get("duration")
         threads = message.get("threads")
         self._finish(request, CellFinished(
-            request.id, status, float(duration) if isinstance(duration, (int, float)) else 0.0, reason, False,
+            request.id, status, float(duration) if isinstance(duration, (int, float)) else 0.0, reason, gpu_lost,
             tuple(str(name) for name in threads[:100]) if isinstance(threads, list) else ()))
+        if gpu_lost and self._proc is not None:
+            self._replace_after_cell(self._proc, reasons.GPU_LOST)
+            return
         if self.state in (WorkerState.RUNNING, WorkerState.INTERRUPTING):
             self._set_state(WorkerState.READY)
 
@@ -422,6 +428,13 @@ class SandboxClient:
 
     # -- deaths --------------------------------------------------------------------------
 
+    def _replace_after_cell(self, proc: WorkerProcess, reason: str) -> None:
+        """The cell left the worker unusable (CUDA's sticky errors): a fresh one, at once
+        and not counted against the restarts, as if the cell had crashed it."""
+        self._pending_restart_reason = reason
+        proc.ended_by_cell = True
+        proc.kill()
+
     def _on_broken(self, proc: WorkerProcess, error: str) -> None:
         if proc is not self._proc:
             return
@@ -442,7 +455,7 @@ class SandboxClient:
         if request is not None:
             self._finish(request, CellFinished(request.id, status, time.perf_counter() - request.sent_at,
                                                reason, True, ()))
-        verdict = self.restarts.died(in_cell=request is not None and not was_starting)
+        verdict = self.restarts.died(in_cell=(request is not None or proc.ended_by_cell) and not was_starting)
         if not verdict.restart:
             detail = self._log_detail(proc) if was_starting else ""
             self._set_state(WorkerState.CRASHED, f"{verdict.reason}. The last time: {reason}{detail} "

@@ -71,6 +71,28 @@ def gpu_memory() -> tuple[int | None, int | None]:
         return None, None
 
 
+def cuda_lost(err: BaseException) -> bool:
+    """Whether CUDA is broken for good in this process after ``err``. Some CUDA errors (a
+    device-side assert, an illegal memory access) are sticky: every later CUDA call in
+    the process fails the same way, so the worker must be replaced. Only errors that
+    speak of CUDA are looked at; a lost context fails even a bare synchronize."""
+    import sys
+
+    torch = sys.modules.get("torch")
+    try:
+        if torch is None or not (type(err).__name__ == "AcceleratorError" or "CUDA error" in str(err)):
+            return False
+        if not torch.cuda.is_initialized():
+            return False
+    except Exception:  # a learner's exception whose str() raises
+        return False
+    try:
+        torch.cuda.synchronize()
+    except Exception:
+        return True
+    return False
+
+
 def torch_environment(setting: str) -> dict[str, str]:
     env = hide_gpus_for(setting)
     env.setdefault("MPLBACKEND", "Agg")  # plt.show() must not try to open a window

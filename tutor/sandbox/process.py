@@ -103,6 +103,7 @@ class WorkerProcess:
             loop.add_reader(fd, callback)
         self.ended = asyncio.Event()  # set with on_ended: the worker's end is known
         self.interrupts_in_flight = 0  # sent to the nanny, its SIGINT not yet confirmed
+        self.ended_by_cell = False  # killed because a cell left it unusable (not a crash of its own)
         self.exited = asyncio.Event()  # set when the nanny process is reaped
 
     # -- out ---------------------------------------------------------------------------

@@ -12,6 +12,8 @@ INTERRUPTED = "Interrupted, variables kept."
 NOT_STOPPED = ("Didn't stop after interrupt (catching KeyboardInterrupt, or a long native "
                "operation): " + LOST)
 RESTARTED = "Worker restarted: variables lost."
+GPU_LOST = ("CUDA can't go on in a process after an error like this one (every later GPU call "
+            "would fail the same way): " + LOST)
 SHUT_DOWN = "The worker was shut down: variables lost."
 
 _SIGNALS = {

@@ -36,7 +36,7 @@ import threading
 import time
 import types
 
-from tutor.sandbox import advice, protocol, tracebacks
+from tutor.sandbox import advice, device, protocol, tracebacks
 from tutor.sandbox.capture import OutputCapture, pipes_from_environment
 from tutor.sandbox.limits import apply_worker_limits, cuda_device_present, format_size
 from tutor.sandbox.livesink import LiveSink
@@ -79,6 +79,7 @@ class Worker:
         self.capture: OutputCapture | None = None
         self.live: LiveSink | None = None
         self.watcher = None  # tutor.diagnose.runtime.Watcher, made for the first diagnosed cell
+        self.gpu_lost = False  # a sticky CUDA error: every later GPU call here would fail
         self.request_id: int | None = None
         self.torch = None
         self.torch_problem: str | None = None  # why torch could not be imported
@@ -240,8 +241,6 @@ class Worker:
                 "device_name": "CPU (PyTorch not loaded yet)", "gpu_total": None, "note": self.torch_problem}
         torch = self.torch
         if torch is not None:
-            from tutor.sandbox import device
-
             try:
                 perturb = int(self.config.get("perturb") or 0)
                 perturbed = None
@@ -268,9 +267,7 @@ class Worker:
     def report_gpu(self) -> None:
         if "torch" not in sys.modules:
             return
-        from tutor.sandbox.device import gpu_memory
-
-        allocated, reserved = gpu_memory()
+        allocated, reserved = device.gpu_memory()
         if allocated is not None:
             self.channel.send({"t": "gpu", "allocated": allocated, "reserved": reserved})
 
@@ -322,8 +319,11 @@ class Worker:
             except Exception:  # e.g. MemoryError right at the limit: the cell's result matters more
                 pass
         self.in_request = False
-        self.channel.send({"t": "finished", "id": request_id, "status": status,
-                           "duration": duration, "threads": self.background_threads()})
+        finished = {"t": "finished", "id": request_id, "status": status,
+                    "duration": duration, "threads": self.background_threads()}
+        if self.gpu_lost:
+            finished["gpu_lost"] = True  # the client replaces this worker
+        self.channel.send(finished)
 
     def run_code(self, request_id: int, code: str, label: str, diagnose: bool = False) -> str:
         self.labels.add(label)
@@ -398,6 +398,7 @@ class Worker:
         frames = _attempt(lambda: self.failure_frames(err, label, with_stack), [])
         tip = _attempt(lambda: advice.advice_for(err, memory_limit=self.memory_limit, frames=frames), None)
         line = _attempt(lambda: tracebacks.failing_line(frames, label), None)
+        self.gpu_lost = self.gpu_lost or _attempt(lambda: device.cuda_lost(err), False)
         if self.watcher is not None and self.watcher.active:  # a training mistake behind the error
             _attempt(lambda: self.watcher.explain(err, line), None)
         report = {"t": "failed", "id": request_id, "ename": ename, "message": message, "frames": frames,

@@ -435,7 +435,7 @@ class RunnableCell(Vertical):
             self.failed = not ok
             self.apply_border()
         notes = []
-        if event.status not in ("ok", "error"):
+        if event.status not in ("ok", "error") or event.reason:  # an error that cost the worker says so
             notes.append(event.reason or words)
         if event.threads:
             notes.append("still running in the background: " + ", ".join(event.threads))
