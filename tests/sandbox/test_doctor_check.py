@@ -16,7 +16,7 @@ def test_sandbox_check_starts_a_worker_and_runs_a_cell():
     assert name == "sandbox" and ok, finding
     assert re.match(r"starts in \d+\.\d s on (cpu|cuda:\d|mps) \(.+\), torch \S+; "
                     r"warm-up \d+\.\d s more, in the background; a trivial cell takes "
-                    r"\d+\.\d ms; isolation: (user\+PID namespace|own session, nanny subreaper)", finding), finding
+                    r"\d+\.\d ms once warm; isolation: (user\+PID namespace|own session, nanny subreaper)", finding), finding
 
 
 def test_sandbox_check_reports_a_worker_that_cannot_start(monkeypatch):
