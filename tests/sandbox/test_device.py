@@ -183,3 +183,18 @@ async def test_a_real_device_side_assert_gets_advice_and_a_fresh_worker(make_cli
     assert cell.finished.state_lost and cell.reason == reasons.GPU_LOST
     after = await run(client, "import torch\nprint(torch.ones(3, device='cuda').sum().item(), 'logits' in dir())")
     assert after.stdout == "3.0 False\n"
+
+
+@pytest.mark.gpu
+async def test_interrupting_a_gpu_loop_keeps_the_worker_and_its_tensors(make_client):
+    client = await make_client(device="cuda")
+    await run(client, "import torch\nw = torch.eye(2048, device='cuda')\nsteps = 0")
+    events = []
+    async for event in client.execute("while True:\n    w = (w @ w).clamp(max=1.0)\n    steps += 1\n"
+                                      "    if steps == 200: print('going', flush=True)\n"):
+        events.append(event)
+        if getattr(event, "text", "") == "going\n":
+            await client.interrupt()
+    assert events[-1].status == "interrupted" and not events[-1].state_lost
+    after = await run(client, "print(w.device, steps >= 200, torch.ones(2, device='cuda').sum().item())")
+    assert after.stdout == "cuda:0 True 2.0\n"
