@@ -130,6 +130,29 @@ def _finite(xs: list[float], ys: list[float]) -> tuple[list[float], list[float]]
     return [p[0] for p in pairs], [p[1] for p in pairs]
 
 
+def whole_ticks(xs: list[float], width: int) -> list[int]:
+    """Round ticks (1, 2 or 5 times a power of ten apart) for an axis of whole numbers,
+    such as steps or epochs: plotext's own read 0.0, 14.8, 29.5. Empty when the values
+    are not all whole."""
+    if not xs or any(x != int(x) for x in xs):
+        return []
+    low, high = int(min(xs)), int(max(xs))
+    room = max(10, len(str(low)) + 3, len(str(high)) + 3)  # columns from one label to the next
+    most = max(2, width // room)
+    gap = next(g for g in _round_gaps() if (high - low) / g <= most)
+    first = -(-low // gap) * gap  # the first multiple of the gap at or above the lowest value
+    return list(range(first, high + 1, gap))
+
+
+def _round_gaps():
+    """1, 2, 5, 10, 20, 50, ..."""
+    power = 1
+    while True:
+        for factor in (1, 2, 5):
+            yield factor * power
+        power *= 10
+
+
 def draw_chart(chart: ChartData, width: int, height: int, *, color: bool = True, xlabel: str | None = None) -> str:
     """The chart as ``width`` x ``height`` cells of text: with ANSI colours, or plain
     (series told apart by their markers)."""
@@ -159,6 +182,10 @@ def draw_chart(chart: ChartData, width: int, height: int, *, color: bool = True,
             else:
                 draw(xs, ys, label=series.label, marker=MARKERS[index % len(MARKERS)])
             drawn += 1
+        xs_drawn = [x for series in (*ghosts, *chart.series) for x in series.x if math.isfinite(x)]
+        ticks = whole_ticks(xs_drawn, width)
+        if ticks:
+            plt.xticks(ticks, [str(t) for t in ticks])
         title = " · ".join(t for t in (chart.title, note) if t)
         if len(title) > width - 12:  # plotext leaves out a title that does not fit
             title = title[:width - 13] + "…"

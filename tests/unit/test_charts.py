@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import random
 
-from tutor.charts import MAX_POINTS, ChartBook, ChartData, SeriesData
+from tutor.charts import MAX_POINTS, ChartBook, ChartData, SeriesData, whole_ticks
 from tutor.thinning import thin, thin_points
 from tutor.sandbox.events import MetricsLogged
 
@@ -50,3 +50,19 @@ def test_a_log_without_steps_starts_at_0_in_the_app_and_headless_alike():
     book.add(MetricsLogged(1, ((None, {"loss": 3.0}), (None, {"loss": 2.0}))))
     assert app_chart.series[0].x == book.chart("log").series[0].x == [0.0, 1.0]
     assert "loss" in book.render()[0]
+
+
+def test_steps_and_epochs_get_round_whole_ticks():
+    assert whole_ticks([float(x) for x in range(60)], 70) == [0, 10, 20, 30, 40, 50]
+    assert whole_ticks([1.0, 2.0, 3.0, 4.0, 5.0], 70) == [1, 2, 3, 4, 5]
+    assert whole_ticks([float(x) for x in range(1, 1001)], 70) == [200, 400, 600, 800, 1000]
+    assert whole_ticks([-7.0, 13.0], 40) == [-5, 0, 5, 10]
+    assert whole_ticks([0.0, 1e12], 70) == [0, 500_000_000_000, 1_000_000_000_000]  # long labels: fewer ticks
+    assert whole_ticks([0.0, 0.5, 1.0], 70) == []  # not whole: plotext's own ticks
+
+
+def test_a_chart_of_steps_reads_whole_numbers_on_its_axis():
+    book = ChartBook()
+    book.add(MetricsLogged(1, tuple((step, {"loss": 1 / (step + 1)}) for step in range(60))))
+    axis = book.render()[0].splitlines()[-2]  # the x labels, above the axis' name
+    assert axis.split() == ["0", "10", "20", "30", "40", "50"]
