@@ -5,7 +5,8 @@ initialisation (about 1 s on a CPU, 4.6 s on a CUDA GPU: kernels loaded on first
 use). The worker says ready as soon as torch is imported and the device chosen; this
 thread then runs the layers, losses and optimizers the course uses, once, on that
 device: Linear, Conv2d, BatchNorm2d, MaxPool2d, ReLU, cross_entropy,
-binary_cross_entropy_with_logits, SGD, Adam and AdamW.
+binary_cross_entropy_with_logits, l1_loss, mse_loss, SGD, Adam and AdamW, and a
+loss read back with ``item()``.
 
 It must never disturb a cell that runs meanwhile:
 - no random numbers: layers are made without initialisation (``skip_init``) and filled
@@ -60,10 +61,13 @@ def exercise(torch, device: str) -> None:
         for _ in range(2):
             hidden = functional.max_pool2d(torch.relu(norm(conv(images))), 2)
             loss = functional.cross_entropy(linear(hidden.flatten(1)), labels)
-            loss = loss + functional.binary_cross_entropy_with_logits(head(features), targets)
+            guess = head(features)
+            loss = loss + functional.binary_cross_entropy_with_logits(guess, targets)
+            loss = loss + functional.l1_loss(guess, targets) + functional.mse_loss(guess, targets)  # lessons 01, 02
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
+    loss.item()  # the first copy back to the host
     norm.eval()
     with torch.inference_mode():
         linear(functional.max_pool2d(torch.relu(norm(conv(images))), 2).flatten(1))
