@@ -122,3 +122,19 @@ def test_doctor_reports_environment(tmp_path):
     assert "sandbox" not in text.split("checks")[-1]  # --no-sandbox skips only that check
     assert str(tmp_path) in text
     assert out.returncode == 0, text
+
+
+def test_doctor_checks_the_device_and_memory_limit_it_is_given(monkeypatch, capsys):
+    from tutor import config
+    from tutor.commands import doctor, doctor_checks
+
+    seen = []
+    monkeypatch.setattr(doctor_checks, "CHECKS", [lambda: seen.append(
+        (config.device_setting(), config.memory_limit_setting())) or [("sandbox", "looked", True)]])
+    monkeypatch.setattr(doctor, "probe_torch", lambda: {"torch": "2.x"})
+    monkeypatch.setenv("TUTOR_DEVICE", "auto")  # so that what doctor sets is undone after the test
+    monkeypatch.setenv("TUTOR_MEMORY_LIMIT", "")
+    main(["doctor", "--device", "cpu", "--memory-limit", "3G"])
+    assert seen == [("cpu", 3 * 2**30)] and "looked" in capsys.readouterr().out
+    assert main(["doctor", "--memory-limit", "lots"]) == 2
+    assert "--memory-limit: cannot read 'lots' as a size" in capsys.readouterr().err

@@ -46,11 +46,28 @@ print(json.dumps(out))
 
 
 def add_arguments(parser) -> None:
-    from tutor.commands.options import add_remote_options
+    from tutor.commands.options import add_device_options, add_remote_options
 
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--no-sandbox", action="store_true", help="skip starting the sandbox worker")
+    add_device_options(parser, prefix="for the sandbox check: ")
     add_remote_options(parser)
+
+
+def use_device_options(args) -> None:
+    """``--device`` and ``--memory-limit`` for the checks (which read the settings
+    as ``tutor`` would: TUTOR_DEVICE, TUTOR_MEMORY_LIMIT); a size that cannot be read
+    is one line."""
+    from tutor.errors import UserError
+
+    if args.device:
+        os.environ["TUTOR_DEVICE"] = args.device
+    if args.memory_limit:
+        try:
+            config.parse_size(args.memory_limit)
+        except ValueError as err:
+            raise UserError(f"--memory-limit: {err}") from None
+        os.environ["TUTOR_MEMORY_LIMIT"] = args.memory_limit
 
 
 def probe_torch(timeout: float = 120.0) -> dict:
@@ -124,6 +141,7 @@ def extra_checks(*, sandbox: bool = True) -> list[tuple[str, str, bool]]:
 def run(args) -> int:
     from tutor.commands.options import remote_setting
 
+    use_device_options(args)
     remote = remote_setting(args)
     if remote is not None:
         return run_remote(args, remote)
@@ -157,6 +175,9 @@ def run_remote(args, remote) -> int:
     from tutor.sessions.transport import SessionUnavailable, run_remote as ssh_run
 
     words = ["tutor", "doctor", "--json"] + (["--no-sandbox"] if args.no_sandbox else [])
+    for option, value in (("--device", args.device), ("--memory-limit", args.memory_limit)):
+        if value:
+            words += [option, value]
     started = time.perf_counter()
     try:
         out = ssh_run(remote.destination, words, ssh_command=remote.ssh_command, remote_python=remote.python,
