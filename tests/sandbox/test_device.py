@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 import types
+from pathlib import Path
 
 import pytest
 from sandbox_helpers import run
@@ -98,20 +99,10 @@ def test_a_sticky_cuda_error_is_told_apart_by_a_synchronize(monkeypatch):
     assert not device.cuda_lost(RuntimeError(DEVICE_ASSERT))
 
 
-# A cell that leaves CUDA broken, without a GPU: a stand-in ``torch`` whose synchronize
-# fails as a real one does after a device-side assert.
-BREAK_CUDA = f"""
-import sys, types
-class AcceleratorError(RuntimeError):
-    pass
-def synchronize():
-    raise AcceleratorError({DEVICE_ASSERT!r})
-torch = types.ModuleType("torch")
-torch.cuda = types.SimpleNamespace(is_initialized=lambda: {{broken}}, synchronize=synchronize)
-sys.modules["torch"] = torch
-kept = 41
-raise AcceleratorError({DEVICE_ASSERT!r})
-"""
+def broken_cuda(stays_broken: bool) -> str:
+    """A cell that raises a CUDA error without a GPU (tests/fakes/broken_cuda.py)."""
+    fake = Path(__file__).resolve().parents[1] / "fakes" / "broken_cuda.py"
+    return f"cuda_stays_broken = {stays_broken}\n" + fake.read_text()
 
 
 async def test_a_worker_whose_cuda_is_lost_is_replaced_and_the_cell_says_so(make_client):
@@ -123,7 +114,7 @@ async def test_a_worker_whose_cuda_is_lost_is_replaced_and_the_cell_says_so(make
     for attempt in range(4):  # more than the restart limit: each is the cell's doing
         first = (await run(client, "print('up')")).status
         pid = client.info.pid
-        cell = await run(client, BREAK_CUDA.format(broken=True))
+        cell = await run(client, broken_cuda(True))
         assert (first, cell.status, cell.failure.ename) == ("ok", "error", "AcceleratorError")
         assert cell.failure.advice == advice.DEVICE_ASSERT
         assert cell.finished.state_lost and cell.reason == reasons.GPU_LOST
@@ -138,7 +129,7 @@ async def test_a_cuda_error_that_leaves_cuda_working_keeps_the_worker(make_clien
     client = await make_client()
     await run(client, "print('up')")
     pid = client.info.pid
-    cell = await run(client, BREAK_CUDA.format(broken=False))
+    cell = await run(client, broken_cuda(False))
     assert cell.status == "error" and not cell.finished.state_lost and cell.reason is None
     assert (await run(client, "print(kept)")).stdout == "41\n" and client.info.pid == pid
 

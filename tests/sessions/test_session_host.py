@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from session_helpers import assert_gone, host_family, run, child_environment, until
+from session_helpers import REPO, assert_gone, host_family, run, child_environment, until
 
 from tutor.sandbox.events import CellFinished, CellStarted, OutputStreamed, WorkerState
 from tutor.sessions import places
@@ -325,3 +325,17 @@ async def test_diagnosis_and_the_context_tag_travel_to_the_host(make_client):
     later = await make_client(on_event=log)
     await run(later, "pass")
     assert [e.kind for e in log.replayed("loop") if isinstance(e, AdviceGiven)] == ["zero-grad"]
+
+
+async def test_a_worker_whose_cuda_broke_is_replaced_in_the_host(make_client):
+    from tutor.sandbox import reasons
+    from tutor.sandbox.events import CellFailed
+
+    client = await make_client()
+    fake = REPO / "tests" / "fakes" / "broken_cuda.py"  # CUDA broken for good, without a GPU
+    cell = await run(client, "cuda_stays_broken = True\n" + fake.read_text(), label="cell 1")
+    [failure] = [e for e in cell.events if isinstance(e, CellFailed)]
+    assert failure.ename == "AcceleratorError" and "device-side assert" in failure.advice
+    assert cell.finished.state_lost and cell.finished.reason == reasons.GPU_LOST
+    after = await run(client, "print('kept' in globals(), 'fresh')", label="cell 2")
+    assert after.text == "False fresh\n"  # the host's new worker answers

@@ -138,16 +138,8 @@ title: A lost GPU
 ## The cell
 
 ```python
-import sys, types
-class AcceleratorError(RuntimeError):
-    pass
-def synchronize():
-    raise AcceleratorError("CUDA error: device-side assert triggered")
-torch = types.ModuleType("torch")  # a stand-in: CUDA broken for good, without a GPU
-torch.cuda = types.SimpleNamespace(is_initialized=lambda: True, synchronize=synchronize)
-sys.modules["torch"] = torch
-kept = 1
-raise AcceleratorError("CUDA error: device-side assert triggered")
+cuda_stays_broken = True
+{broken_cuda}
 ```
 
 ```python
@@ -157,7 +149,8 @@ print(kept)
 
 
 async def test_a_cell_that_breaks_cuda_says_the_worker_was_replaced(tmp_path, cells, focus):
-    (tmp_path / "00-gpu.md").write_text(GPU_LOST)
+    fake = Path(__file__).resolve().parents[1] / "fakes" / "broken_cuda.py"  # CUDA broken, without a GPU
+    (tmp_path / "00-gpu.md").write_text(GPU_LOST.format(broken_cuda=fake.read_text()))
     app = real_app(course=tmp_path, lesson_id="gpu")
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: idle(app))
