@@ -48,6 +48,9 @@ class ScriptedClient:
         ending = self.script.get(code, "ok")
         if ending == "ok":
             yield CellFinished(rid, "ok", 0.5, None, False, ())
+        elif ending == "gpu lost":
+            yield CellFailed(rid, "AcceleratorError", "CUDA error: device-side assert triggered", (), None, 1)
+            yield CellFinished(rid, "error", 0.5, "CUDA can't go on: worker restarted, variables lost.", True, ())
         elif ending == "lost":
             yield CellFinished(rid, "crashed", 0.5, "The worker crashed: variables lost.", True, ())
         elif ending[0] == "timeout":
@@ -236,3 +239,11 @@ def test_the_running_label_outlives_a_worker_that_gets_ready_after_the_run_was_a
     assert session.running_label == "cell 1"
     session.observe(WorkerStateChanged(WorkerState.CRASHED, "killed", None))
     assert session.running_label is None  # a run that ended, however it ended, is not named
+
+
+async def test_an_error_that_cost_the_worker_says_so_after_the_error():
+    client = ScriptedClient({"boom()\n": "gpu lost"})
+    outcome, _, _ = await run(job_for(CodeCell("c3", "boom()\n", 12), label="cell 3"), client)
+    assert not outcome.ok and not outcome.may_go_on
+    assert outcome.message == ("AcceleratorError: CUDA error: device-side assert triggered "
+                               "CUDA can't go on: worker restarted, variables lost.")

@@ -42,15 +42,16 @@ class PartRun:
 
     def why(self) -> str:
         """Why it did not end well, in one line: ``ZeroDivisionError: division by zero``,
-        or the sandbox's reason (``Stopped after 30 s …``) before the error it caused."""
+        or the sandbox's reason (``Stopped after 30 s …``) before the error it caused; an
+        error that cost the worker (CUDA broken for the process) says so after it."""
         failure, finished = self.failure, self.finished
         if failure is None:
             return finished.reason or f"it did not finish ({finished.status})"
         text = error_text(failure)
         if failure.advice:
             text += f" ({failure.advice})"
-        if finished.reason and finished.status != "error":
-            text = f"{finished.reason} {text}"
+        if finished.reason:
+            text = f"{text} {finished.reason}" if finished.status == "error" else f"{finished.reason} {text}"
         return text
 
 
