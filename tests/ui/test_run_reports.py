@@ -1,7 +1,8 @@
 """The run queue's callbacks as the lesson screen's messages (tutor/ui/run_reports.py):
 each becomes one fact posted, a run's start and end come with RunStarted and RunEnded
-(not as RunReported), the code's output is kept for export (a check's is not), a
-finished cell is told to the session at once, and each request is tagged for sessions."""
+(not as RunReported; no RunStarted for a run whose start the screen showed itself), the
+code's output is kept for export (a check's is not), a finished cell is told to the
+session at once, and each request is tagged for sessions."""
 
 from __future__ import annotations
 
@@ -89,3 +90,19 @@ def test_each_request_is_tagged_with_its_lesson_cell_and_step():
                       "title": "Tensors"}
     untitled, *_ = reporter(title=None)  # a cell whose step is not known: its label
     assert contextvars.copy_context().run(tag, untitled)["title"] == "cell 1"
+
+
+def test_a_run_whose_start_the_screen_showed_gets_no_run_started():
+    report, posted, keeper, _ = reporter()
+    shown, later = queued(), queued()
+    report.start_shown(shown)  # asked for while nothing ran: the screen showed its start itself
+    report.started(shown)
+    report.reported(shown, shown.job.code, OutputStreamed(1, "stdout", "1\n"))
+    report.started(later)  # a run that waited: its start is a message
+    assert [type(m) for m in posted] == [RunReported, RunStarted] and posted[1].job is later.job
+    assert keeper.said[0] == ("started", "c1")  # its output is still kept for export
+    dropped = queued()
+    report.start_shown(dropped)
+    report.dropped(dropped, "not run: interrupted")  # never went to the worker
+    report.started(later)
+    assert [type(m) for m in posted[2:]] == [RunDropped, RunStarted]

@@ -7,7 +7,7 @@ code, an exercise's check) with the lesson, the cell, the run and the part's pha
 (``tutor/ui/run_reports.py``). Here the parts of one run are gathered again, each
 event goes to its cell as a live one would (``show_reported``: a check's output stays
 hidden), and when the run is over it is judged by the same rules as a live run
-(``tutor.execution.judge``), and the screen ends it as it ends a live run (shown, and
+(``tutor.execution.judge``), and it ends as a live run ends (``RunDisplay.show_ended``: shown, and
 recorded in the learner's progress, which stays here).
 The run still going is ``running``: the status line names it, and Stop (F7) reaches it.
 """
@@ -90,7 +90,7 @@ class ReplayedRuns:
         if isinstance(event, CellFinished):
             self._part_finished(tag["run"], run, phase, event)
         elif cell.show_reported(phase, event):
-            screen.reveal(cell)
+            screen.run_display.reveal(cell)
 
     def _part_finished(self, run_id: str, run: _Run, phase: str, finished: CellFinished) -> None:
         screen = self.screen
@@ -106,4 +106,4 @@ class ReplayedRuns:
             self.running = None
             screen.session.running_label = None
         del self._runs[run_id]
-        screen.show_run_ended(run.cell, job, judge(job, run.runs))
+        screen.run_display.show_ended(run.cell, job, judge(job, run.runs))

@@ -7,6 +7,10 @@ a run's output is kept for ``tutor export`` (an ``OutputKeeper``), a finished ce
 told to the session at once (the queue's next run reads what the worker holds), and
 each request is tagged with its lesson and cell, so that a tutor attaching to the
 session later shows the run in the right cell (``tutor/ui/replay.py``).
+
+A run whose start the screen showed at once, as the key was pressed (nothing ran or
+waited: ``tutor/ui/run_requests.py``), gets no ``RunStarted``: its first message is
+what it reported.
 """
 
 from __future__ import annotations
@@ -33,6 +37,11 @@ class RunReporter:
         self._outputs = outputs
         self._lesson_id = lesson_id
         self._title_of = title_of  # a cell -> the title of its step
+        self._start_shown: QueuedRun | None = None  # the next run, its start shown already
+
+    def start_shown(self, run: QueuedRun) -> None:
+        """The screen showed ``run``'s start itself: no ``RunStarted`` for it."""
+        self._start_shown = run
 
     @property
     def callbacks(self) -> dict[str, Callable]:
@@ -41,7 +50,10 @@ class RunReporter:
 
     def started(self, run: QueuedRun) -> None:
         self._outputs.started(run.job.block_id)
-        self._post(RunStarted(run.owner, run.job))
+        if run is self._start_shown:
+            self._start_shown = None
+        else:
+            self._post(RunStarted(run.owner, run.job))
 
     def part_starting(self, run: QueuedRun, part: Part) -> None:
         # In the queue's task, just before the part is sent: a session keeps this with
@@ -64,4 +76,6 @@ class RunReporter:
         self._post(RunEnded(run.owner, run.job, outcome))
 
     def dropped(self, run: QueuedRun, why: str) -> None:
+        if run is self._start_shown:
+            self._start_shown = None
         self._post(RunDropped(run.owner, run.job, why))

@@ -1,22 +1,23 @@
-"""The lesson screen: the coordinator of one open lesson.
-
-Its parts each live in their own room, and this screen wires them together:
+"""The lesson screen: the coordinator of one open lesson. Its keys and messages are
+handed to the parts below, each in a room of its own:
 
 - the page (prose, cells, exercises, quizzes; building steps as they come near,
   scrolling, jumping; where the learner is: the step, posted as ``StepEntered``, and
-  the current cell): ``tutor/ui/widgets/page.py``;
-- the contents beside or over the page: ``tutor/ui/widgets/toc.py``;
-- a cell shows its own runs and asks before a reset: ``tutor/ui/widgets/cell.py``;
+  the current cell): ``tutor/ui/widgets/page.py``; the contents beside or over it:
+  ``tutor/ui/widgets/toc.py``; a cell shows its own runs: ``tutor/ui/widgets/cell.py``;
+- which cells a key runs, each queued once (F5, F6, F4):
+  ``tutor/ui/run_requests.py``;
 - the run queue (one run at a time; where queued runs get dropped):
-  ``tutor/execution/queue.py``, run here as one background worker whose callbacks
+  ``tutor/execution/queue.py``, served here by one background worker whose callbacks
   only post ``RunStarted``, ``RunReported``, ``RunEnded`` and ``RunDropped``
-  (``tutor/ui/run_reports.py``); their handlers below hand them to the cells;
-- how a run goes, and its words: ``tutor/execution/``;
-- stopping and restarting the worker: ``tutor/ui/worker_controls.py``;
+  (``tutor/ui/run_reports.py``); how a run goes, and its words: ``tutor/execution/``;
+- what those messages show, in the cells, the page and the status line:
+  ``tutor/ui/run_display.py``; where "run all above" stopped: ``tutor/ui/run_above.py``;
+- stopping and restarting the worker (F7, Ctrl+C, F8): ``tutor/ui/worker_controls.py``;
 - runs from before this app attached to the lesson's session: ``tutor/ui/replay.py``;
-- the reference curves drawn behind a run's chart: ``tutor.curves.LessonGhosts``;
-- what counts as done: ``tutor/progress/records.py``, kept current by a
-  ``LessonTracker``; edits saved: ``tutor/ui/edits.py``.
+- progress recorded, and the contents' done marks: ``tutor/ui/progress_marks.py``
+  (the one rule of done: ``tutor/progress/records.py``); edits saved: ``tutor/ui/edits.py``;
+- the reference curves drawn behind a run's chart: ``tutor.curves.LessonGhosts``.
 """
 
 from __future__ import annotations
@@ -30,17 +31,18 @@ from textual.widgets import Static, TextArea
 
 from tutor import curves
 from tutor.cell_outputs import OutputKeeper, OutputStore
-from tutor.execution import Job, Outcome, job_for
-from tutor.execution.outcome import cells_not_run_advice
+from tutor.execution import Job
 from tutor.execution.queue import RunQueue
 from tutor.execution.session import SandboxSession
 from tutor.lessons.links import LessonLinks
 from tutor.lessons.model import Lesson
-from tutor.progress import LessonTracker
 from tutor.ui import heap, keys
 from tutor.ui.edits import EditSaver
 from tutor.ui.messages import RunDropped, RunEnded, RunReported, RunStarted, StepEntered
+from tutor.ui.progress_marks import ProgressMarks
+from tutor.ui.run_display import RunDisplay
 from tutor.ui.run_reports import RunReporter
+from tutor.ui.run_requests import RunRequests
 from tutor.ui.widgets.cell import RunnableCell
 from tutor.ui.widgets.exercise import ExerciseView
 from tutor.ui.widgets.key_footer import KeyFooter
@@ -88,12 +90,14 @@ class LessonScreen(ShowsWorkerFailures, Screen):
         self.lesson = lesson
         self.session = session
         self.store = store
-        self.tracker = LessonTracker(store, lesson)
-        self.page = LessonPage(lesson, self.tracker.progress, start_step=step_id, focus_cell=focus_cell, id="page")
+        self.progress = ProgressMarks(store, lesson, lambda: self.toc)
+        self.page = LessonPage(lesson, self.progress.tracker.progress, start_step=step_id, focus_cell=focus_cell, id="page")
         self.status_line = StatusLine()  # kept: a query would search every widget of the page
         self.outputs = OutputKeeper(OutputStore.for_lesson(lesson.id))  # for tutor export
-        reporter = RunReporter(self.post_message, session, self.outputs, lesson.id, self._step_title)
-        self.runs = RunQueue(session.client, session.memory, **reporter.callbacks)
+        self.reporter = RunReporter(self.post_message, session, self.outputs, lesson.id, self.step_title)
+        self.runs = RunQueue(session.client, session.memory, **self.reporter.callbacks)
+        self.requests = RunRequests(self)
+        self.run_display = RunDisplay(self)
         self.replay = ReplayedRuns(self)
         self.above = RunAllAbove()
         self.controls = WorkerControls(self, session, self.runs, self.replay, stopping=self.above.forget)
@@ -139,7 +143,7 @@ class LessonScreen(ShowsWorkerFailures, Screen):
         number = f"{lesson.number} · " if lesson.number else ""
         yield Static(f"{number}{lesson.title}", classes="lesson-title")
         with Horizontal(id="body"):
-            yield StepList(lesson.steps, self.tracker.done_steps(), id="toc")
+            yield StepList(lesson.steps, self.progress.done_steps(), id="toc")
             yield self.page
         yield self.status_line
         yield KeyFooter(first=keys.FOOTER_FIRST, last=keys.FOOTER_LAST)
@@ -164,14 +168,8 @@ class LessonScreen(ShowsWorkerFailures, Screen):
 
     @on(StepEntered)
     def _mark_step(self, message: StepEntered) -> None:
-        """Seen, where "continue" comes back to, and the contents' marks."""
-        self.tracker.step_seen(message.step_id)
-        self.query_one(StepList).mark(current=message.step_id)
-        self._refresh_done_marks()
+        self.progress.step_entered(message.step_id)
         self.refresh_bindings()  # Links (Ctrl+L) is offered when this step has some
-
-    def _refresh_done_marks(self) -> None:
-        self.query_one(StepList).mark(done=self.tracker.done_steps())
 
     def go_to_step(self, step_id: str) -> None:
         """Scroll the step to the top of the page; focus its first cell."""
@@ -213,115 +211,49 @@ class LessonScreen(ShowsWorkerFailures, Screen):
         self.outputs.close()
         heap.thaw(self.app)  # the page froze its widgets once built
 
-    # -- asking for runs --------------------------------------------------------------------
-
-    def _cell_for_action(self) -> RunnableCell | None:
-        if self.current is None and self.cells:
-            self.page.set_current(self.cells[0])
-        return self.current
+    # -- asking for runs (tutor/ui/run_requests.py) ------------------------------------------
 
     def action_run(self) -> None:
-        cell = self._cell_for_action()
-        if cell is not None:
-            self.enqueue(cell)
+        self.requests.run(self.requests.cell_for_key())
 
     def action_run_next(self) -> None:
-        cell = self._cell_for_action()
-        if cell is None:
-            return
-        self.enqueue(cell)
-        index = self.cells.index(cell)
-        if index + 1 < len(self.cells):
-            self.page.bring(self.cells[index + 1])
+        self.requests.run_and_move_on(self.requests.cell_for_key())
 
     def action_run_above(self) -> None:
-        cell = self._cell_for_action()
-        if cell is None:
-            return
-        above = self.cells[:self.cells.index(cell)]
-        if not above:
-            self.app.notify("There are no cells above this one.", timeout=3)
-        queued = (self.enqueue(other, as_check=False) for other in above)
-        self.above.queued([job for job in queued if job is not None])
+        self.requests.run_above(self.requests.cell_for_key())
 
     def on_runnable_cell_run_requested(self, message: RunnableCell.RunRequested) -> None:
         message.stop()
         self.page.set_current(message.cell)
-        self.enqueue(message.cell)
+        self.requests.run(message.cell)
 
     def enqueue(self, cell: RunnableCell, *, as_check: bool | None = None) -> Job | None:
-        """Queue a run of ``cell``, and say which; an exercise is checked unless
-        ``as_check`` is False. A second press while it waits or runs changes nothing (None)."""
-        if not cell.accepts_run():
-            return None
-        job = job_for(cell.block, label=cell.label, code=cell.code, check=as_check is not False)
-        waiting = not self.runs.idle
-        if self.runs.add(job, cell) is None:
-            return None
-        cell.show_queued(job, waiting)
-        return job
+        """Queue a run of ``cell`` (``RunRequests.enqueue``)."""
+        return self.requests.enqueue(cell, as_check=as_check)
 
-    # -- the run queue: a background worker whose callbacks only post messages (RunReporter) ----
+    # -- the run queue: a background worker whose callbacks only post messages (RunReporter) -
 
     @work(group="runs", name="the run queue", exit_on_error=False)
     async def _serve_runs(self) -> None:
         await self.runs.serve()
 
-    def _step_title(self, cell) -> str | None:
+    def step_title(self, cell) -> str | None:
         step = self.page.step_of(cell)
         return getattr(getattr(step, "step", None), "title", None) if step is not None else None
 
-    # -- what the run queue said -----------------------------------------------------------------
+    # -- what the run queue said, shown (tutor/ui/run_display.py) -----------------------------
 
     async def on_run_started(self, message: RunStarted) -> None:
-        message.cell.ghost = self.ghosts.ghost(message.cell.block, message.job.code.code)
-        if message.cell is self.current:
-            self.page.let_go_for(message.cell)
-        elif self.page.is_above_view(message.cell):
-            self.page.keep_view()  # "run all above": output up there does not push the page
-        if not self.page.shows(message.cell):
-            await self.page.fill_step_of(message.cell)  # a run shows in the cell's widgets
-        message.cell.show_run_started(message.job)
-        self.session.running_label = message.cell.label
-        self.show_status()
+        await self.run_display.started(message.cell, message.job)
 
     def on_run_reported(self, message: RunReported) -> None:
-        if message.cell.show_reported(message.phase, message.event):
-            self.reveal(message.cell)
-
-    def reveal(self, cell: RunnableCell) -> None:
-        """Scroll what the learner's own run shows into view (not for "run all above")."""
-        if cell is self.current:
-            part = cell.last_part()
-            self.call_after_refresh(part.scroll_visible, animate=False)
+        self.run_display.reported(message.cell, message.phase, message.event)
 
     def on_run_ended(self, message: RunEnded) -> None:
-        cell, outcome = message.cell, message.outcome
-        self.session.running_label = None
-        self.show_status()
-        self.controls.leave_notes()
-        above = [other.cell_id for other in self.cells[:self.cells.index(cell)]]
-        advice = cells_not_run_advice(outcome, above, self.session.memory.has_run)
-        if advice:
-            outcome.advice.append(advice)
-        self.show_run_ended(cell, message.job, outcome)
-        stopped = self.above.ended(message.job, outcome, where=self._step_title(cell),
-                                   exercise=isinstance(cell, ExerciseView))
-        if stopped:
-            self.app.notify(stopped, severity="warning", timeout=12, markup=False)  # it quotes the learner's error
-
-    def show_run_ended(self, cell: RunnableCell, job: Job, outcome: Outcome) -> None:
-        """A run is over (this app's, or one from before it attached): shown, and recorded."""
-        cell.show_run_ended(job, outcome)
-        if job.is_check:
-            self.tracker.exercise_tried(cell.cell_id, bool(outcome.passed))
-        elif outcome.finished is not None:
-            self.tracker.cell_ran(cell.cell_id, outcome.code_ran)
-        self.reveal(cell)
-        self._refresh_done_marks()
+        self.run_display.ended(message.cell, message.job, message.outcome)
 
     def on_run_dropped(self, message: RunDropped) -> None:
-        message.cell.show_run_dropped(message.job, message.why)
+        self.run_display.dropped(message.cell, message.job, message.why)
 
     def show_status(self) -> None:
         self.status_line.show(self.session)
@@ -355,7 +287,7 @@ class LessonScreen(ShowsWorkerFailures, Screen):
         self.controls.restart()
 
     def action_reset(self) -> None:
-        cell = self._cell_for_action()
+        cell = self.requests.cell_for_key()
         if cell is not None:
             cell.ask_reset()
 
@@ -365,9 +297,8 @@ class LessonScreen(ShowsWorkerFailures, Screen):
     # -- exercises and quizzes -------------------------------------------------------------
 
     def on_exercise_view_solution_revealed(self, message: ExerciseView.SolutionRevealed) -> None:
-        self.store.reveal_solution(self.lesson.id, message.cell.cell_id)
+        self.progress.solution_revealed(message.cell.cell_id)
 
     def on_quiz_view_answered(self, message: QuizView.Answered) -> None:
-        self.tracker.quiz_answered(message.quiz_id, message.answer, message.correct)
-        self._refresh_done_marks()
+        self.progress.quiz_answered(message.quiz_id, message.answer, message.correct)
 

@@ -1,0 +1,55 @@
+"""Asking for runs (tutor/ui/run_requests.py): a run asked for while nothing runs shows
+its start at once, in the key's handler (no RunStarted message comes for it); a run
+behind another shows "queued" until the queue gets to it, and its start then comes
+as RunStarted; the cell shows running before its output either way."""
+
+from __future__ import annotations
+
+from textual import on
+
+from tutor.ui.messages import RunReported, RunStarted
+from tutor.ui.screens import lesson as lesson_module
+
+
+def watching(heard: list[str]):
+    class Watching(lesson_module.LessonScreen):
+        @on(RunStarted)
+        def a_run_started(self, message: RunStarted) -> None:
+            heard.append(f"RunStarted {message.cell.cell_id}")
+
+        @on(RunReported)
+        def a_run_reported(self, message: RunReported) -> None:
+            heard.append(f"RunReported {message.cell.cell_id} running={message.cell.running}")
+
+    return Watching
+
+
+async def test_a_run_asked_for_while_nothing_runs_shows_its_start_at_once(make_app, monkeypatch, settle, cells):
+    heard: list[str] = []
+    monkeypatch.setattr(lesson_module, "LessonScreen", watching(heard))
+    app, clients = make_app("basics")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        first, second = cells(app)[:2]
+        app.screen.enqueue(first)
+        assert first.running and app.screen.session.running_label == first.label  # no loop turn yet
+        app.screen.enqueue(second)  # behind the first
+        assert not second.running and "queued" in second.header
+        await settle(pilot, app)
+        assert [label for label, *_ in clients[0].executed] == [first.label, second.label]
+    assert "RunStarted printing-cell1" not in heard
+    assert heard.index("RunStarted printing-cell2") < heard.index("RunReported printing-cell2 running=True")
+    assert "RunReported printing-cell1 running=True" in heard
+    assert first.last_status == "ok" and second.last_status == "ok" and "queued" not in second.header
+
+
+async def test_a_run_dropped_before_it_went_to_the_worker_says_not_run(make_app, settle, cells):
+    app, clients = make_app("basics")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        first = cells(app)[0]
+        app.screen.enqueue(first)  # its start shown at once...
+        app.screen.action_interrupt()  # ...and stopped before the queue sent it
+        await settle(pilot, app)
+        assert not first.running and "not run" in first.header
+        assert clients[0].executed == []
