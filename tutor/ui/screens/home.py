@@ -27,9 +27,12 @@ BAR_WIDTH = 16
 
 
 def progress_bar(done: int, total: int, width: int = BAR_WIDTH) -> Text:
-    """``██████░░░░`` for done/total (empty when there is nothing to do)."""
+    """``██████░░░░`` for done/total: the done part green, what is left dim (all dim
+    when there is nothing to do). Each part is a span: a style given to ``Text()``
+    itself would colour the whole line, what is appended to it too."""
     filled = round(width * done / total) if total else 0
-    bar = Text("█" * filled, style="green")
+    bar = Text()
+    bar.append("█" * filled, style="green")
     bar.append("░" * (width - filled), style="dim")
     return bar
 
