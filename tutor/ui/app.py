@@ -15,6 +15,7 @@ from typing import Callable, Iterable
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.markup import escape
 from textual.screen import Screen
 from textual.signal import Signal
 
@@ -87,7 +88,7 @@ class TutorApp(ShowsWorkerFailures, App):
             # next, and on a first start the course is parsed.
             self.call_after_refresh(self._after_first_frame)
         if self.store.problem:
-            self.notify(self.store.problem, title="Progress file", severity="warning", timeout=15)
+            self.notify(self.store.problem, title="Progress file", severity="warning", timeout=15, markup=False)
         self.list_background_sessions()
 
     # -- sessions that run on without an app ----------------------------------------------
@@ -176,7 +177,7 @@ class TutorApp(ShowsWorkerFailures, App):
             try:
                 lesson = self.parsed_catalog().find(lesson.id)
             except LessonNotFound as err:  # the parse found it broken: home now says so
-                self.notify(str(err), severity="error", timeout=10)
+                self.notify(str(err), severity="error", timeout=10, markup=False)
                 return
         session = self.session_for(lesson)
         self.prewarm_session = session
@@ -235,12 +236,12 @@ class TutorApp(ShowsWorkerFailures, App):
             session = self.sessions.pop(lesson_id)
             if session_keeper.is_running(session) and session_keeper.outlives_app(session):
                 self.notify(f"{session.running_label or 'A cell'} of {self.lesson_name(lesson_id)} goes on in the background "
-                            "(the home screen lists it).", timeout=6)
+                            "(the home screen lists it).", timeout=6, markup=False)
             self.run_worker(session_keeper.leave(session, keep_running=True), group="sandbox",
                             name=f"leaving the worker of {lesson_id}", exit_on_error=False)
 
     def on_progress_not_saved(self, message: ProgressNotSaved) -> None:
-        self.notify(message.problem, title="Progress file", severity="warning", timeout=15)
+        self.notify(message.problem, title="Progress file", severity="warning", timeout=15, markup=False)
 
     def on_session_reported(self, message: SessionReported) -> None:
         """News of a session (tutor.sessions.events): replayed runs go to the lesson's
@@ -259,7 +260,7 @@ class TutorApp(ShowsWorkerFailures, App):
         said = session_keeper.news(message.event)
         if said is not None:
             text, severity = said
-            self.notify(text, severity=severity, timeout=10 if severity != "information" else 6)
+            self.notify(text, severity=severity, timeout=10 if severity != "information" else 6, markup=False)
 
     async def shutdown_workers(self, *, keep_running: bool = True) -> None:
         """End every worker; with ``keep_running``, a cell that runs in a session goes on."""
@@ -306,13 +307,15 @@ class TutorApp(ShowsWorkerFailures, App):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         from tutor.ui.screens.lesson import LessonScreen
 
+        # The palette reads titles as markup: a lesson's words are escaped to stay text.
         for lesson in self.catalog.lessons:
-            yield SystemCommand(f"Lesson {lesson.name}", lesson.summary or "Open this lesson",
+            yield SystemCommand(escape(f"Lesson {lesson.name}"), escape(lesson.summary or "Open this lesson"),
                                 lambda lesson=lesson: self.open_lesson(lesson))
         for lesson in self.catalog.lessons:
             for n, step in enumerate(lesson.steps, 1):
-                yield SystemCommand(f"Step {lesson.number or lesson.id}.{n} {step.title}",
-                                    f"in {lesson.title}", lambda lesson=lesson, step=step: self._go_to(lesson, step.id))
+                yield SystemCommand(escape(f"Step {lesson.number or lesson.id}.{n} {step.title}"),
+                                    escape(f"in {lesson.title}"),
+                                    lambda lesson=lesson, step=step: self._go_to(lesson, step.id))
         if isinstance(screen, LessonScreen):
             yield SystemCommand("Restart worker", "Fresh Python: every variable of this lesson is lost",
                                 screen.restart_worker)

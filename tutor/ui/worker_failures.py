@@ -29,4 +29,5 @@ class ShowsWorkerFailures:
     def worker_failed(self, worker: Worker) -> None:
         """Say it (a widget may show it in place instead)."""
         self.log.error(failure_text(worker), worker.error)
-        self.app.notify(failure_text(worker), title="Something went wrong", severity="error", timeout=10)
+        self.app.notify(failure_text(worker), title="Something went wrong", severity="error", timeout=10,
+                        markup=False)  # it quotes the error

@@ -52,7 +52,7 @@ class ChoiceScreen(ModalScreen):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self.question, classes="choice-question")
+            yield Static(self.question, classes="choice-question", markup=False)  # it may name a lesson or a cell
             with Horizontal():
                 for index, choice in enumerate(self.choices):
                     yield Button(f"{choice.label} ({choice.key})", id=f"choice-{index}", variant=choice.variant)

@@ -128,8 +128,8 @@ class HomeScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Static("tutor · deep learning with PyTorch, in your terminal", classes="home-title")
-        yield Static("", id="home-note", classes="home-note")
-        yield OptionList(id="lessons")
+        yield Static("", id="home-note", classes="home-note", markup=False)  # it may quote a path
+        yield OptionList(id="lessons", markup=False)  # titles and paths are text
         yield StatusLine()
         yield Footer()
 

@@ -141,7 +141,7 @@ class LessonScreen(ShowsWorkerFailures, Screen):
     def compose(self) -> ComposeResult:
         lesson = self.lesson
         number = f"{lesson.number} · " if lesson.number else ""
-        yield Static(f"{number}{lesson.title}", classes="lesson-title")
+        yield Static(f"{number}{lesson.title}", classes="lesson-title", markup=False)
         with Horizontal(id="body"):
             yield StepList(lesson.steps, self.progress.done_steps(), id="toc")
             yield self.page

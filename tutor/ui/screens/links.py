@@ -77,7 +77,7 @@ class LinksScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
-            box.border_title = f"Links · {self.title_text}"
+            box.border_title = Text(f"Links · {self.title_text}")  # a str would be read as markup
             yield OptionList(*(self._option(number, link) for number, link in enumerate(self.links, 1)))
             yield Static("Enter (or the link's number) opens it in your browser · c copies its address · Esc closes"
                          if self.opens_browser else
@@ -108,7 +108,7 @@ class LinksScreen(ModalScreen[None]):
         """Open ``link`` in a browser if one would show here, else copy its address."""
         if self.opens_browser:
             self.app.open_url(link.url)
-            self.app.notify(f"Opened in your browser: {link.url}", timeout=4)
+            self.app.notify(f"Opened in your browser: {link.url}", timeout=4, markup=False)
         else:
             self._copy(link)
 
@@ -119,7 +119,7 @@ class LinksScreen(ModalScreen[None]):
 
     def _copy(self, link: Link) -> None:
         self.app.copy_to_clipboard(link.url)
-        self.app.notify(f"Copied {link.url} — paste it into your browser.", timeout=6)
+        self.app.notify(f"Copied {link.url} — paste it into your browser.", timeout=6, markup=False)
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -68,7 +68,7 @@ class ReviewScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Static("Review", classes="review-title")
-        yield Static("", classes="review-where")
+        yield Static("", classes="review-where", markup=False)  # lesson and step titles
         yield VerticalScroll(id="review-body")
         yield Static("", classes="review-keys")
         yield Footer()

@@ -210,7 +210,7 @@ class RunnableCell(Vertical):
     def _run_parts(self) -> tuple[Widget, Widget, Widget]:
         self._output = OutputView()
         self._extras = Vertical(classes="cell-extras")
-        self._result = Static("", classes="cell-result")
+        self._result = Static("", classes="cell-result", markup=False)  # it may quote the learner's error
         self._style_result()
         return self._output, self._extras, self._result
 

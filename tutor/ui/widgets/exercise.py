@@ -65,7 +65,8 @@ class ExerciseView(RunnableCell):
             yield Button("Solution F10", id="solution", compact=True, disabled=self.checking)
             yield Button("Reset F9", id="reset", compact=True, disabled=self.checking)
         text, tone = self._feedback_shown
-        yield Static(text, classes=f"exercise-feedback {'-' + tone if tone else ''}".strip())
+        yield Static(text, classes=f"exercise-feedback {'-' + tone if tone else ''}".strip(),
+                     markup=False)  # the check's words, or the learner's error
         yield Vertical(classes="exercise-hints")
         yield Vertical(classes="exercise-solution")
 

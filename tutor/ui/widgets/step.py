@@ -40,7 +40,7 @@ class StepView(Vertical):
         self._mounting: AwaitMount | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(f"{self.number}. {self.step.title}", classes="step-title")
+        yield Static(f"{self.number}. {self.step.title}", classes="step-title", markup=False)
         if self.filled:
             yield from self._make_blocks()
 
