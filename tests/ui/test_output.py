@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
 
@@ -411,3 +412,55 @@ async def test_a_new_run_keeps_the_height_until_it_ends(screen_text):
         view.release_height()
         await pilot.pause()
         assert view.size.height == 1 and shown_rows(screen_text, app) == ["last"]
+
+
+def wrapped(line: str, width: int) -> list[str]:
+    """The rows ``line`` is drawn in at ``width``, as the view draws them."""
+    starts = row_starts(line, width) + (len(line),)
+    return [(MARK if k else "") + line[a:b].rstrip() for k, (a, b) in enumerate(zip(starts, starts[1:]))]
+
+
+def epoch_line(i: int) -> str:
+    return f"epoch {i:2d} " + " ".join(f"loss{k}=0.{i:03d}" for k in range(8))
+
+
+class SizedApp(App):
+    def __init__(self, width: int) -> None:
+        super().__init__()
+        self.width = width
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield OutputView()
+
+    def on_mount(self) -> None:
+        self.query_one(OutputView).styles.width = self.width
+
+
+@pytest.mark.parametrize("width", [30, 40, 47, 61, 75])
+async def test_the_folded_window_starts_at_the_start_of_a_line(width):
+    """Lines that wrap to two, three or more rows: the window shows whole lines (the
+    rows a partial line would take stay blank above them), never a bare ``↪`` first."""
+    app = SizedApp(width)
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = app.query_one(OutputView)
+        for count in (30, 31, 32):  # new lines stream in: the window stays on line starts
+            view.buffer.clear()
+            await written(pilot, view, "".join(epoch_line(i) + "\n" for i in range(count)))
+            assert view.size.height == OutputView.FOLD_ROWS
+            rows = [view.render_line(y).text.rstrip() for y in range(view.size.height)]
+            shown = [row for row in rows[1:] if row]
+            assert shown[0].startswith("epoch") and not shown[0].lstrip().startswith(MARK.strip())
+            assert all(not row for row in rows[1:len(rows) - len(shown)])  # the blank rows are above
+            per_line = len(row_starts(epoch_line(0), view.wrap_width))
+            assert per_line > 1
+            whole = (OutputView.FOLD_ROWS - 1) // per_line  # the lines that fit, in full
+            assert shown == [row for i in range(count - whole, count) for row in wrapped(epoch_line(i), view.wrap_width)]
+            assert rows[0].startswith(f"⋯ {count - whole} lines above")
+        view.focus()
+        await pilot.press("up")  # scrolled by a row: the line above shows its last row
+        await pilot.pause()
+        await pilot.press("end")
+        await pilot.pause()
+        rows = [view.render_line(y).text.rstrip() for y in range(view.size.height)]
+        assert [row for row in rows[1:] if row][0].startswith("epoch")

@@ -197,19 +197,35 @@ class OutputView(Widget, can_focus=False):
             delta += 1
         return line, part
 
+    def _end_top(self) -> Position:
+        """Where the window that shows the last row starts: at the start of a line, so
+        that its first row is never a bare continuation (``↪ …``). A line that does not
+        fit whole is left out, its rows blank; only a last line taller than the window
+        on its own is shown in part: its last rows."""
+        line, part = self._end_position(self.FOLD_ROWS - 1)
+        if part and line + 1 < len(self.buffer):
+            return line + 1, 0
+        return line, part
+
+    def _rows_from(self, position: Position, limit: int) -> list[Position]:
+        """Up to ``limit`` rows from ``position`` down."""
+        line, part = position
+        rows: list[Position] = []
+        while len(rows) < limit and line < len(self.buffer):
+            count = self._rows_in(line)
+            rows.extend((line, p) for p in range(part, min(count, part + limit - len(rows))))
+            line, part = line + 1, 0
+        return rows
+
     def _window_rows(self) -> list[Position]:
-        """The rows the folded window shows, top to bottom."""
-        shown = self.FOLD_ROWS - 1  # one row tells what is hidden
+        """The rows the folded window shows, top to bottom: as many as the window that
+        follows the end shows (scrolled up, it shows as many from where the learner is)."""
         key = (self.buffer.version, self.wrap_width, self.wrap, self._top)
         if self._window[0] == key:
             return self._window[1]
-        last_top = self._end_position(shown)
-        line, part = last_top if self._top is None else min(self._top, last_top)
-        rows: list[Position] = []
-        while len(rows) < shown and line < len(self.buffer):
-            count = self._rows_in(line)
-            rows.extend((line, p) for p in range(part, min(count, part + shown - len(rows))))
-            line, part = line + 1, 0
+        rows = self._rows_from(self._end_top(), self.FOLD_ROWS - 1)
+        if rows and self._top is not None and self._top < rows[0]:
+            rows = self._rows_from(self._top, len(rows))
         self._window = (key, rows)
         return rows
 
@@ -343,7 +359,7 @@ class OutputView(Widget, can_focus=False):
         rows = self._window_rows()
         if not rows:
             return
-        last_top = self._end_position(self.FOLD_ROWS - 1)
+        last_top = self._end_top()
         top = self._step(rows[0], delta)
         self._top = None if top >= last_top else top
         self.refresh()
@@ -378,9 +394,10 @@ class OutputView(Widget, can_focus=False):
             if y == 0:
                 return Strip([Segment(self.hidden_summary(), self._style_of("fold"))]).crop_extend(0, width, base)
             rows = self._window_rows()
-            if y - 1 >= len(rows):
+            row = y - 1 - (self.FOLD_ROWS - 1 - len(rows))  # rows left blank go above the lines
+            if not 0 <= row < len(rows):
                 return Strip.blank(width, base)
-            index, part = rows[y - 1]
+            index, part = rows[row]
         else:
             if y >= self._row_total():
                 return Strip.blank(width, base)
