@@ -226,3 +226,32 @@ async def test_a_cell_meant_to_fail_does_not_stop_run_all_above(make_app, settle
         assert "IndexError" in cells(app)[1].output.buffer.text()
         await run_cell(pilot, app, cells(app)[2])
         assert cells(app)[2].output.buffer.text() == "after the error: 3"
+
+
+async def test_page_keys_move_in_the_code_then_page_the_lesson(make_app, settle, cells, focus):
+    """PgDn in an editor goes to the code's last line; from there it pages the lesson
+    (as in a notebook). PgUp likewise, up to the first line, then the lesson."""
+    app, _ = make_app("basics")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        page = app.screen.page
+        cell = next(c for c in cells(app) if c.editor.document.line_count >= 2)
+        editor = cell.editor
+        last = editor.document.line_count - 1
+        await focus(pilot, cell)
+        editor.move_cursor((0, 0))
+        top = page.scroll_y
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert editor.cursor_location[0] == last and page.scroll_y == top  # in the code
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert page.scroll_y > top and editor.cursor_location[0] == last  # the lesson
+        assert editor.has_focus  # still typing in the cell
+        paged = page.scroll_y
+        await pilot.press("pageup")
+        await pilot.pause()
+        assert editor.cursor_location[0] == 0 and page.scroll_y == paged
+        await pilot.press("pageup")
+        await pilot.pause()
+        assert page.scroll_y < paged and editor.cursor_location[0] == 0 and editor.has_focus

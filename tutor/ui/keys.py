@@ -40,6 +40,7 @@ HELP_SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("F8", "restart the worker (variables are lost)"),
         ("F9", "reset the cell to the lesson's code"),
         ("Esc", "leave the editor (then arrows scroll the page)"),
+        ("PgDn / PgUp", "in the editor: a page down / up in the code; from its last / first line, the lesson's page"),
         ("Tab / Shift+Tab", "next / previous cell, output, button"),
     )),
     ("Output", (

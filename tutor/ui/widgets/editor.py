@@ -1,11 +1,13 @@
 """The code editor of a cell: highlighting (tree-sitter: Python, or bash for shell
 cells), line numbers, sized to its content, and the line where the last run failed
-marked in red."""
+marked in red. PgDn/PgUp move through the code, and page the lesson from its last
+(first) line."""
 
 from __future__ import annotations
 
 from rich.style import Style
 from rich.text import Text
+from textual.actions import SkipAction
 from textual.binding import Binding
 from textual.widgets import TextArea
 
@@ -89,6 +91,18 @@ class CodeEditor(KeysInOrder, TextArea, inherit_bindings=False):
             style = self.get_component_rich_style("code-editor--error-line", partial=True)
             line.stylize(style or Style(bgcolor="red"))
         return line
+
+    # PgDn/PgUp page through the code, as in a notebook; from its last (first) line
+    # there is no more code that way, so the key goes on to the lesson page around it.
+    def action_cursor_page_down(self) -> None:
+        if self.cursor_location[0] >= self.document.line_count - 1:
+            raise SkipAction()
+        super().action_cursor_page_down()
+
+    def action_cursor_page_up(self) -> None:
+        if self.cursor_location[0] == 0:
+            raise SkipAction()
+        super().action_cursor_page_up()
 
     def action_leave(self) -> None:
         """Focus the cell around the editor (its keys still work there)."""
