@@ -87,6 +87,15 @@ class BlockStarted:
 
 
 @dataclass(frozen=True)
+class CheckStarted:
+    """Runner event: an exercise's check starts; what it prints follows (a check that
+    trains the learner's function again prints its epochs again: under its own heading)."""
+
+    block_id: str
+    location: str
+
+
+@dataclass(frozen=True)
 class AdviceNoted:
     """Runner event: the tutor's training-loop advice about a block's code."""
 
@@ -140,6 +149,8 @@ class _LessonRunner:
         elif part.phase == CODE and self._announce is not None:
             self.on_event(self._announce)
             self._announce = None
+        elif part.phase == CHECK:
+            self.on_event(CheckStarted(self._block_id, self.where(part.line - 1)))
         if part.phase != CHECK:  # a block's output: its code's and its check's
             self._output, self._charts = [], ChartBook(self._ghost if part.phase == CODE else None)
 

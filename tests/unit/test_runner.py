@@ -10,7 +10,8 @@ import pytest
 
 from tutor.cli import main
 from tutor.lessons.catalog import load_lesson
-from tutor.runner import BlockFinished, BlockStarted, describe_failure, run_lesson, try_answer
+from tutor.runner import BlockFinished, BlockStarted, CellResult, CheckStarted, describe_failure, run_lesson, try_answer
+from tutor.sandbox.events import CellStarted, OutputStreamed
 from tutor.sandbox.client import SandboxClient
 
 pytestmark = pytest.mark.timeout(120)
@@ -84,6 +85,72 @@ async def test_solutions_pass_with_output_and_charts(tmp_path, client):
     assert run.results[1].message == "raised ZeroDivisionError, as it should"
     assert [e.kind for e in events if isinstance(e, BlockStarted)] == ["setup", "cell", "cell", "exercise"]
     assert sum(isinstance(e, BlockFinished) for e in events) == 3
+
+
+TRAINS_TWICE = """\
+---
+id: twice
+title: Trains twice
+---
+
+## Train
+
+```python exercise id=fit
+def fit(data):
+    for epoch in range(1, 3):
+        print(f"epoch {epoch}")
+    return sum(data)
+
+
+total = fit([1, 2])
+```
+
+```python check
+from tutor.checks import train_blind
+
+assert train_blind(fit, [4, 5], hidden=("total",), name="fit") == 9
+```
+
+```python solution
+def fit(data):
+    for epoch in range(1, 3):
+        print(f"epoch {epoch}")
+    return sum(data)
+
+
+total = fit([1, 2])
+```
+"""
+
+
+async def test_a_checks_output_comes_after_it_says_it_started(tmp_path, client):
+    """A check that trains the learner's function again prints its epochs again: the
+    runner says where the check starts, so that a reader can tell the two apart."""
+    path = write(tmp_path, TRAINS_TWICE)
+    events = []
+    run = await run_lesson(load_lesson(path), mode="solutions", client=client, on_event=events.append)
+    assert run.ok, [describe_failure(r) for r in run.failures]
+    [check] = [i for i, e in enumerate(events) if isinstance(e, CheckStarted)]
+    assert events[check] == CheckStarted("fit", f"{path}:{line_of(path, 'python check')}")
+    printed = [(i, e.text) for i, e in enumerate(events) if isinstance(e, OutputStreamed)]
+    assert "".join(t for i, t in printed if i < check) == "epoch 1\nepoch 2\n"  # the code's
+    assert "".join(t for i, t in printed if i > check) == "epoch 1\nepoch 2\n"  # the check's
+
+
+def test_tutor_run_prints_a_checks_output_under_its_own_heading(capsys):
+    from tutor.commands.run import Printer
+
+    printer = Printer(quiet=False)
+    result = CellResult("fit", "exercise", "l.md:8", "ok", True, "", "")
+    for event in (BlockStarted("fit", "exercise", "l.md:8"), CellStarted(1), OutputStreamed(1, "stdout", "epoch 1\n"),
+                  CheckStarted("fit", "l.md:18"), CellStarted(2), OutputStreamed(2, "stdout", "epoch 1\n"),
+                  OutputStreamed(2, "stdout", "epoch 2\n"), BlockFinished(result),
+                  BlockStarted("quiet", "exercise", "l.md:30"), CheckStarted("quiet", "l.md:40"), BlockFinished(result)):
+        printer(event)
+    assert capsys.readouterr().out.splitlines() == [
+        "── exercise fit (l.md:8)", "epoch 1",
+        "── check of fit (l.md:18)", "epoch 1", "epoch 2", "   ok",
+        "── exercise quiet (l.md:30)", "   ok"]  # a check that prints nothing has no heading
 
 
 async def test_starters_fail_at_the_check_line(tmp_path, client):

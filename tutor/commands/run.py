@@ -43,6 +43,7 @@ class Printer:
         self.quiet = quiet
         self.at_line_start = True
         self.last_link: str | None = None
+        self.check_heading = ""  # written before a check's first output, if it prints any
         self.plain = None if sys.stdout.isatty() else strip_colours
 
     def write(self, text: str) -> None:
@@ -59,7 +60,7 @@ class Printer:
             self.write("\n")
 
     def __call__(self, event) -> None:
-        from tutor.runner import AdviceNoted, BlockFinished, BlockStarted
+        from tutor.runner import AdviceNoted, BlockFinished, BlockStarted, CheckStarted
         from tutor.sandbox.events import OutputCapped, OutputStreamed, WorkerState, WorkerStateChanged
 
         from tutor.sessions.events import LinkChanged
@@ -78,6 +79,14 @@ class Printer:
             if isinstance(event, BlockFinished) and not event.result.ok:
                 self.write(describe(event.result) + "\n")
             return
+        if isinstance(event, CheckStarted):
+            self.check_heading = f"── check of {event.block_id} ({event.location})\n"
+            return
+        if isinstance(event, (OutputStreamed, OutputCapped, BlockStarted, BlockFinished)) and self.check_heading:
+            if isinstance(event, (OutputStreamed, OutputCapped)):
+                self.newline()
+                self.write(self.check_heading)
+            self.check_heading = ""
         if isinstance(event, BlockStarted):
             self.newline()
             self.write(f"── {event.kind} {event.block_id} ({event.location})\n")
