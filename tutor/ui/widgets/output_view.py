@@ -6,8 +6,9 @@ when the view is resized. ``w`` switches printed lines to panning instead, for w
 tables (``left``/``right`` pan); errors, stderr and our notes wrap whatever the mode,
 since they are what a learner must read in full.
 
-Folded (the default), long output shows its last ``FOLD_ROWS`` rows under a row that
-counts what is hidden; the window follows new output unless the learner scrolled it.
+Folded (the default), long output shows its last lines, whole, under a row that
+counts what is hidden (``FOLD_ROWS`` rows in all); the window follows new output
+unless the learner scrolled it.
 ``o`` unfolds everything that was kept.
 """
 
