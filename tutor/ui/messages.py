@@ -16,7 +16,8 @@ from tutor.execution import Job, Outcome
 
 
 class RunStarted(Message, bubble=False):
-    """A queued run of ``cell`` began in the worker."""
+    """A queued run of ``cell`` began in the worker. A run asked for while nothing ran or
+    waited has none: the key's handler showed its start (``tutor/ui/run_requests.py``)."""
 
     def __init__(self, cell: Widget, job: Job) -> None:
         super().__init__()
