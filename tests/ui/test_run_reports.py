@@ -1,8 +1,9 @@
 """The run queue's callbacks as the lesson screen's messages (tutor/ui/run_reports.py):
 each becomes one fact posted, a run's start and end come with RunStarted and RunEnded
-(not as RunReported; no RunStarted for a run whose start the screen showed itself), the
-code's output is kept for export (a check's is not), a finished cell is told to the
-session at once, and each request is tagged for sessions."""
+(not as RunReported; no RunStarted for a run whose start the screen showed itself, and
+its reports are shown at once, not posted), the code's output is kept for export (a
+check's is not), a finished cell is told to the session at once, and each request is
+tagged for sessions."""
 
 from __future__ import annotations
 
@@ -40,9 +41,11 @@ class Session:
         self.observed.append(event)
 
 
-def reporter(title: str | None = "Tensors"):
+def reporter(title: str | None = "Tensors", shown: list | None = None):
     posted, keeper, session = [], Keeper(), Session()
-    return RunReporter(posted.append, session, keeper, "basics", lambda cell: title), posted, keeper, session
+    show = (shown if shown is not None else []).append
+    return (RunReporter(posted.append, session, keeper, "basics", lambda cell: title, show=show),
+            posted, keeper, session)
 
 
 def queued() -> QueuedRun:
@@ -92,17 +95,24 @@ def test_each_request_is_tagged_with_its_lesson_cell_and_step():
     assert contextvars.copy_context().run(tag, untitled)["title"] == "cell 1"
 
 
-def test_a_run_whose_start_the_screen_showed_gets_no_run_started():
-    report, posted, keeper, _ = reporter()
+def test_a_run_whose_start_the_screen_showed_gets_no_run_started_and_shows_its_reports_at_once():
+    at_once: list = []
+    report, posted, keeper, _ = reporter(shown=at_once)
     shown, later = queued(), queued()
     report.start_shown(shown)  # asked for while nothing ran: the screen showed its start itself
     report.started(shown)
-    report.reported(shown, shown.job.code, OutputStreamed(1, "stdout", "1\n"))
-    report.started(later)  # a run that waited: its start is a message
-    assert [type(m) for m in posted] == [RunReported, RunStarted] and posted[1].job is later.job
+    printed = OutputStreamed(1, "stdout", "1\n")
+    report.reported(shown, shown.job.code, printed)
+    assert posted == [] and [(type(m), m.event) for m in at_once] == [(RunReported, printed)]
+    report.ended(shown, sandbox_failed(shown.job, OSError("gone")))  # its end is a message, after its output
+    report.started(later)  # a run that waited: its start is a message, and its output after it
+    report.reported(later, later.job.code, printed)
+    assert [type(m) for m in posted] == [RunEnded, RunStarted, RunReported] and posted[1].job is later.job
+    assert len(at_once) == 1
     assert keeper.said[0] == ("started", "c1")  # its output is still kept for export
+    posted.clear()
     dropped = queued()
     report.start_shown(dropped)
     report.dropped(dropped, "not run: interrupted")  # never went to the worker
     report.started(later)
-    assert [type(m) for m in posted[2:]] == [RunDropped, RunStarted]
+    assert [type(m) for m in posted] == [RunDropped, RunStarted]

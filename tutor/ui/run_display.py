@@ -17,6 +17,9 @@ from tutor.ui.widgets.cell import RunnableCell
 from tutor.ui.widgets.exercise import ExerciseView
 
 
+LAYOUT_WAIT, LAYOUT_TRIES = 0.02, 25  # a new part's first layout: looked for each 20 ms, up to 0.5 s
+
+
 class RunDisplay:
     """Shows one lesson screen's runs in its cells."""
 
@@ -52,8 +55,16 @@ class RunDisplay:
     def reveal(self, cell: RunnableCell) -> None:
         """Scroll what the learner's own run shows into view (not for "run all above")."""
         if cell is self._screen.current:
-            part = cell.last_part()
-            self._screen.call_after_refresh(part.scroll_visible, animate=False)
+            self._reveal_once_laid_out(cell, LAYOUT_TRIES)
+
+    def _reveal_once_laid_out(self, cell: RunnableCell, tries: int) -> None:
+        # A part just shown (a chart) has no size until a layout or two later: scrolled
+        # to before that, the page stopped short of it.
+        part = cell.last_part()
+        if part.size.height or not tries:
+            part.scroll_visible(animate=False)
+        else:  # a frame later (refresh callbacks can all run before the next layout)
+            self._screen.set_timer(LAYOUT_WAIT, lambda: self._reveal_once_laid_out(cell, tries - 1))
 
     def ended(self, cell: RunnableCell, job: Job, outcome: Outcome) -> None:
         """A run of this app's queue is over: shown with its advice, and, when it stopped

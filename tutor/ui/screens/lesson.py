@@ -9,8 +9,9 @@ handed to the parts below, each in a room of its own:
   ``tutor/ui/run_requests.py``;
 - the run queue (one run at a time; where queued runs get dropped):
   ``tutor/execution/queue.py``, served here by one background worker whose callbacks
-  only post ``RunStarted``, ``RunReported``, ``RunEnded`` and ``RunDropped``
-  (``tutor/ui/run_reports.py``); how a run goes, and its words: ``tutor/execution/``;
+  post ``RunStarted``, ``RunReported``, ``RunEnded`` and ``RunDropped``
+  (``tutor/ui/run_reports.py``; a run whose start the key showed hands its reports to
+  ``on_run_reported`` at once); how a run goes, and its words: ``tutor/execution/``;
 - what those messages show, in the cells, the page and the status line:
   ``tutor/ui/run_display.py``; where "run all above" stopped: ``tutor/ui/run_above.py``;
 - stopping and restarting the worker (F7, Ctrl+C, F8): ``tutor/ui/worker_controls.py``;
@@ -94,7 +95,8 @@ class LessonScreen(ShowsWorkerFailures, Screen):
         self.page = LessonPage(lesson, self.progress.tracker.progress, start_step=step_id, focus_cell=focus_cell, id="page")
         self.status_line = StatusLine()  # kept: a query would search every widget of the page
         self.outputs = OutputKeeper(OutputStore.for_lesson(lesson.id))  # for tutor export
-        self.reporter = RunReporter(self.post_message, session, self.outputs, lesson.id, self.step_title)
+        self.reporter = RunReporter(self.post_message, session, self.outputs, lesson.id, self.step_title,
+                                    show=self.on_run_reported)
         self.runs = RunQueue(session.client, session.memory, **self.reporter.callbacks)
         self.requests = RunRequests(self)
         self.run_display = RunDisplay(self)
@@ -231,7 +233,7 @@ class LessonScreen(ShowsWorkerFailures, Screen):
         """Queue a run of ``cell`` (``RunRequests.enqueue``)."""
         return self.requests.enqueue(cell, as_check=as_check)
 
-    # -- the run queue: a background worker whose callbacks only post messages (RunReporter) -
+    # -- the run queue: a worker on this loop whose callbacks post messages (RunReporter) ----
 
     @work(group="runs", name="the run queue", exit_on_error=False)
     async def _serve_runs(self) -> None:
