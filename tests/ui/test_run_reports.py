@@ -43,7 +43,9 @@ class Session:
 
 def reporter(title: str | None = "Tensors", shown: list | None = None):
     posted, keeper, session = [], Keeper(), Session()
-    show = (shown if shown is not None else []).append
+    def show(cell, phase, event) -> None:
+        (shown if shown is not None else []).append((cell, phase, event))
+
     return (RunReporter(posted.append, session, keeper, "basics", lambda cell: title, show=show),
             posted, keeper, session)
 
@@ -103,7 +105,7 @@ def test_a_run_whose_start_the_screen_showed_gets_no_run_started_and_shows_its_r
     report.started(shown)
     printed = OutputStreamed(1, "stdout", "1\n")
     report.reported(shown, shown.job.code, printed)
-    assert posted == [] and [(type(m), m.event) for m in at_once] == [(RunReported, printed)]
+    assert posted == [] and at_once == [("the cell's widget", CODE, printed)]
     report.ended(shown, sandbox_failed(shown.job, OSError("gone")))  # its end is a message, after its output
     report.started(later)  # a run that waited: its start is a message, and its output after it
     report.reported(later, later.job.code, printed)

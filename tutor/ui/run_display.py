@@ -54,12 +54,14 @@ class RunDisplay:
 
     def reveal(self, cell: RunnableCell) -> None:
         """Scroll what the learner's own run shows into view (not for "run all above")."""
-        if cell is self._screen.current:
-            self._reveal_once_laid_out(cell, LAYOUT_TRIES)
+        self._reveal_once_laid_out(cell, LAYOUT_TRIES)
 
     def _reveal_once_laid_out(self, cell: RunnableCell, tries: int) -> None:
         # A part just shown (a chart) has no size until a layout or two later: scrolled
-        # to before that, the page stopped short of it.
+        # to before that, the page stopped short of it. Asked again each time: the
+        # learner may have moved to another cell meanwhile.
+        if cell is not self._screen.current:
+            return
         part = cell.last_part()
         if part.size.height or not tries:
             part.scroll_visible(animate=False)

@@ -35,20 +35,19 @@ class RunReporter:
     ``RunQueue`` takes)."""
 
     def __init__(self, post: Callable, session: SandboxSession, outputs: OutputKeeper, lesson_id: str,
-                 title_of: Callable[[object], str | None], show: Callable[[RunReported], None]) -> None:
+                 title_of: Callable[[object], str | None], show: Callable[[object, str, object], None]) -> None:
         self._post = post  # the screen's post_message
-        self._show = show  # the screen's handler of RunReported, for a run whose start it showed
+        self._show = show  # (cell, phase, event) shown at once: for a run whose start the screen showed
         self._session = session
         self._outputs = outputs
         self._lesson_id = lesson_id
         self._title_of = title_of  # a cell -> the title of its step
-        self._start_shown: QueuedRun | None = None  # the next run, its start shown already
-        self._shown: QueuedRun | None = None  # that run until it ends: its reports go to ``show``
+        self._shown: QueuedRun | None = None  # the run whose start the screen showed, until it ends
 
     def start_shown(self, run: QueuedRun) -> None:
         """The screen showed ``run``'s start itself: no ``RunStarted`` for it, and its
         reports are shown at once."""
-        self._start_shown = self._shown = run
+        self._shown = run
 
     @property
     def callbacks(self) -> dict[str, Callable]:
@@ -57,9 +56,7 @@ class RunReporter:
 
     def started(self, run: QueuedRun) -> None:
         self._outputs.started(run.job.block_id)
-        if run is self._start_shown:
-            self._start_shown = None
-        else:
+        if run is not self._shown:
             self._post(RunStarted(run.owner, run.job))
 
     def part_starting(self, run: QueuedRun, part: Part) -> None:
@@ -76,11 +73,10 @@ class RunReporter:
             self._outputs.add(run.job.block_id, event)
         if isinstance(event, (CellStarted, CellFinished)):
             return  # RunStarted and RunEnded tell the cell: a message each delayed the output
-        report = RunReported(run.owner, run.job, part.phase, event)
         if run is self._shown:
-            self._show(report)
+            self._show(run.owner, part.phase, event)  # the hot path of a flood: no message made
         else:
-            self._post(report)
+            self._post(RunReported(run.owner, run.job, part.phase, event))
 
     def ended(self, run: QueuedRun, outcome: Outcome) -> None:
         self._outputs.ended(run.job.block_id)
@@ -89,8 +85,6 @@ class RunReporter:
         self._post(RunEnded(run.owner, run.job, outcome))
 
     def dropped(self, run: QueuedRun, why: str) -> None:
-        if run is self._start_shown:
-            self._start_shown = None
         if run is self._shown:
             self._shown = None
         self._post(RunDropped(run.owner, run.job, why))

@@ -11,7 +11,7 @@ handed to the parts below, each in a room of its own:
   ``tutor/execution/queue.py``, served here by one background worker whose callbacks
   post ``RunStarted``, ``RunReported``, ``RunEnded`` and ``RunDropped``
   (``tutor/ui/run_reports.py``; a run whose start the key showed hands its reports to
-  ``on_run_reported`` at once); how a run goes, and its words: ``tutor/execution/``;
+  ``RunDisplay.reported`` at once); how a run goes, and its words: ``tutor/execution/``;
 - what those messages show, in the cells, the page and the status line:
   ``tutor/ui/run_display.py``; where "run all above" stopped: ``tutor/ui/run_above.py``;
 - stopping and restarting the worker (F7, Ctrl+C, F8): ``tutor/ui/worker_controls.py``;
@@ -95,11 +95,11 @@ class LessonScreen(ShowsWorkerFailures, Screen):
         self.page = LessonPage(lesson, self.progress.tracker.progress, start_step=step_id, focus_cell=focus_cell, id="page")
         self.status_line = StatusLine()  # kept: a query would search every widget of the page
         self.outputs = OutputKeeper(OutputStore.for_lesson(lesson.id))  # for tutor export
+        self.run_display = RunDisplay(self)
         self.reporter = RunReporter(self.post_message, session, self.outputs, lesson.id, self.step_title,
-                                    show=self.on_run_reported)
+                                    show=self.run_display.reported)
         self.runs = RunQueue(session.client, session.memory, **self.reporter.callbacks)
         self.requests = RunRequests(self)
-        self.run_display = RunDisplay(self)
         self.replay = ReplayedRuns(self)
         self.above = RunAllAbove()
         self.controls = WorkerControls(self, session, self.runs, self.replay, stopping=self.above.forget)
