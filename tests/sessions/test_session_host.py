@@ -15,12 +15,14 @@ import time
 from pathlib import Path
 
 import pytest
-from session_helpers import REPO, assert_gone, host_family, run, child_environment, until
+from session_helpers import REPO, assert_gone, child_environment, host_family, hosts_of_home, run, until
 
 from tutor.sandbox.events import CellFinished, CellStarted, OutputStreamed, WorkerState
 from tutor.sessions import places
+from tutor.sessions.client import SessionClient
 from tutor.sessions.control import stop_sessions
 from tutor.sessions.events import CellReplayed, LinkChanged, OutputDropped, SessionAttached
+from tutor.sessions.transport import LocalTransport
 
 
 class Log:
@@ -225,6 +227,36 @@ async def test_shutdown_ends_the_session(make_client):
     await client.shutdown()
     assert_gone(pids)
     assert places.list_sessions() == []
+
+
+@pytest.mark.parametrize("held", [False, True])
+async def test_shutdown_while_still_attaching_ends_the_host_it_started(tutor_home, options, held):
+    # The learner quits while the app is still attaching (here: the host started, its
+    # socket open, the handshake held back): the session must end all the same, not
+    # wait for its idle timer with nobody attached.
+    transport = LocalTransport(options())
+    opened_once = asyncio.Event()
+    go_on = asyncio.Event()
+    real_open = transport.open
+
+    async def open_and_wait(**kwargs):
+        opened = await real_open(**kwargs)
+        opened_once.set()
+        if held:
+            await go_on.wait()
+        return opened
+
+    transport.open = open_and_wait
+    client = SessionClient(transport)
+    await client.start()
+    await asyncio.wait_for(opened_once.wait(), 20)
+    assert hosts_of_home(tutor_home) and client.link_state != "attached"
+    quitting = asyncio.create_task(client.shutdown())
+    await asyncio.sleep(0.2)
+    go_on.set()
+    await asyncio.wait_for(quitting, 30)
+    assert places.list_sessions() == []
+    assert_gone(hosts_of_home(tutor_home), timeout=2)
 
 
 async def test_interrupt_and_abandon_travel_to_the_host(make_client):

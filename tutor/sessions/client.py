@@ -40,6 +40,7 @@ from tutor.sessions.link import Channel, Link, LinkClosed
 from tutor.sessions.ring import Seen
 from tutor.sessions.transport import SessionUnavailable
 
+SETTLE_TIMEOUT = 10.0  # seconds a shutdown waits for an attach under way (it may have started the host)
 ATTACH_TIMEOUT = 30.0  # seconds for the host's answer to an attach (a remote host may start torch first)
 BACKOFF = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
 GIVE_UP_AFTER = 15 * 60.0  # seconds of failed reconnects before the client stops trying
@@ -114,6 +115,7 @@ class SessionClient:
         self._connecting: asyncio.Task | None = None
         self._receiver: asyncio.Task | None = None
         self._leaving = False
+        self._attaching = False  # an attach is under way (it may have started the host)
         self._failure: str | None = None
         self._taken_over: str | None = None
 
@@ -181,6 +183,8 @@ class SessionClient:
                     await self._attach_once(takeover=False)
                     return
                 except _Busy as busy:
+                    if self._leaving:
+                        return  # another app has it: nothing of ours to end
                     if self.takeover is not None and await self._ask_takeover(busy.busy):
                         try:
                             await self._attach_once(takeover=True)
@@ -191,6 +195,8 @@ class SessionClient:
                     self._fail(busy_message(busy.busy))
                     return
                 except SessionUnavailable as err:
+                    if self._leaving:
+                        return  # the app is going: no failure to report
                     if not again or time.monotonic() - started > self.give_up_after:
                         self._fail(str(err) if not again else
                                    f"{err}. Gave up reconnecting; the cell may still run there: "
@@ -217,6 +223,13 @@ class SessionClient:
         self._worker_gone(WorkerState.CRASHED, message)
 
     async def _attach_once(self, *, takeover: bool, start: bool = True) -> None:
+        self._attaching = True
+        try:
+            await self._attach(takeover=takeover, start=start)
+        finally:
+            self._attaching = False
+
+    async def _attach(self, *, takeover: bool, start: bool) -> None:
         opened = await self.transport.open(start=start)
         link = Link(opened.reader, opened.writer, role="app", peer=self.transport.peer)
         try:
@@ -478,6 +491,7 @@ class SessionClient:
     async def shutdown(self) -> None:
         """End the session: its worker, everything it started, and the host."""
         self._leaving = True
+        await self._let_attach_finish()
         link = self._link
         if link is not None:
             link.send(Channel.REQUEST, {"t": "shutdown"})
@@ -505,6 +519,14 @@ class SessionClient:
                 await asyncio.wait_for(asyncio.shield(receiver), 5.0)
             except asyncio.TimeoutError:
                 receiver.cancel()
+
+    async def _let_attach_finish(self, timeout: float = SETTLE_TIMEOUT) -> None:
+        """An attach under way may have started the host: let it finish (bounded), so
+        that the host hears the shutdown rather than wait for its idle timer. A wait
+        between tries, or a question to the learner, is not waited for."""
+        task = self._connecting
+        if task is not None and self._attaching:
+            await asyncio.wait({task}, timeout=timeout)
 
     async def _stop_connecting(self) -> None:
         task = self._connecting
