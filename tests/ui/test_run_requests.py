@@ -1,9 +1,12 @@
 """Asking for runs (tutor/ui/run_requests.py): a run asked for while nothing runs shows
-its start at once, in the key's handler (no RunStarted message comes for it); a run
+its start on the loop's next turn, once its request has left (no RunStarted message
+comes for it); a run
 behind another shows "queued" until the queue gets to it, and its start then comes
 as RunStarted; the cell shows running before its output either way."""
 
 from __future__ import annotations
+
+import asyncio
 
 from textual import on
 
@@ -24,7 +27,7 @@ def watching(heard: list[str]):
     return Watching
 
 
-async def test_a_run_asked_for_while_nothing_runs_shows_its_start_at_once(make_app, monkeypatch, settle, cells):
+async def test_a_run_asked_for_while_nothing_runs_is_sent_then_shows_its_start(make_app, monkeypatch, settle, cells):
     heard: list[str] = []
     monkeypatch.setattr(lesson_module, "LessonScreen", watching(heard))
     app, clients = make_app("basics")
@@ -32,8 +35,12 @@ async def test_a_run_asked_for_while_nothing_runs_shows_its_start_at_once(make_a
         await settle(pilot, app)
         first, second = cells(app)[:2]
         app.screen.enqueue(first)
-        assert first.running and app.screen.session.running_label == first.label  # no loop turn yet
+        assert not first.running and clients[0].executed == []  # nothing before the loop's next turn...
+        await asyncio.sleep(0)
+        assert [label for label, *_ in clients[0].executed] == [first.label]  # ...where the request left
+        assert first.running  # and its start shows
         app.screen.enqueue(second)  # behind the first
+        await asyncio.sleep(0)
         assert not second.running and "queued" in second.header
         await settle(pilot, app)
         assert [label for label, *_ in clients[0].executed] == [first.label, second.label]

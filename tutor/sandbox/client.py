@@ -542,9 +542,11 @@ class SandboxClient:
                 return
             request = _Request(request_id, label, timeout)
             self._current = request
-            self._set_state(WorkerState.RUNNING)
             assert self._proc is not None
+            # Sent before the state is told: what listeners do with it (the app redraws
+            # its status line) then overlaps the worker's run instead of delaying it.
             self._proc.send_frame(frame)
+            self._set_state(WorkerState.RUNNING)
             try:
                 while True:
                     event = await request.queue.get()
