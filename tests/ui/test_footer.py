@@ -37,15 +37,20 @@ async def test_the_first_keys_come_first_and_every_label_is_whole(make_app, widt
         assert_whole(app)
 
 
-async def test_an_exercise_adds_its_keys_after_the_first_ones(make_app, settle, cells, footer_labels, assert_whole):
+async def test_an_exercise_says_check_and_adds_its_keys_after_the_first_ones(make_app, settle, cells, footer_labels, assert_whole):
     app, _ = make_app("basics")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
         cells(app)[3].editor.focus()
         await pilot.pause()
         await pilot.pause()
-        assert footer_labels(app)[:7] == FIRST + ["f3 Hint", "f10 Solution"]
+        # F5 checks an exercise: the footer says so, as its button does ("Check F5").
+        assert footer_labels(app)[:7] == ["f5 Check", "f6 Check+next", *FIRST[2:], "f3 Hint", "f10 Solution"]
         assert_whole(app)
+        cells(app)[0].editor.focus()  # back on a code cell: F5 runs it
+        await pilot.pause()
+        await pilot.pause()
+        assert footer_labels(app)[:5] == FIRST
 
 
 async def test_a_focused_wide_output_offers_w_and_the_footer_follows_a_resize(make_app, settle, cells, run_cell, footer_labels, assert_whole):

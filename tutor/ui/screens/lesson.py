@@ -275,6 +275,12 @@ class LessonScreen(ShowsWorkerFailures, Screen):
             return bool(self.links.of(self.current_step))
         return True
 
+    def key_label(self, action: str) -> str | None:
+        """The footer's word for ``action`` now: on an exercise, F5 checks it."""
+        if isinstance(self.current, ExerciseView):
+            return {"run": "Check", "run_next": "Check+next"}.get(action)
+        return None
+
     def action_interrupt_running(self) -> None:
         self.action_interrupt()
 

@@ -40,7 +40,9 @@ class KeyFooter(Footer):
         return len(self.first)  # what has focus: after the first, in Textual's order
 
     def footer_keys(self, width: int) -> list[tuple]:
-        """(binding, enabled, tooltip) of the keys shown at ``width``, in order."""
+        """(binding, enabled, tooltip, label) of the keys shown at ``width``, in order. The
+        label is the screen's word for the action now (``key_label``: F5 says Check on
+        an exercise), else the binding's description."""
         first_of_action: dict[str, tuple] = {}
         active = self.screen.active_bindings
         for _node, binding, enabled, tooltip in active.values():
@@ -49,14 +51,15 @@ class KeyFooter(Footer):
         palette = active.get(self.app.COMMAND_PALETTE_BINDING)
         if palette is not None and self.app.ENABLE_COMMAND_PALETTE:
             first_of_action.setdefault(palette.binding.action, (palette.binding, palette.enabled, palette.tooltip))
+        label = getattr(self.screen, "key_label", None)
         shown, room = [], width
-        for entry in sorted(first_of_action.values(), key=lambda entry: self._rank(entry[0].action)):
-            binding = entry[0]
-            needed = cell_len(self.app.get_key_display(binding)) + cell_len(binding.description) + KEY_PADDING
+        for binding, enabled, tooltip in sorted(first_of_action.values(), key=lambda entry: self._rank(entry[0].action)):
+            description = (label(binding.action) if label else None) or binding.description
+            needed = cell_len(self.app.get_key_display(binding)) + cell_len(description) + KEY_PADDING
             if needed > room:
                 break  # the rest are less important: the help screen has them
             room -= needed
-            shown.append(entry)
+            shown.append((binding, enabled, tooltip, description))
         return shown
 
     def compose(self):
@@ -66,14 +69,14 @@ class KeyFooter(Footer):
         self._laid_out_width = width
         keys = self.footer_keys(width)
         self._shown = self._words(keys)
-        for binding, enabled, tooltip in keys:
-            yield FooterKey(binding.key, self.app.get_key_display(binding), binding.description,
+        for binding, enabled, tooltip, description in keys:
+            yield FooterKey(binding.key, self.app.get_key_display(binding), description,
                             binding.action, disabled=not enabled,
                             tooltip=tooltip or binding.tooltip).data_bind(compact=Footer.compact)
 
     @staticmethod
     def _words(keys: list[tuple]) -> tuple:
-        return tuple((binding.key, binding.description, enabled) for binding, enabled, _tooltip in keys)
+        return tuple((binding.key, description, enabled) for binding, enabled, _tooltip, description in keys)
 
     def bindings_changed(self, screen) -> None:
         # Textual's Footer rebuilds every key whenever focus moves (each Run+next, each

@@ -285,8 +285,11 @@ class LessonPage(AnchoredScroll):
             return
         if self.current is not None:
             self.current.set_current(False)
+        other_kind = type(self.current) is not type(cell)
         self.current = cell
         cell.set_current(True)
+        if other_kind:
+            self.refresh_bindings()  # the footer names F5 after the kind of cell (Run, Check)
 
     def on_descendant_focus(self, event: DescendantFocus) -> None:
         node = event.widget
