@@ -85,6 +85,25 @@ async def test_name_error_advice(client):
     assert "earlier cell" in cell.failure.advice
 
 
+async def test_a_misspelt_name_is_answered_with_the_name_meant(client):
+    """A typo is the commonest NameError: say the close name (as Python does in a
+    terminal), not "run an earlier cell"."""
+    cell = await run(client, "prnt(1)")
+    assert cell.failure.message == "name 'prnt' is not defined. Did you mean: 'print'?"
+    assert cell.failure.advice is None
+    await run(client, "random_tensor = 7")
+    cell = await run(client, "def f():\n    return random_tensr\nf()")
+    assert cell.failure.message.endswith("Did you mean: 'random_tensor'?")
+    cell = await run(client, "import math\nmath.sqr(4)")
+    assert cell.failure.message == "module 'math' has no attribute 'sqr'. Did you mean: 'sqrt'?"
+    cell = await run(client, "class Box:\n    width = 1\nBox().widht")
+    assert cell.failure.message.endswith("Did you mean: 'width'?")
+    cell = await run(client, "math.zzzzzz")  # nothing close: the plain message
+    assert cell.failure.message == "module 'math' has no attribute 'zzzzzz'"
+    cell = await run(client, "class Odd:\n    def __dir__(self):\n        raise OSError\nOdd().x")
+    assert cell.failure.message == "'Odd' object has no attribute 'x'"  # a failing dir(): no suggestion
+
+
 async def test_sys_exit_is_ignored_with_a_note(client):
     await run(client, "kept = 'yes'")
     cell = await run(client, "import sys\nprint('before')\nsys.exit()\nprint('after')")

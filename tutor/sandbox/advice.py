@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 
 from tutor.sandbox.limits import format_size
+from tutor.sandbox.tracebacks import name_suggestion
 
 NO_INPUT = ("The tutor's cells can't read the keyboard: put the value in your code instead, "
             "e.g. name = \"Ada\".")
@@ -90,6 +91,7 @@ def advice_for(err: BaseException, *, memory_limit: int | None = None,
     if isinstance(err, ModuleNotFoundError) and err.name:
         return (f"`{err.name}` is not installed in the Python that runs the tutor "
                 f"({sys.executable}); install it there with `{sys.executable} -m pip install {err.name}`.")
-    if isinstance(err, NameError) and not isinstance(err, UnboundLocalError):
+    if isinstance(err, NameError) and not isinstance(err, UnboundLocalError) and not name_suggestion(err):
+        # (a near miss is most likely a typo: the message names the close name instead)
         return "If it is defined in an earlier cell, run that cell first: cells share their variables."
     return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import linecache
 import re
 import traceback
@@ -112,7 +113,7 @@ def exception_message(err: BaseException) -> str:
             return cut(safe_str(err.msg or ""))
         except BaseException:  # noqa: BLE001
             return "<exception str() failed>"
-    parts = [cut(safe_str(err))]
+    parts = [cut(safe_str(err)) + _did_you_mean(err)]
     try:
         notes = getattr(err, "__notes__", None)
     except BaseException as problem:  # noqa: BLE001
@@ -123,6 +124,42 @@ def exception_message(err: BaseException) -> str:
         else:
             parts.append(cut(safe_str(notes, "__notes__", repr)))
     return cut("\n".join(parts), 2 * MAX_TEXT)
+
+
+MAX_CANDIDATES = 5000  # names compared with a misspelt one (a module's dir() can be huge)
+
+
+def name_suggestion(err: BaseException) -> str | None:
+    """The defined name closest to a misspelt one (``prnt``: ``print``), for a NameError
+    or AttributeError, as Python's own traceback says it in a terminal (the traceback
+    module of 3.11 does not). None when nothing is close, or anything fails."""
+    try:
+        wrong = getattr(err, "name", None)
+        if not isinstance(wrong, str) or not wrong:
+            return None
+        if isinstance(err, AttributeError):
+            candidates = dir(err.obj)
+        elif isinstance(err, NameError):
+            tb = err.__traceback__
+            if tb is None:
+                return None
+            while tb.tb_next is not None:
+                tb = tb.tb_next
+            frame = tb.tb_frame
+            candidates = [*frame.f_locals, *frame.f_globals, *frame.f_builtins]
+        else:
+            return None
+        if not wrong.startswith("_"):  # a public name was meant, not an internal one
+            candidates = [c for c in candidates if isinstance(c, str) and not c.startswith("_")]
+        close = difflib.get_close_matches(wrong, candidates[:MAX_CANDIDATES], n=1, cutoff=0.75)
+        return close[0] if close and close[0] != wrong else None
+    except BaseException:  # noqa: BLE001 - a suggestion must never cost the error itself
+        return None
+
+
+def _did_you_mean(err: BaseException) -> str:
+    suggestion = name_suggestion(err)
+    return f". Did you mean: '{suggestion}'?" if suggestion else ""
 
 
 _FAULT_FRAME = re.compile(r'^\s*File "(?P<file>.*)", line (?P<line>\d+) in (?P<name>.*)$')
