@@ -133,8 +133,8 @@ def _not_a_tensor(value: Any, label: str) -> str:
 
 
 def _still_blank(value: Any, label: str) -> None:
-    if value is ... or value is None:
-        raise AssertionError(f"{label} is still {value!r}: replace it with your code")
+    if value is ... or value is None:  # the ``...`` as the learner sees it, not ``Ellipsis``
+        raise AssertionError(f"{label} is still {'...' if value is ... else 'None'}: replace it with your code")
 
 
 def expect_defined(*names: str) -> None:
