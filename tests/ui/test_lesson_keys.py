@@ -255,3 +255,22 @@ async def test_page_keys_move_in_the_code_then_page_the_lesson(make_app, settle,
         await pilot.press("pageup")
         await pilot.pause()
         assert page.scroll_y < paged and editor.cursor_location[0] == 0 and editor.has_focus
+
+
+async def test_ctrl_home_and_ctrl_end_go_to_the_start_and_end_of_the_code(make_app, settle, cells, focus):
+    """As in other editors: Ctrl+End goes to the end of the cell's code (to add a line
+    there), Ctrl+Home back to its start; with Shift they select."""
+    app, _ = make_app("basics")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        cell = next(c for c in cells(app) if c.editor.document.line_count >= 2)
+        editor = cell.editor
+        await focus(pilot, cell)
+        editor.move_cursor((0, 0))
+        await pilot.press("ctrl+end")
+        assert editor.cursor_location == editor.document.end and editor.selected_text == ""
+        await pilot.press("ctrl+home")
+        assert editor.cursor_location == (0, 0)
+        await pilot.press("ctrl+shift+end")
+        assert editor.selected_text == editor.text
+        assert editor.has_focus

@@ -41,6 +41,7 @@ HELP_SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("F9", "reset the cell to the lesson's code"),
         ("Esc", "leave the editor (then arrows scroll the page)"),
         ("PgDn / PgUp", "in the editor: a page down / up in the code; from its last / first line, the lesson's page"),
+        ("Ctrl+Home / Ctrl+End", "in the editor: the start / end of the code (with Shift: select to there)"),
         ("Tab / Shift+Tab", "next / previous cell, output, button"),
     )),
     ("Output", (

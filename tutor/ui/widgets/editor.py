@@ -1,7 +1,7 @@
 """The code editor of a cell: highlighting (tree-sitter: Python, or bash for shell
 cells), line numbers, sized to its content, and the line where the last run failed
 marked in red. PgDn/PgUp move through the code, and page the lesson from its last
-(first) line."""
+(first) line; Ctrl+Home/End go to the code's start/end."""
 
 from __future__ import annotations
 
@@ -59,6 +59,11 @@ class CodeEditor(KeysInOrder, TextArea, inherit_bindings=False):
     BINDINGS = [b for b in TextArea.BINDINGS if getattr(b, "key", "") not in ("f6", "f7")] + [
         # Leave the editor without a mouse: the cell keeps the keys (run, reset, ...).
         Binding("escape", "leave", "Leave editor", show=False),
+        # The start and end of the cell's code, as in other editors (TextArea has no such keys).
+        Binding("ctrl+home", "cursor_code_start", "Start of code", show=False),
+        Binding("ctrl+end", "cursor_code_end", "End of code", show=False),
+        Binding("ctrl+shift+home", "cursor_code_start(True)", "Select to start", show=False),
+        Binding("ctrl+shift+end", "cursor_code_end(True)", "Select to end", show=False),
     ]
 
     blink = True  # tests switch it off for stable snapshots
@@ -103,6 +108,12 @@ class CodeEditor(KeysInOrder, TextArea, inherit_bindings=False):
         if self.cursor_location[0] == 0:
             raise SkipAction()
         super().action_cursor_page_up()
+
+    def action_cursor_code_start(self, select: bool = False) -> None:
+        self.move_cursor((0, 0), select=select)
+
+    def action_cursor_code_end(self, select: bool = False) -> None:
+        self.move_cursor(self.document.end, select=select)
 
     def action_leave(self) -> None:
         """Focus the cell around the editor (its keys still work there)."""
