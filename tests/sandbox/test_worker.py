@@ -9,7 +9,15 @@ import os
 import pytest
 from sandbox_helpers import run
 
-from tutor.sandbox.events import ImagesShown, MetricsLogged, OutputCapped, PlotUpdated, WorkerState
+from tutor.sandbox.events import (
+    CellFinished,
+    CellStarted,
+    ImagesShown,
+    MetricsLogged,
+    OutputCapped,
+    PlotUpdated,
+    WorkerState,
+)
 from tutor.sandbox.outputcap import CapLimits
 
 pytestmark = pytest.mark.timeout(60)
@@ -70,6 +78,20 @@ async def test_library_frames_are_left_out(client):
     cell = await run(client, "import json\njson.loads('{bad')", label="c")
     assert cell.failure.ename == "JSONDecodeError"
     assert [f.filename for f in cell.failure.frames] == ["c"]
+
+
+async def test_what_a_cell_printed_comes_before_its_error(client):
+    """As in a terminal: the output of the lines that ran, then the error they led to
+    (the output was sent after the error, so a learner read it under the traceback)."""
+    from tutor.sandbox.events import CellFailed, OutputStreamed
+
+    cell = await run(client, "import sys\nprint('first')\nprint('warned', file=sys.stderr)\n1 / 0", label="c")
+    kinds = [type(e).__name__ for e in cell.events if isinstance(e, (OutputStreamed, CellFailed))]
+    assert kinds == ["OutputStreamed", "OutputStreamed", "CellFailed"]
+    assert cell.stdout == "first\n" and cell.stderr == "warned\n"
+    cell = await run(client, "print('late')\nraise KeyboardInterrupt")
+    assert [type(e).__name__ for e in cell.events if isinstance(e, (OutputStreamed, CellFailed))] == \
+        ["OutputStreamed", "CellFailed"]
 
 
 async def test_syntax_error_points_at_the_line(client):
@@ -174,6 +196,11 @@ async def test_output_cap_keeps_head_and_tail(make_client):
     assert capped.dropped_bytes == sum(len(f"{i}\n") for i in range(10, 995))
     # the next cell starts a fresh budget
     assert (await run(client, "print('fresh')")).stdout == "fresh\n"
+    # a flood, then an error: the head, the count and the tail, then the error (once each)
+    cell = await run(client, "for i in range(1000): print(i)\n1 / 0")
+    assert cell.stdout.splitlines() == [str(i) for i in range(10)] + [str(i) for i in range(995, 1000)]
+    order = [type(e).__name__ for e in cell.events if not isinstance(e, (CellStarted, CellFinished))]
+    assert order[-1] == "CellFailed" and order.count("OutputCapped") == 1
 
 
 async def test_charts_and_images_from_live(client):

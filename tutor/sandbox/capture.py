@@ -123,14 +123,20 @@ class OutputCapture:
 
     def end(self, timeout: float = DRAIN_TIMEOUT) -> None:
         """Flush, send everything the cell wrote, then the cap summary and the tail."""
+        self.send_written(timeout)
+        self._active.clear()
+        self.request_id = None
+        self.budget = None
+
+    def send_written(self, timeout: float = DRAIN_TIMEOUT) -> None:
+        """Flush and send everything the cell wrote so far (then the cap summary and the
+        tail, if it was capped): before the cell's error, so that what it printed
+        comes first, as in a terminal. What it writes later is sent as usual."""
         self.flush_python()
         self._drained.clear()
         self._drain_requested = True
         self._wake()
         self._drained.wait(timeout)  # never hang the worker on its own plumbing
-        self._active.clear()
-        self.request_id = None
-        self.budget = None
 
     def repair(self) -> None:
         """After a cell: undo ``os.close(1)``, ``sys.stdout.close()`` and the like."""
@@ -283,6 +289,7 @@ class OutputCapture:
         result = budget.finish()
         if result is None:
             return
+        self.budget = OutputBudget(self.limits)  # what comes after (late threads) starts a new count
         self.channel.send({"t": "capped", "id": request_id, "lines": result.dropped_lines,
                            "bytes": result.dropped_bytes})
         for name, data in result.tail:

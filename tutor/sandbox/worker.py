@@ -393,6 +393,9 @@ class Worker:
         """Send the failure the way the traceback module would show it. Nothing the
         exception does (a raising ``__str__``, odd ``__notes__``, a metaclass) may stop
         the worker: each part falls back on its own."""
+        if self.in_request and self.capture is not None and os.getpid() == self.pid:
+            # what the cell printed goes first (a forked child has no pump thread to wait for)
+            _attempt(self.capture.send_written, None)
         ename = tracebacks.type_name(err)
         message = _attempt(lambda: tracebacks.exception_message(err), "<exception str() failed>")
         frames = _attempt(lambda: self.failure_frames(err, label, with_stack), [])
