@@ -126,6 +126,16 @@ async def test_a_misspelt_name_is_answered_with_the_name_meant(client):
     assert cell.failure.message == "'Odd' object has no attribute 'x'"  # a failing dir(): no suggestion
 
 
+async def test_a_matrix_shape_mismatch_says_which_sizes_differ(client):
+    """The commonest PyTorch error gets the inner-dimensions rule with its own numbers
+    (torch's message, without torch: the worker here has none)."""
+    cell = await run(client, "raise RuntimeError('mat1 and mat2 shapes cannot be multiplied (4x3 and 2x5)')")
+    assert cell.failure.advice.startswith("The inner sizes must match, and here they are 3 and 2.")
+    assert "the input's last size (3) must equal the layer's in_features (2)" in cell.failure.advice
+    cell = await run(client, "raise RuntimeError('shapes cannot be multiplied, somehow')")
+    assert cell.failure.advice is None  # no sizes to name: no guess
+
+
 async def test_sys_exit_is_ignored_with_a_note(client):
     await run(client, "kept = 'yes'")
     cell = await run(client, "import sys\nprint('before')\nsys.exit()\nprint('after')")

@@ -3,6 +3,7 @@ stdlib only (torch errors are recognised by name, never imported here)."""
 
 from __future__ import annotations
 
+import re
 import sys
 
 from tutor.sandbox.limits import format_size
@@ -61,6 +62,21 @@ def _recursion(message: str, frames: list[dict] | None) -> str:
             "Flatten the structure, or handle its levels in a loop.")
 
 
+_MATMUL = re.compile(r"mat1 and mat2 shapes cannot be multiplied \((\d+)x(\d+) and (\d+)x(\d+)\)")
+
+
+def matmul_advice(message: str) -> str | None:
+    """For the commonest PyTorch error, "mat1 and mat2 shapes cannot be multiplied
+    (4x3 and 2x5)": which sizes differ, for ``@`` and for an ``nn.Linear`` layer."""
+    match = _MATMUL.search(message)
+    if match is None:
+        return None
+    left, right = match[2], match[3]
+    return (f"The inner sizes must match, and here they are {left} and {right}. In `a @ b` the last "
+            f"size of a must equal the first size of b (a `.T` often fixes it); into an nn.Linear "
+            f"layer, the input's last size ({left}) must equal the layer's in_features ({right}).")
+
+
 def advice_for(err: BaseException, *, memory_limit: int | None = None,
                frames: list[dict] | None = None) -> str | None:
     """Advice for ``err``; ``frames`` are the learner frames of its traceback."""
@@ -91,6 +107,8 @@ def advice_for(err: BaseException, *, memory_limit: int | None = None,
     if isinstance(err, ModuleNotFoundError) and err.name:
         return (f"`{err.name}` is not installed in the Python that runs the tutor "
                 f"({sys.executable}); install it there with `{sys.executable} -m pip install {err.name}`.")
+    if isinstance(err, RuntimeError) and "cannot be multiplied" in message:
+        return matmul_advice(message)
     if isinstance(err, NameError) and not isinstance(err, UnboundLocalError) and not name_suggestion(err):
         # (a near miss is most likely a typo: the message names the close name instead)
         return "If it is defined in an earlier cell, run that cell first: cells share their variables."
