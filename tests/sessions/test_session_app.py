@@ -221,3 +221,13 @@ def test_the_status_line_names_the_remote_machine_and_the_link():
     here = SandboxSession("03", None)
     here.observe(WorkerStateChanged(WorkerState.READY, None, WorkerInfo(7, None, "cpu", "", None)))
     assert device_text(here) == "CPU"
+
+
+def test_coming_back_to_a_run_left_going_says_a_cell_of_that_step_runs():
+    """The host names a run by its step's title: the news says so, not "<title> is still
+    running" (which read as if the step itself ran)."""
+    from tutor.sessions.events import SessionAttached
+
+    back = SessionAttached("computer-vision", "03", 1, 0.0, True, "One image: channels, height, width", {}, None, "")
+    assert session_keeper.news(back) == (
+        "Back in lesson 03: your cell in “One image: channels, height, width” is still running.", "information")

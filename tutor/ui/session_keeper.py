@@ -124,7 +124,9 @@ def news(event) -> tuple[str, str] | None:
             return f"While you were away: {event.news}", "warning"
         if event.resumed and event.running:
             where = f" on {event.where}" if event.where else ""
-            return f"Back in lesson {event.title}{where}: {event.running} is still running.", "information"
+            # ``running`` names the step the cell is in (its title), not the cell itself
+            return (f"Back in lesson {event.title}{where}: your cell in “{event.running}” is still running.",
+                    "information")
         if event.resumed:
             return "Back where you left: the output below is what ran while you were away.", "information"
     elif isinstance(event, OutputDropped):
