@@ -56,8 +56,8 @@ class ScriptedClient:
         elif ending[0] == "timeout":
             yield CellFinished(rid, "timeout", 0.5, "Stopped after 2 s.", False, ())
         else:
-            _, ename, message, line = ending
-            yield CellFailed(rid, ename, message, (), None, line)
+            _, ename, message, line, *advice = ending  # ("error", ename, message, line[, advice])
+            yield CellFailed(rid, ename, message, (), advice[0] if advice else None, line)
             yield CellFinished(rid, "error", 0.5, None, False, ())
 
 
@@ -186,6 +186,15 @@ async def test_code_that_fails_before_the_check_skips_the_check():
     assert outcome.passed is False and outcome.status == "error"
     assert outcome.message == "SyntaxError: invalid syntax (the check did not run)"
     assert [label for label, _, _ in client.executed] == ["setup", "exercise 2"]
+
+
+
+async def test_the_verdict_on_code_that_failed_does_not_repeat_the_advice_shown_above_it():
+    advised = ("error", "NameError", "name 'torch' is not defined", 1, "If it is defined in an earlier cell, ...")
+    outcome, _, _ = await run(job_for(EXERCISE, label="exercise 2"), ScriptedClient({"y = ...\n": advised}))
+    assert outcome.message == "NameError: name 'torch' is not defined (the check did not run)"
+    plain, _, _ = await run(job_for(CELL, label="cell 3"), ScriptedClient({"x = 1\n": advised}))
+    assert plain.message == "NameError: name 'torch' is not defined (If it is defined in an earlier cell, ...)"
 
 
 def test_a_sandbox_failure_is_an_outcome_that_stops_the_queue():

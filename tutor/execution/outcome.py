@@ -40,15 +40,16 @@ class PartRun:
             return self.part.line + self.failure.line - 1
         return self.part.line
 
-    def why(self) -> str:
+    def why(self, *, advice: bool = True) -> str:
         """Why it did not end well, in one line: ``ZeroDivisionError: division by zero``,
         or the sandbox's reason (``Stopped after 30 s …``) before the error it caused; an
-        error that cost the worker (CUDA broken for the process) says so after it."""
+        error that cost the worker (CUDA broken for the process) says so after it. The
+        error's advice follows in brackets unless ``advice`` is False."""
         failure, finished = self.failure, self.finished
         if failure is None:
             return finished.reason or f"it did not finish ({finished.status})"
         text = error_text(failure)
-        if failure.advice:
+        if advice and failure.advice:
             text += f" ({failure.advice})"
         if finished.reason:
             text = f"{text} {finished.reason}" if finished.status == "error" else f"{finished.reason} {text}"
@@ -173,7 +174,8 @@ def _judge_raises(job: Job, runs: list[PartRun], code: PartRun) -> Outcome:
 def _judge_check(job: Job, runs: list[PartRun]) -> Outcome:
     last = runs[-1]
     if last.part.phase != CHECK:  # the learner's code failed: the check never ran
-        return Outcome(job, runs, last, f"{last.why()} (the check did not run)",
+        # (its error and advice are shown above the verdict: the verdict does not repeat the advice)
+        return Outcome(job, runs, last, f"{last.why(advice=False)} (the check did not run)",
                        passed=False)
     if last.ok:
         return Outcome(job, runs, None, "", passed=True)
