@@ -57,8 +57,13 @@ def lesson_notebook(lesson: Lesson, progress=None, outputs: dict[str, list[dict]
             cell.outputs = [_output(o) for o in outputs.get(block_id, ()) if _usable(o)]
         cells.append(cell)
 
+    exported: set[int] = set()  # a setup serves every later cell of its step: written once
+
     def setups(setup: tuple[SetupCell, ...]) -> None:
         for part in setup:
+            if part.line in exported:
+                continue
+            exported.add(part.line)
             code_cell("# setup (the tutor runs this for you, hidden)\n" + part.code, None, ["tutor-setup"])
 
     for step in lesson.steps:

@@ -664,3 +664,53 @@ def test_diagnose_with_an_unknown_mistake_is_reported_at_its_line(value, words):
         ```
         """)
     assert len(found) == 1 and found[0][0] == 6 and words in found[0][1], found
+
+
+def test_a_setup_serves_every_later_cell_of_its_step():
+    """Coming back mid-step, or after a restart, a learner may run any cell first: each
+    later cell of the step carries the setup (the worker runs it once), the next step's do not."""
+    lesson = parse("""
+        ---
+        id: s
+        title: S
+        summary: S.
+        minutes: 5
+        device: any
+        ---
+
+        ## One
+
+        ```python
+        before = 1
+        ```
+
+        ```python setup
+        import math
+        ```
+
+        ```python
+        first = math.pi
+        ```
+
+        ```python exercise id=ex
+        later = ...
+        ```
+
+        ```python check
+        assert later
+        ```
+
+        ```python solution
+        later = math.e
+        ```
+
+        ## Two
+
+        ```python
+        other = 2
+        ```
+        """).lesson
+    one, two = lesson.steps
+    cells = [b for b in one.blocks if not isinstance(b, Prose)]
+    assert [[s.code for s in c.setup] for c in cells] == [[], ["import math\n"], ["import math\n"]]
+    assert two.blocks[0].setup == ()

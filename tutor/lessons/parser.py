@@ -337,6 +337,9 @@ class _LessonParser:
         prose_from = start
         # The exercise or quiz that later check/solution/hint blocks belong to.
         owner: dict | None = None
+        # Setup blocks run before the next cell and every later cell of this step (once per
+        # worker): a learner who comes back mid-step, or after a restart, may start anywhere.
+        step_setup: list[SetupCell] = []
 
         def flush_prose(until: int) -> None:
             text = "\n".join(self.lines[prose_from:until]).strip()
@@ -373,8 +376,9 @@ class _LessonParser:
                 counters[counter] += 1
                 block_id = fence.attrs.get("id") or f"{slug}-{counter}{counters[counter]}"
                 self.claim_id(ids, block_id, fence.line)
-                setup = tuple(pending_setup)
+                step_setup.extend(pending_setup)
                 pending_setup.clear()
+                setup = tuple(step_setup)
                 if kind == "code":
                     blocks.append(CodeCell(id=block_id, code=fence.content, line=fence.line, setup=setup,
                                            raises=fence.attrs.get("raises"),
