@@ -83,6 +83,19 @@ def test_the_sandbox_cap_is_counted():
     assert lines(buffer) == ["head", "⋯ 5,000 lines not kept ⋯", "tail"]
 
 
+def test_one_huge_line_cut_by_the_sandbox_stays_one_line_with_its_whole_count():
+    """print("x" * 10**7): the sandbox sends 1 MiB, drops the middle of the same line
+    (no line dropped), then the tail: one line, with every character not shown counted."""
+    buffer = OutputBuffer()
+    buffer.write("before\n" + "x" * (1 << 20))
+    buffer.note_dropped(0, 8_820_353)
+    buffer.write("x" * 131_071 + "\n")
+    buffer.write("after\n")
+    shown = lines(buffer)
+    assert len(shown) == 3 and shown[0] == "before" and shown[2] == "after"
+    assert shown[1].endswith(f"… ({10**7 - 4000:,} more characters)")
+
+
 def test_huge_lines_are_clipped():
     buffer = OutputBuffer()
     buffer.write("x" * 100_000 + "\n")

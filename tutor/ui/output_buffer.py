@@ -193,10 +193,15 @@ class OutputBuffer:
             self._commit_partial()
         self._keep([StyledLine(l, (), kind) for l in lines], kind)
 
-    def note_dropped(self, count: int) -> None:
+    def note_dropped(self, count: int, chars: int = 0) -> None:
         """The sandbox dropped ``count`` lines of this cell (its own cap): it streamed the
-        head, says this, then sends the tail. What follows goes after the gap."""
+        head, says this, then sends the tail. What follows goes after the gap. A cut inside
+        one huge line (no line dropped, ``chars`` of it) leaves that line open: the tail
+        ends it, and its count of characters not shown includes the ``chars`` dropped."""
         self.version += 1
+        if not count and self._partial:
+            self._partial_extra += chars
+            return
         if self._partial:
             self._commit_partial()
         if self.dropped:

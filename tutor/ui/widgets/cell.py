@@ -381,7 +381,7 @@ class RunnableCell(Vertical):
             self.output.buffer.write(event.text, "stderr" if event.name == "stderr" else "stdout")
             self._output_changed()
         elif isinstance(event, OutputCapped):
-            self.output.buffer.note_dropped(event.dropped_lines)
+            self.output.buffer.note_dropped(event.dropped_lines, event.dropped_bytes)
             self._output_changed()
         elif isinstance(event, MetricsLogged):
             view = self._chart("log", None)
