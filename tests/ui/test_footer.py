@@ -44,8 +44,10 @@ async def test_an_exercise_says_check_and_adds_its_keys_after_the_first_ones(mak
         cells(app)[3].editor.focus()
         await pilot.pause()
         await pilot.pause()
-        # F5 checks an exercise: the footer says so, as its button does ("Check F5").
-        assert footer_labels(app)[:7] == ["f5 Check", "f6 Check+next", *FIRST[2:], "f3 Hint", "f10 Solution"]
+        # F5 checks an exercise: the footer says so, as its button does ("Check F5"). (The
+        # exercise is on the lesson's last step: no "Next step" there.)
+        last_step = [label for label in FIRST[2:] if label != "^↓ Next step"]
+        assert footer_labels(app)[:6] == ["f5 Check", "f6 Check+next", *last_step, "f3 Hint", "f10 Solution"]
         assert_whole(app)
         cells(app)[0].editor.focus()  # back on a code cell: F5 runs it
         await pilot.pause()
@@ -95,3 +97,29 @@ async def test_the_keys_are_rebuilt_only_when_they_change(make_app, settle, cell
         await pilot.pause()
         await pilot.pause()
         assert "f3 Hint" in footer_labels(app)
+
+
+async def test_the_last_step_offers_no_next_step(make_app, settle, footer_labels, assert_whole):
+    """Ctrl+↓ on the last step went nowhere while the footer still offered it."""
+    app, _ = make_app("basics")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        screen = app.screen
+        last = screen.lesson.steps[-1].id
+        screen.page.jump(step_id=last)
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if screen.current_step == last and screen.idle:
+                break
+        await pilot.pause()
+        assert screen.current_step == last
+        assert "^↓ Next step" not in footer_labels(app)
+        assert_whole(app)
+        await pilot.press("ctrl+up")  # the step before it is still there
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if screen.current_step != last and screen.idle:
+                break
+        await pilot.pause()
+        assert screen.current_step == screen.lesson.steps[-2].id
+        assert "^↓ Next step" in footer_labels(app)

@@ -273,6 +273,10 @@ class LessonScreen(ShowsWorkerFailures, Screen):
             return self.controls.running
         if action == "links":
             return bool(self.links.of(self.current_step))
+        if action == "step" and parameters:  # no "Next step" on the last one (nor back on the first)
+            ids = [step.id for step in self.lesson.steps]
+            index = ids.index(self.current_step) if self.current_step in ids else 0
+            return 0 <= index + parameters[0] < len(ids)
         return True
 
     def key_label(self, action: str) -> str | None:
