@@ -4,6 +4,10 @@ real progress file or data folder."""
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -80,3 +84,57 @@ async def exercise_bench(tmp_path):
     yield open_bench
     for client in clients:
         await client.shutdown()
+
+
+class TmuxServer:
+    """A tmux server of the test's own (``tmux -L``), as a person's terminal: its
+    sessions get the environment of this process, where a server already running
+    (someone's own tmux) would give them its own, and it ends with the test."""
+
+    def __init__(self, socket: str) -> None:
+        self.socket = socket
+
+    def tmux(self, *args: str, check: bool = True, **kwargs) -> subprocess.CompletedProcess:
+        return subprocess.run(["tmux", "-L", self.socket, *args], check=check, capture_output=True, text=True,
+                              **kwargs)
+
+    def start(self, session: str, command: str, *, width: int = 100, height: int = 30, **kwargs) -> None:
+        self.tmux("new-session", "-d", "-x", str(width), "-y", str(height), "-s", session, command, **kwargs)
+
+    def send(self, session: str, *keys: str) -> None:
+        self.tmux("send-keys", "-t", session, *keys)
+
+    def capture(self, session: str) -> str:
+        return self.tmux("capture-pane", "-p", "-t", session, check=False).stdout
+
+    def alive(self, session: str) -> bool:
+        return self.tmux("has-session", "-t", session, check=False).returncode == 0
+
+    def wait_for(self, session: str, predicate, seconds: float) -> str:
+        """The screen once ``predicate(screen)`` holds; fails with the last screen."""
+        deadline = time.monotonic() + seconds
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.capture(session)
+            if predicate(screen):
+                return screen
+            time.sleep(0.2)
+        raise AssertionError(f"timed out; the screen was:\n{screen}")
+
+    def wait_gone(self, session: str, seconds: float = 20) -> None:
+        """Until ``session`` has ended (its program quit)."""
+        deadline = time.monotonic() + seconds
+        while self.alive(session):
+            if time.monotonic() > deadline:
+                raise AssertionError("it did not quit:\n" + self.capture(session))
+            time.sleep(0.2)
+
+
+@pytest.fixture
+def tmux():
+    """A private tmux server (``TmuxServer``), killed after the test."""
+    if shutil.which("tmux") is None:
+        pytest.skip("tmux is not installed")
+    server = TmuxServer(f"tutor-test-{uuid.uuid4().hex[:8]}")
+    yield server
+    server.tmux("kill-server", check=False)

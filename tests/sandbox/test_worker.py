@@ -260,3 +260,33 @@ async def test_rlimit_data_follows_the_memory_limit_on_cpu(make_client):
     client = await make_client(memory_limit=3 * 2**30, device="cpu")
     cell = await run(client, "import resource; print(resource.getrlimit(resource.RLIMIT_DATA)[0])")
     assert int(cell.stdout) == 3 * 2**30
+
+
+async def collected(events) -> list:
+    return [event async for event in events]
+
+
+async def test_submit_sends_at_once_when_the_worker_is_free_and_else_leaves_it_to_execute(client):
+    await client.ready.wait()
+    first = client.submit("import time; time.sleep(0.3); print('first')", label="first")
+    assert first is not None and client.state is WorkerState.RUNNING  # sent: no await in between
+    assert client.submit("print('second')", label="second") is None  # a cell runs: nothing sent
+    queued = asyncio.ensure_future(run(client, "print('third')"))  # execute waits its turn
+    assert "first\n" in "".join(e.text for e in await collected(first) if hasattr(e, "text"))
+    assert (await queued).stdout == "third\n"
+    bad = await collected(client.submit("x = (", label="bad"))  # a cell's own errors come as events
+    assert bad[-1].status == "error" and client.state is WorkerState.READY
+    too_big = "x = 1\n" * 3_000_000
+    assert client.submit(too_big, label="big") is None  # not sent: execute says why
+    assert client.state is WorkerState.READY
+    cell = await run(client, too_big)
+    assert cell.status == "error" and "too big to send" in cell.events[0].message
+
+
+async def test_a_submitted_cell_nobody_listens_to_any_more_is_stopped(client):
+    await client.ready.wait()
+    events = client.submit("import time\nwhile True: time.sleep(0.01)", label="loop")
+    assert isinstance(await events.__anext__(), CellStarted)
+    await events.aclose()  # the caller went away
+    cell = await run(client, "print('after')")
+    assert cell.stdout == "after\n"  # the loop was interrupted, the worker kept

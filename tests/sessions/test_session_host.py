@@ -371,3 +371,17 @@ async def test_a_worker_whose_cuda_broke_is_replaced_in_the_host(make_client):
     assert cell.finished.state_lost and cell.finished.reason == reasons.GPU_LOST
     after = await run(client, "print('kept' in globals(), 'fresh')", label="cell 2")
     assert after.text == "False fresh\n"  # the host's new worker answers
+
+
+async def test_submit_sends_at_once_when_attached(make_client, options):
+    detached = SessionClient(LocalTransport(options()))
+    assert detached.submit("print(1)", label="x") is None  # no link: nothing sent, execute waits for one
+    client = await make_client()
+    assert await client.wait_attached() is None
+    first = client.submit("import time; time.sleep(0.2); print('first')", label="first")
+    second = client.submit("print('second')", label="second")  # the host runs them in turn
+    firsts = [event async for event in first]
+    seconds = [event async for event in second]
+    assert "".join(e.text for e in firsts if isinstance(e, OutputStreamed)) == "first\n"
+    assert "".join(e.text for e in seconds if isinstance(e, OutputStreamed)) == "second\n"
+    assert firsts[-1].status == seconds[-1].status == "ok"

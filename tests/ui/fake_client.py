@@ -86,32 +86,46 @@ class FakeClient:
                       diagnose: bool = False):
         async with self._lock:
             await self.ready.wait()
-            self._request += 1
-            rid = self._request
-            self.executed.append((label, code, timeout))
-            self.diagnosed.append(diagnose)
-            self._diagnose = diagnose
-            self._interrupt.clear()
-            self.state = WorkerState.RUNNING
-            self._emit(WorkerStateChanged(WorkerState.RUNNING, None, self.info))
-            yield CellStarted(rid)
-            events: list = []
-            status, reason, lost = "ok", None, False
-            try:
-                await self._run(code, label, rid, events)
-            except _Interrupted:
-                status, reason = "interrupted", "Interrupted, variables kept."
-            except _Crashed:
-                status, reason, lost = "crashed", "Python crashed in native code (segmentation fault): worker restarted, variables lost.", True
-                self.namespace = {}
-            except Exception as err:  # noqa: BLE001 - becomes CellFailed
-                status = "error"
-                events.append(_failure(err, label, rid, code))
-            for event in events:
+            rid = self._send(code, label, timeout, diagnose)
+            async for event in self._events(code, label, rid):
                 yield event
-            self.state = WorkerState.READY
-            self._emit(WorkerStateChanged(WorkerState.READY, None, self.info))
-            yield CellFinished(rid, status, 0.01, reason, lost, ())
+
+    def submit(self, code: str, *, label: str = "<cell>", timeout: float | None = None,
+               diagnose: bool = False):
+        """As SandboxClient's: sent now when the worker is ready and free, else None."""
+        if self._lock.locked() or self.state is not WorkerState.READY:
+            return None
+        return self._events(code, label, self._send(code, label, timeout, diagnose))
+
+    def _send(self, code: str, label: str, timeout: float | None, diagnose: bool) -> int:
+        self._request += 1
+        self.executed.append((label, code, timeout))
+        self.diagnosed.append(diagnose)
+        self._diagnose = diagnose
+        self._interrupt.clear()
+        self.state = WorkerState.RUNNING
+        self._emit(WorkerStateChanged(WorkerState.RUNNING, None, self.info))
+        return self._request
+
+    async def _events(self, code: str, label: str, rid: int):
+        yield CellStarted(rid)
+        events: list = []
+        status, reason, lost = "ok", None, False
+        try:
+            await self._run(code, label, rid, events)
+        except _Interrupted:
+            status, reason = "interrupted", "Interrupted, variables kept."
+        except _Crashed:
+            status, reason, lost = "crashed", "Python crashed in native code (segmentation fault): worker restarted, variables lost.", True
+            self.namespace = {}
+        except Exception as err:  # noqa: BLE001 - becomes CellFailed
+            status = "error"
+            events.append(_failure(err, label, rid, code))
+        for event in events:
+            yield event
+        self.state = WorkerState.READY
+        self._emit(WorkerStateChanged(WorkerState.READY, None, self.info))
+        yield CellFinished(rid, status, 0.01, reason, lost, ())
 
     async def interrupt(self) -> None:
         self.interrupts += 1

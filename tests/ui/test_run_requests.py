@@ -10,6 +10,7 @@ import asyncio
 
 from textual import on
 
+from tutor.sandbox.events import WorkerState
 from tutor.ui.messages import RunReported, RunStarted
 from tutor.ui.screens import lesson as lesson_module
 
@@ -35,11 +36,12 @@ async def test_a_run_asked_for_while_nothing_runs_is_sent_then_shows_its_start(m
         await settle(pilot, app)
         first, second = cells(app)[:2]
         app.screen.enqueue(first)
-        assert not first.running and clients[0].executed == []  # nothing before the loop's next turn...
+        assert [label for label, *_ in clients[0].executed] == [first.label]  # sent in the key's own turn
+        assert not first.running  # its start shows on the loop's next turn, the request gone
         await asyncio.sleep(0)
-        assert [label for label, *_ in clients[0].executed] == [first.label]  # ...where the request left
-        assert first.running  # and its start shows
+        assert first.running
         app.screen.enqueue(second)  # behind the first
+        assert len(clients[0].executed) == 1  # it waits its turn
         await asyncio.sleep(0)
         assert not second.running and "queued" in second.header
         await settle(pilot, app)
@@ -54,9 +56,26 @@ async def test_a_run_dropped_before_it_went_to_the_worker_says_not_run(make_app,
     app, clients = make_app("basics")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app)
-        first = cells(app)[0]
-        app.screen.enqueue(first)  # its start shown at once...
-        app.screen.action_interrupt()  # ...and stopped before the queue sent it
+        first, second = cells(app)[:2]
+        first.replace_code("block()")  # runs until interrupted
+        app.screen.enqueue(first)  # sent at once...
+        app.screen.enqueue(second)  # ...this one waits behind it...
+        app.screen.action_interrupt()  # ...and is dropped before the queue sent it
         await settle(pilot, app)
-        assert not first.running and "not run" in first.header
+        assert not second.running and "not run" in second.header
+        assert first.last_status == "interrupted"
+        assert [label for label, *_ in clients[0].executed] == [first.label]
+
+
+async def test_a_run_asked_for_while_the_worker_starts_waits_for_it(make_app, settle, cells):
+    app, clients = make_app("basics", start_delay=1.0)
+    async with app.run_test(size=(100, 30)) as pilot:
+        while not (isinstance(app.screen, lesson_module.LessonScreen) and app.screen.settled):
+            await pilot.pause(0.02)
+        first = cells(app)[0]
+        assert clients[0].state is not WorkerState.READY
+        app.screen.enqueue(first)  # nothing can be sent yet: it waits for the worker
         assert clients[0].executed == []
+        await settle(pilot, app)
+        assert [label for label, *_ in clients[0].executed] == [first.label]
+        assert first.last_status == "ok"

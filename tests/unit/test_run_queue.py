@@ -7,7 +7,7 @@ import asyncio
 
 from tutor.execution import WorkerMemory, job_for
 from tutor.execution.queue import INTERRUPTED, RunQueue
-from tutor.lessons.model import CodeCell, Exercise
+from tutor.lessons.model import CodeCell, Exercise, SetupCell
 from tutor.sandbox.events import CellFailed, CellFinished, CellStarted
 
 
@@ -168,3 +168,75 @@ async def test_started_comes_after_the_request_is_sent_and_before_anything_else_
         assert said[1:] == (["CellStarted A", "CellFinished A", "ended A"] if isinstance(client, SendingClient)
                             else ["CellFailed A", "CellFinished A", "ended A"])
         task.cancel()
+
+
+class SubmittingClient(SlowClient):
+    """SlowClient with ``submit``: a request sent at once when nothing runs (the
+    ``executed`` list grows in the caller's turn), else None."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.busy = False
+
+    def submit(self, code: str, *, label: str, timeout: float | None, diagnose: bool = False):
+        if self.busy:
+            return None
+        self.busy = True
+        self.executed.append(label)
+        return self._events(code)
+
+    async def execute(self, code: str, *, label: str, timeout: float | None, diagnose: bool = False):
+        while self.busy:
+            await asyncio.sleep(0.001)
+        self.busy = True
+        self.executed.append(label)
+        async for event in self._events(code):
+            yield event
+
+    async def _events(self, code: str):
+        try:
+            yield CellStarted(len(self.executed))
+            await self.release.wait()
+            yield CellFinished(1, "ok", 0.1, None, False, ())
+        finally:
+            self.busy = False
+
+
+async def test_a_run_added_while_nothing_runs_is_sent_at_once_and_the_rest_wait_their_turn():
+    client = SubmittingClient()
+    starting: list[str] = []
+    said: list[tuple] = []
+    queue = RunQueue(client, WorkerMemory(),
+                     started=lambda run: said.append(("started", run.owner)),
+                     reported=lambda run, part, event: None,
+                     ended=lambda run, outcome: said.append(("ended", run.owner, outcome.status)),
+                     dropped=lambda run, why: said.append(("dropped", run.owner, why)),
+                     part_starting=lambda run, part: starting.append(run.owner))
+    task = asyncio.get_running_loop().create_task(queue.serve())
+    queue.add(job_for(cell(1), label="cell 1"), "A")
+    assert client.executed == ["cell 1"] and starting == ["A"]  # no await yet: it went in add()
+    assert queue.active.owner == "A" and not queue.idle and queue.waiting == ()
+    queue.add(job_for(cell(2), label="cell 2"), "B")
+    assert client.executed == ["cell 1"] and [r.owner for r in queue.waiting] == ["B"]
+    assert queue.add(job_for(cell(1), label="cell 1"), "A") is None, "A runs already"
+    assert queue.drop(INTERRUPTED)[0].owner == "B"  # the one sent is not dropped: it runs
+    client.release.set()
+    await until(lambda: queue.idle and ("ended", "A", "ok") in said)
+    assert said == [("started", "A"), ("dropped", "B", INTERRUPTED), ("ended", "A", "ok")]
+    assert client.executed == ["cell 1"]
+    task.cancel()
+
+
+async def test_a_run_that_needs_its_setup_first_is_not_sent_at_once():
+    client = SubmittingClient()
+    client.release.set()
+    queue, said, task = await started_queue(client)
+    needs_setup = CodeCell("c1", "y = x", 10, setup=(SetupCell("x = 1", 5),))
+    queue.add(job_for(needs_setup, label="cell 1"), "A")
+    assert client.executed == []  # the setup goes first, from the queue's task
+    await until(lambda: queue.idle and said)
+    assert client.executed == ["setup", "cell 1"]
+    queue.add(job_for(needs_setup, label="cell 1"), "A")  # its setup ran in this worker now
+    assert client.executed == ["setup", "cell 1", "cell 1"]
+    await until(lambda: len(said) == 4)
+    task.cancel()

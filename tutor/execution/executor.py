@@ -4,6 +4,9 @@ serves both its watch mode and ``dev check``).
 
     executor = Executor(client, memory, report=lambda part, event: ...)
     outcome = await executor.run(job)
+    # or: send the code in this very turn, when the client can take it (``submit``)
+    sent = executor.begin(job)
+    outcome = await executor.run(job, sent)
 
 Setup parts run once per worker: ``memory`` (a :class:`WorkerMemory`) remembers which
 did, and which blocks' code ran to its end, until the worker loses its variables.
@@ -13,13 +16,15 @@ hears of each part just before it runs. No UI here: the app turns reports into m
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextvars
+from collections.abc import AsyncIterator, Callable
 
 from tutor.execution.jobs import Job, Part
 from tutor.execution.outcome import Outcome, PartRun, judge
 from tutor.sandbox.events import AdviceGiven, CellFailed, CellFinished
 
 Report = Callable[[Part, object], None]  # (the part, one of its sandbox events)
+Sent = AsyncIterator  # the events of a part whose request went to the worker (``Executor.begin``)
 
 
 class WorkerMemory:
@@ -71,13 +76,29 @@ class Executor:
         self.report = report or (lambda part, event: None)
         self.starting = starting or (lambda part: None)
 
-    async def run(self, job: Job) -> Outcome:
+    def begin(self, job: Job) -> Sent | None:
+        """Send ``job``'s code now, when nothing must run before it (the setup it needs
+        ran in this worker) and the client can take it at once (its ``submit``); then
+        ``run(job, sent)`` goes on from there. None: nothing was sent."""
+        submit = getattr(self.client, "submit", None)
+        if submit is None or any(self.memory.setup_needed(part.key) for part in job.setup):
+            return None
+        # In a context of its own: what ``starting`` sets there (a session's request
+        # tag) goes with this request and stays out of the caller's context.
+        return contextvars.copy_context().run(self._submit, submit, job.code)
+
+    def _submit(self, submit, part: Part) -> Sent | None:
+        self.starting(part)
+        return submit(part.code, label=part.label, timeout=part.timeout, diagnose=part.diagnose)
+
+    async def run(self, job: Job, sent: Sent | None = None) -> Outcome:
         """The setup parts this worker still needs, the code, then the check if any;
-        it stops at the first part that fails."""
-        runs = await self.prepare(job)
+        it stops at the first part that fails. ``sent``: the code already went
+        (``begin``)."""
+        runs = [] if sent is not None else await self.prepare(job)
         if runs and not runs[-1].ok:
             return judge(job, runs)
-        code = await self.execute(job.code)
+        code = await self.execute(job.code, sent)
         runs.append(code)
         if job.check is not None and code.ok:
             runs.append(await self.execute(job.check))
@@ -99,13 +120,16 @@ class Executor:
             self.memory.setup_ran(part.key)
         return runs
 
-    async def execute(self, part: Part) -> PartRun:
-        """One request to the worker; every event is reported."""
-        self.starting(part)
+    async def execute(self, part: Part, sent: Sent | None = None) -> PartRun:
+        """One request to the worker (``sent``: it went already); every event is reported."""
+        if sent is None:
+            self.starting(part)
+            events = self.client.execute(part.code, label=part.label, timeout=part.timeout, diagnose=part.diagnose)
+        else:
+            events = sent
         finished = failure = None
         advice: list[AdviceGiven] = []
-        async for event in self.client.execute(part.code, label=part.label, timeout=part.timeout,
-                                               diagnose=part.diagnose):
+        async for event in events:
             if isinstance(event, CellFailed):
                 failure = event
             elif isinstance(event, CellFinished):

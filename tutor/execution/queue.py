@@ -21,7 +21,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tutor.execution.executor import Executor, WorkerMemory
+from tutor.execution.executor import Executor, Sent, WorkerMemory
 from tutor.execution.jobs import Job, Part
 from tutor.execution.outcome import Outcome, sandbox_failed
 
@@ -41,6 +41,7 @@ class QueuedRun:
 
     job: Job
     owner: object
+    sent: Sent | None = None  # its code went to the worker as it was added (``Executor.begin``)
 
 
 class RunQueue:
@@ -80,11 +81,25 @@ class RunQueue:
             run.owner is owner for run in self._waiting)
 
     def add(self, job: Job, owner) -> QueuedRun | None:
-        """Queue ``job``; None (nothing queued) when ``owner`` already has a run here."""
+        """Queue ``job``; None (nothing queued) when ``owner`` already has a run here.
+        Added while nothing runs or waits, its code goes to the worker at once, when
+        the client can take it (``Executor.begin``): not a turn of the event loop
+        later, when the serving task wakes."""
         if self.holds(owner):
             return None
         run = QueuedRun(job, owner)
-        self._waiting.append(run)
+        if self.idle:
+            self._active = run  # ``part_starting`` hears which run the part is of
+            try:
+                run.sent = self._executor.begin(job)
+            except Exception:  # noqa: BLE001 - the serving task runs it as any other, and says what failed
+                run.sent = None
+            finally:
+                self._active = None
+        if run.sent is not None:
+            self._run_now(run)
+        else:
+            self._waiting.append(run)
         self._queue.put_nowait(run)
         return run
 
@@ -101,15 +116,13 @@ class RunQueue:
         never the loop."""
         while True:
             run = await self._queue.get()
-            if run not in self._waiting:
-                continue  # dropped while it waited
-            self._waiting.remove(run)
-            self._active = self._unannounced = run
-            # Nothing is awaited between here and the request's sending (the worker is
-            # ready): announced on the loop's next turn, the run is already on its way.
-            asyncio.get_running_loop().call_soon(self._announce)
+            if run.sent is None:
+                if run not in self._waiting:
+                    continue  # dropped while it waited
+                self._waiting.remove(run)
+                self._run_now(run)
             try:
-                outcome = await self._executor.run(run.job)
+                outcome = await self._executor.run(run.job, run.sent)
             except Exception as err:  # noqa: BLE001 - said to the learner, the queue goes on
                 outcome = sandbox_failed(run.job, err)
             # A fast cell's last output and its end arrive together: let what was reported
@@ -120,6 +133,13 @@ class RunQueue:
             self._ended(run, outcome)
             if not outcome.may_go_on:
                 self.drop(after_failure(run.job, outcome))
+
+    def _run_now(self, run: QueuedRun) -> None:
+        self._active = self._unannounced = run
+        # Nothing is awaited between here and the request's sending (the worker is
+        # ready), if it was not sent already: announced on the loop's next turn, the
+        # run is on its way.
+        asyncio.get_running_loop().call_soon(self._announce)
 
     def _announce(self) -> None:
         """Call ``started`` for the running run, unless that was done."""

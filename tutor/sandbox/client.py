@@ -31,6 +31,7 @@ import os
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing
 from pathlib import Path
 
 from tutor.sandbox import decode, proctree, reasons, tracebacks
@@ -493,6 +494,11 @@ class SandboxClient:
 
     # -- execute, interrupt ------------------------------------------------------------
 
+    def _usable_now(self) -> bool:
+        """Ready, with no interrupt of an earlier cell still landing (see ``_wait_usable``)."""
+        return (self.state is WorkerState.READY and self._proc is not None
+                and not self._proc.interrupts_in_flight)
+
     async def _wait_usable(self) -> bool:
         """Wait for READY (starting the worker if needed); False when it is stopped for good."""
         loop = asyncio.get_running_loop()
@@ -516,20 +522,30 @@ class SandboxClient:
                 continue
             await self._changed.wait()
 
+    def submit(self, code: str, *, label: str = "<cell>", timeout: float | None = None,
+               diagnose: bool = False) -> AsyncIterator[CellEvent] | None:
+        """Send ``code`` now, if the worker can take it at once (ready, nothing running
+        or waiting its turn, no interrupt still landing): its events, as ``execute``
+        yields them. None when it cannot, and nothing is sent: ``execute`` waits its
+        turn. As with jupyter_client's ``execute``, the request leaves in the caller's
+        turn of the event loop, not in the turn of whoever reads its events."""
+        if self._queue_lock.locked() or self._current is not None or not self._usable_now():
+            return None
+        request_id = self._take_id()
+        frame = self._execute_frame(request_id, code, label, diagnose)
+        if frame is None:
+            return None  # too big: ``execute`` says so
+        return self._events(self._send_request(request_id, frame, label, timeout))
+
     async def execute(self, code: str, *, label: str = "<cell>", timeout: float | None = None,
                       diagnose: bool = False) -> AsyncIterator[CellEvent]:
         """Run ``code``; yields events, always ending with ``CellFinished``. A cell too
         big to send (over the protocol's frame limit) fails at once; the worker lives on.
         ``diagnose``: watch it for training-loop mistakes (``AdviceGiven`` events)."""
         async with self._queue_lock:
-            request_id = self._next_id
-            self._next_id += 1
-            request_frame = {"t": "execute", "id": request_id, "code": code, "label": label}
-            if diagnose:
-                request_frame["diagnose"] = True
-            try:
-                frame = encode(request_frame)
-            except FrameTooLarge:
+            request_id = self._take_id()
+            frame = self._execute_frame(request_id, code, label, diagnose)
+            if frame is None:
                 size = len(code.encode("utf-8", "surrogatepass")) + len(label)
                 yield decode.clean(CellFailed(request_id, "ValueError",
                                               f"this cell is {format_size(size)}: too big to send to the "
@@ -540,23 +556,49 @@ class SandboxClient:
                 yield decode.clean(CellFinished(request_id, "crashed", 0.0,
                                                 self.reason or "The worker is stopped: restart it.", True, ()))
                 return
-            request = _Request(request_id, label, timeout)
-            self._current = request
-            assert self._proc is not None
-            # Sent before the state is told: what listeners do with it (the app redraws
-            # its status line) then overlaps the worker's run instead of delaying it.
-            self._proc.send_frame(frame)
-            self._set_state(WorkerState.RUNNING)
-            try:
-                while True:
-                    event = await request.queue.get()
+            async with aclosing(self._events(self._send_request(request_id, frame, label, timeout))) as events:
+                async for event in events:  # closed with this generator: a caller gone stops the cell
                     yield event
-                    if isinstance(event, CellFinished):
-                        return
-            finally:
-                if not request.finished:  # the caller stopped listening: stop the cell too
-                    request.stopped_by = request.stopped_by or "user"
-                    self._abandon(request)
+
+    def _take_id(self) -> int:
+        request_id, self._next_id = self._next_id, self._next_id + 1
+        return request_id
+
+    @staticmethod
+    def _execute_frame(request_id: int, code: str, label: str, diagnose: bool) -> bytes | None:
+        """The encoded request (None: too big to send)."""
+        message = {"t": "execute", "id": request_id, "code": code, "label": label}
+        if diagnose:
+            message["diagnose"] = True
+        try:
+            return encode(message)
+        except FrameTooLarge:
+            return None
+
+    def _send_request(self, request_id: int, frame: bytes, label: str, timeout: float | None) -> _Request:
+        """Send an execute request to the worker, which is ready for it."""
+        request = _Request(request_id, label, timeout)
+        self._current = request
+        assert self._proc is not None
+        # Sent before the state is told: what listeners do with it (the app redraws
+        # its status line) comes after the request has left.
+        self._proc.send_frame(frame)
+        self._set_state(WorkerState.RUNNING)
+        return request
+
+    async def _events(self, request: _Request) -> AsyncIterator[CellEvent]:
+        """A sent request's events, up to its ``CellFinished``; a caller that stops
+        listening stops the cell too."""
+        try:
+            while True:
+                event = await request.queue.get()
+                yield event
+                if isinstance(event, CellFinished):
+                    return
+        finally:
+            if not request.finished:
+                request.stopped_by = request.stopped_by or "user"
+                self._abandon(request)
 
     def _abandon(self, request: _Request) -> None:
         request.abandoned = True

@@ -30,6 +30,7 @@ import socket
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import aclosing
 from contextvars import ContextVar
 
 from tutor.sandbox.events import CellFinished, OutputStreamed, WorkerState, WorkerStateChanged
@@ -429,24 +430,53 @@ class SessionClient:
             await self._changed.wait()
         return True
 
+    def submit(self, code: str, *, label: str = "<cell>", timeout: float | None = None,
+               diagnose: bool = False, tag: dict | None = None) -> AsyncIterator | None:
+        """Send ``code`` to the host now, if attached: its events, as ``execute`` yields
+        them (the host runs requests in turn). None when not attached, and nothing is
+        sent: ``execute`` waits for the link."""
+        if self._link is None:
+            return None
+        pending = self._pending_execute(code, label, timeout, diagnose, tag)
+        self._send(pending.message)
+        return self._events(pending)
+
     async def execute(self, code: str, *, label: str = "<cell>", timeout: float | None = None,
                       diagnose: bool = False, tag: dict | None = None) -> AsyncIterator:
         """Run ``code`` in the session's worker; yields events, always ending with
         ``CellFinished``. ``diagnose``: as SandboxClient's. ``tag``: what a later app
         gets with this cell's events (default: the context's ``REQUEST_TAG``)."""
+        pending = self._pending_execute(code, label, timeout, diagnose, tag)
+        try:
+            usable = await self._usable()
+        except BaseException:  # the caller stopped waiting
+            self._forget(pending)
+            raise
+        if not usable:
+            pending.finished = True
+            self._forget(pending)
+            yield CellFinished(0, "crashed", 0.0, self._failure or self.reason or "The session is not reachable.",
+                               False, ())
+            return
+        self._send(pending.message)
+        async with aclosing(self._events(pending)) as events:
+            async for event in events:  # closed with this generator: a caller gone stops the cell
+                yield event
+
+    def _pending_execute(self, code: str, label: str, timeout: float | None, diagnose: bool,
+                         tag: dict | None) -> _Pending:
         self._next_ref += 1
         ref = f"{self.client_id}-{self._next_ref}"
         tag = tag if tag is not None else REQUEST_TAG.get()
         pending = _Pending(ref, {"t": "execute", "ref": ref, "code": code, "label": label, "timeout": timeout,
                                  "diagnose": bool(diagnose), "tag": dict(tag or {})})
         self._pending[ref] = pending
+        return pending
+
+    async def _events(self, pending: _Pending) -> AsyncIterator:
+        """A sent request's events, up to its ``CellFinished``; a caller that stops
+        listening stops the cell too."""
         try:
-            if not await self._usable():
-                pending.finished = True
-                yield CellFinished(0, "crashed", 0.0, self._failure or self.reason or "The session is not reachable.",
-                                   False, ())
-                return
-            self._send(pending.message)
             while True:
                 event = await pending.queue.get()
                 if isinstance(event, CellFinished):
@@ -455,9 +485,13 @@ class SessionClient:
                 if pending.finished:
                     return
         finally:
-            self._pending.pop(ref, None)
-            if not pending.finished and not self._leaving:
-                self._send({"t": "cancel", "ref": ref})  # the caller stopped listening: stop the cell too
+            self._forget(pending)
+
+    def _forget(self, pending: _Pending) -> None:
+        """Nobody waits for ``pending`` any more: a cell not finished is cancelled."""
+        self._pending.pop(pending.ref, None)
+        if not pending.finished and not self._leaving:
+            self._send({"t": "cancel", "ref": pending.ref})  # the caller stopped listening: stop the cell too
 
     def _send(self, message: dict) -> None:
         if self._link is not None:
