@@ -1,12 +1,9 @@
-"""Asking for runs (tutor/ui/run_requests.py): a run asked for while nothing runs shows
-its start on the loop's next turn, once its request has left (no RunStarted message
-comes for it); a run
-behind another shows "queued" until the queue gets to it, and its start then comes
-as RunStarted; the cell shows running before its output either way."""
+"""Asking for runs (tutor/ui/run_requests.py): a run asked for while nothing runs is
+sent and shows its start in the key's own handler (no RunStarted message comes for
+it); a run behind another shows "queued" until the queue gets to it, and its start
+then comes as RunStarted; the cell shows running before its output either way."""
 
 from __future__ import annotations
-
-import asyncio
 
 from textual import on
 
@@ -28,7 +25,7 @@ def watching(heard: list[str]):
     return Watching
 
 
-async def test_a_run_asked_for_while_nothing_runs_is_sent_then_shows_its_start(make_app, monkeypatch, settle, cells):
+async def test_a_run_asked_for_while_nothing_runs_is_sent_and_shows_its_start_at_once(make_app, monkeypatch, settle, cells):
     heard: list[str] = []
     monkeypatch.setattr(lesson_module, "LessonScreen", watching(heard))
     app, clients = make_app("basics")
@@ -36,13 +33,10 @@ async def test_a_run_asked_for_while_nothing_runs_is_sent_then_shows_its_start(m
         await settle(pilot, app)
         first, second = cells(app)[:2]
         app.screen.enqueue(first)
-        assert [label for label, *_ in clients[0].executed] == [first.label]  # sent in the key's own turn
-        assert not first.running  # its start shows on the loop's next turn, the request gone
-        await asyncio.sleep(0)
-        assert first.running
+        assert [label for label, *_ in clients[0].executed] == [first.label]  # sent in the key's own turn...
+        assert first.running and app.screen.session.running_label == first.label  # ...and its start shown
         app.screen.enqueue(second)  # behind the first
         assert len(clients[0].executed) == 1  # it waits its turn
-        await asyncio.sleep(0)
         assert not second.running and "queued" in second.header
         await settle(pilot, app)
         assert [label for label, *_ in clients[0].executed] == [first.label, second.label]

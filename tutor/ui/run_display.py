@@ -11,8 +11,6 @@ as a live one does.
 
 from __future__ import annotations
 
-import asyncio
-
 from tutor.execution import Job, Outcome
 from tutor.execution.outcome import cells_not_run_advice
 from tutor.ui.widgets.cell import RunnableCell
@@ -27,25 +25,6 @@ class RunDisplay:
 
     def __init__(self, screen) -> None:
         self._screen = screen
-        self._asked: tuple[RunnableCell, Job, bool, bool] | None = None  # not shown yet
-
-    def asked(self, cell: RunnableCell, job: Job, *, waiting: bool, starts: bool) -> None:
-        """A run of ``cell`` was queued (``waiting``: behind others); ``starts``: its
-        start is shown here too. Shown on the loop's next turn: by then the queue's
-        task, woken by the run, has sent the request, so the worker starts the learner's
-        code while the cell is redrawn instead of after. No frame is painted in between,
-        and whatever that run reports is shown after this (``reported`` shows it first)."""
-        self._show_asked()  # one at a time ("run all above" asks for many in one turn)
-        self._asked = (cell, job, waiting, starts)
-        asyncio.get_running_loop().call_soon(self._show_asked)
-
-    def _show_asked(self) -> None:
-        asked, self._asked = self._asked, None
-        if asked is not None:
-            cell, job, waiting, starts = asked
-            cell.show_queued(job, waiting=waiting)
-            if starts:
-                self.start(cell, job)
 
     def can_start_at_once(self, cell: RunnableCell) -> bool:
         """Whether a start of ``cell`` can be shown without waiting (its widgets exist)."""
@@ -53,7 +32,6 @@ class RunDisplay:
 
     async def started(self, cell: RunnableCell, job: Job) -> None:
         """A queued run began in the worker: its step is filled first, if need be."""
-        self._show_asked()
         if not self._screen.page.shows(cell):
             await self._screen.page.fill_step_of(cell)  # a run shows in the cell's widgets
         self.start(cell, job)
@@ -71,7 +49,6 @@ class RunDisplay:
         screen.show_status()
 
     def reported(self, cell: RunnableCell, phase: str, event) -> None:
-        self._show_asked()
         if cell.show_reported(phase, event):
             self.reveal(cell)
 
@@ -111,11 +88,9 @@ class RunDisplay:
 
     def show_ended(self, cell: RunnableCell, job: Job, outcome: Outcome) -> None:
         """A run is over (this app's, or one from before it attached): shown, and recorded."""
-        self._show_asked()
         cell.show_run_ended(job, outcome)
         self._screen.progress.run_ended(cell.cell_id, job, outcome)
         self.reveal(cell)
 
     def dropped(self, cell: RunnableCell, job: Job, why: str) -> None:
-        self._show_asked()
         cell.show_run_dropped(job, why)

@@ -1,10 +1,11 @@
 """Asking for runs: which cells a key runs (this one; this one, then on to the next;
 all those above it, F4), each queued once, and what the cell shows meanwhile.
 
-A run asked for while nothing runs or waits goes to the worker next: its start is shown
-without a ``RunStarted`` message (a round trip through the screen's message queue, which
-came on the way of the run's first output), on the loop's next turn, once the request
-has left (``RunDisplay.asked``). A run behind others shows "queued", and its start comes with
+A run asked for while nothing runs or waits goes to the worker at once, as it is added
+to the queue (``RunQueue.add``, when the worker is free and no setup must run first),
+and its start is shown here, in the key's own handler, after the request has left:
+not by a ``RunStarted`` message a moment later (a round trip through the screen's
+message queue, which came on the way of the run's first output). A run behind others shows "queued", and its start comes with
 ``RunStarted`` when the queue gets to it (``tutor/ui/run_reports.py``).
 """
 
@@ -64,8 +65,8 @@ class RunRequests:
         run = screen.runs.add(job, cell)
         if run is None:
             return None
-        at_once = next_up and screen.run_display.can_start_at_once(cell)
-        if at_once:
+        cell.show_queued(job, waiting=not next_up)
+        if next_up and screen.run_display.can_start_at_once(cell):
             screen.reporter.start_shown(run)
-        screen.run_display.asked(cell, job, waiting=not next_up, starts=at_once)
+            screen.run_display.start(cell, job)
         return job
