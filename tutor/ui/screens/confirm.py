@@ -44,6 +44,7 @@ class ChoiceScreen(ModalScreen):
     """
 
     def __init__(self, question: str, choices: list[Choice], *, cancel: object, focus: object):
+        """``cancel`` is returned on escape; the button whose value is ``focus`` has the focus."""
         super().__init__()
         self.question = question
         self.choices = choices
@@ -67,6 +68,7 @@ class ChoiceScreen(ModalScreen):
         self.dismiss(self.choices[int(event.button.id.removeprefix("choice-"))].value)
 
     def on_key(self, event) -> None:
+        """Escape dismisses with ``cancel``; a choice's key dismisses with its value."""
         if event.key == "escape":
             event.stop()
             self.dismiss(self.cancel)
@@ -82,5 +84,6 @@ class ConfirmScreen(ChoiceScreen):
     """Yes (``y``, focused) or no (``n``, escape): dismissed with True or False."""
 
     def __init__(self, question: str, yes: str = "Yes", no: str = "No"):
+        """``yes`` and ``no`` are the buttons' words."""
         super().__init__(question, [Choice(no, "n", False), Choice(yes, "y", True, "warning")],
                          cancel=False, focus=True)

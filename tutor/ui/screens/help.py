@@ -14,6 +14,7 @@ from tutor.ui.keys import HELP_SECTIONS
 
 
 def help_table() -> Table:
+    """Every key of ``HELP_SECTIONS``, a bold title over each section's rows."""
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True)
     table.add_column()

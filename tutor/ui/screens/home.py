@@ -71,9 +71,12 @@ class LessonCard:
         self.rows = rows
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        """Always the full width: the minutes sit at the right edge."""
         return Measurement(options.max_width, options.max_width)
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        """Each row as three padded columns, line by line; a shorter column is filled with
+        spaces."""
         right = max(1, *(minutes.cell_len for _, _, minutes in self.rows))  # (a table's column: 1 at least)
         middle = max(1, options.max_width - self.NUMBER - 1 - (right + 1))
         # Each cell as a table's: justified (a line padded in its text's style), long words cut with "…".
@@ -120,6 +123,8 @@ class HomeScreen(Screen):
     ]
 
     def __init__(self, catalog: Catalog, store, problem: str | None = None):
+        """``problem`` is the progress store's (its file could not be read or saved), shown
+        above the list."""
         super().__init__()
         self.catalog = catalog
         self.store = store
@@ -146,19 +151,24 @@ class HomeScreen(Screen):
             self.fill()
 
     def on_screen_resume(self) -> None:
+        """Shown (at start or back from a lesson): refill the list and ask which sessions run on."""
         self.fill()  # progress may have changed in a lesson
         refresh = getattr(self.app, "list_background_sessions", None)
         if refresh is not None:
             refresh()  # a lesson left behind may run on now
 
     def on_resize(self) -> None:
+        """Lay the cards out again only when their width changed."""
         if self.is_current and self._card_width() != self._filled_width:  # (at start-up: the same)
             self.fill()
 
     def _card_width(self) -> int:
+        """The width the lesson cards are laid out at: the screen's, less the list's
+        margins, padding and scrollbar."""
         return max(20, self.size.width - 6)
 
     def continue_target(self) -> tuple[Lesson, str] | None:
+        """The lesson and step the learner was last at, if that lesson is still in the course."""
         position = self.store.last_position()
         if position is None:
             return None
@@ -222,6 +232,7 @@ class HomeScreen(Screen):
         return Option(words, id=f"{SESSION}{lesson.id}")
 
     def _note(self) -> None:
+        """The line under the title: the problem, the reviews due, or a hint of the keys."""
         note = self.query_one("#home-note", Static)
         parts = []
         if self.problem:
@@ -237,11 +248,13 @@ class HomeScreen(Screen):
         self._open(event.option.id)
 
     def action_open(self) -> None:
+        """Enter: open what is highlighted."""
         options = self.query_one(OptionList)
         if options.highlighted is not None:
             self._open(options.get_option_at_index(options.highlighted).id)
 
     def _open(self, option_id: str | None) -> None:
+        """Open what an option stands for: continue, a session's lesson, or a lesson."""
         if option_id == CONTINUE:
             self.action_continue()
         elif option_id and option_id.startswith(SESSION):
@@ -254,6 +267,7 @@ class HomeScreen(Screen):
                 self.app.open_lesson(lesson)
 
     def action_continue(self) -> None:
+        """Open the lesson at the step last seen, or the first lesson when none was."""
         target = self.continue_target()
         if target is None:
             if self.catalog.lessons:
@@ -262,6 +276,7 @@ class HomeScreen(Screen):
         self.app.open_lesson(target[0], target[1])
 
     def action_review(self) -> None:
+        """Push the review screen, or say nothing is due."""
         self.app.parsed_catalog()  # the review shows the lessons' questions: parsed ones
         if not self.store.due_reviews():
             self.app.notify("Nothing to review now. Wrong answers come back a day later.", timeout=4)

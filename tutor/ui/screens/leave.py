@@ -12,6 +12,7 @@ class LeaveScreen(ChoiceScreen):
     """Dismissed with KEEP (``k``, focused), STOP (``s``) or STAY (escape: do not quit)."""
 
     def __init__(self, running: list[str]):
+        """``running`` names what still runs, for the question."""
         self.running = running
         super().__init__(
             f"Still running: {', '.join(running)}.\n\nKeep it running in the background? Start tutor "

@@ -87,6 +87,8 @@ class LessonScreen(ShowsWorkerFailures, Screen):
 
     def __init__(self, lesson: Lesson, session: SandboxSession, store, *, step_id: str | None = None,
                  focus_cell: str | None = None):
+        """Builds the parts listed in the module's docstring; the run queue is served from
+        ``on_mount``."""
         super().__init__()
         self.lesson = lesson
         self.session = session
@@ -111,6 +113,7 @@ class LessonScreen(ShowsWorkerFailures, Screen):
 
     @property
     def cells(self) -> list[RunnableCell]:
+        """Every cell widget of the lesson, in order, mounted or not."""
         return self.page.cells
 
     @property
@@ -126,10 +129,12 @@ class LessonScreen(ShowsWorkerFailures, Screen):
 
     @property
     def current_step(self) -> str | None:
+        """The id of the step the learner is in."""
         return self.page.current_step
 
     @property
     def toc(self) -> StepList:
+        """The contents (a ``StepList``)."""
         return self.query_one(StepList)
 
     @property
@@ -151,6 +156,8 @@ class LessonScreen(ShowsWorkerFailures, Screen):
         yield KeyFooter(first=keys.FOOTER_FIRST, last=keys.FOOTER_LAST)
 
     def on_mount(self) -> None:
+        """Warn of missing reference curves, show the status, start the run queue, build the
+        page."""
         if self.ghosts.problem:
             self.app.notify(f"This lesson's reference curves are not shown: {self.ghosts.problem}",
                             severity="warning", timeout=8, markup=False)
@@ -161,15 +168,19 @@ class LessonScreen(ShowsWorkerFailures, Screen):
         self.page.begin()
 
     def on_resize(self, event) -> None:
+        """The contents are shown beside the page while the screen is wide enough
+        (``StepList.fit``)."""
         self.toc.fit(event.size.width)
 
     def on_screen_resume(self) -> None:
+        """Back from a modal (help, a question): the worker may have changed state meanwhile."""
         self.show_status()
 
     # -- where the learner is -------------------------------------------------------------
 
     @on(StepEntered)
     def _mark_step(self, message: StepEntered) -> None:
+        """Record the step the learner reached."""
         self.progress.step_entered(message.step_id)
         self.refresh_bindings()  # Links (Ctrl+L) is offered when this step has some
 
@@ -181,9 +192,11 @@ class LessonScreen(ShowsWorkerFailures, Screen):
         self.go_to_step(message.step_id)
 
     def action_step(self, delta: int) -> None:
+        """Jump ``delta`` steps forward or back."""
         self.page.jump_by(delta)
 
     def action_toggle_toc(self) -> None:
+        """Open or close the contents; closing gives the focus back to the page."""
         if self.toc.toggle(self.size.width):  # closed: back to the page
             (self.current.editor if self.current else self.page).focus()
 
@@ -191,6 +204,7 @@ class LessonScreen(ShowsWorkerFailures, Screen):
         self.app.action_go_home()
 
     def action_links(self) -> None:
+        """Ctrl+L: the links of the current step, in a modal."""
         from tutor.ui.screens.links import LinksScreen
 
         step = next(s for s in self.lesson.steps if s.id == self.current_step)
@@ -200,6 +214,8 @@ class LessonScreen(ShowsWorkerFailures, Screen):
 
     @on(TextArea.Changed)
     def _code_edited(self, event: TextArea.Changed) -> None:
+        """An edit in a cell's own editor goes to the saver (not one in a solution's
+        editor, nor in an editor locked while a check runs)."""
         cell = event.text_area.parent
         if isinstance(cell, RunnableCell) and event.text_area is cell.editor and not cell.editor.read_only:
             self.edits.changed(cell.cell_id, cell.code, cell.original_code)
@@ -209,6 +225,8 @@ class LessonScreen(ShowsWorkerFailures, Screen):
         self.edits.save()
 
     def on_unmount(self) -> None:
+        """Leaving the lesson: save edits, close the output store, let the collector see the
+        page's widgets again."""
         self.save_edits()
         self.outputs.close()
         heap.thaw(self.app)  # the page froze its widgets once built
@@ -216,15 +234,19 @@ class LessonScreen(ShowsWorkerFailures, Screen):
     # -- asking for runs (tutor/ui/run_requests.py) ------------------------------------------
 
     def action_run(self) -> None:
+        """F5: run (or check) the cell the key acts on."""
         self.requests.run(self.requests.cell_for_key())
 
     def action_run_next(self) -> None:
+        """F6: run it and move to the next cell."""
         self.requests.run_and_move_on(self.requests.cell_for_key())
 
     def action_run_above(self) -> None:
+        """F4: run every cell above the key's cell, in order (not the cell itself)."""
         self.requests.run_above(self.requests.cell_for_key())
 
     def on_runnable_cell_run_requested(self, message: RunnableCell.RunRequested) -> None:
+        """A cell's own Run button: it becomes the current cell, then runs."""
         message.stop()
         self.page.set_current(message.cell)
         self.requests.run(message.cell)
@@ -237,9 +259,11 @@ class LessonScreen(ShowsWorkerFailures, Screen):
 
     @work(group="runs", name="the run queue", exit_on_error=False)
     async def _serve_runs(self) -> None:
+        """Run the queue's jobs one at a time for as long as the screen lives."""
         await self.runs.serve()
 
     def step_title(self, cell) -> str | None:
+        """The title of the step ``cell`` is in, for the outputs kept for ``tutor export``."""
         step = self.page.step_of(cell)
         return getattr(getattr(step, "step", None), "title", None) if step is not None else None
 
@@ -258,6 +282,7 @@ class LessonScreen(ShowsWorkerFailures, Screen):
         self.run_display.dropped(message.cell, message.job, message.why)
 
     def show_status(self) -> None:
+        """Show the session's worker state in the status line."""
         self.status_line.show(self.session)
 
     # -- runs from before this app attached (sessions) ---------------------------------------
@@ -269,6 +294,8 @@ class LessonScreen(ShowsWorkerFailures, Screen):
     # -- interrupt, restart, reset ------------------------------------------------------------
 
     def check_action(self, action: str, parameters) -> bool | None:
+        """Ctrl+C stops only while something runs (else it copies); Ctrl+L only where the
+        step has links."""
         if action == "interrupt_running":  # otherwise ctrl+c copies, as everywhere
             return self.controls.running
         if action == "links":
@@ -286,12 +313,15 @@ class LessonScreen(ShowsWorkerFailures, Screen):
         return None
 
     def action_interrupt_running(self) -> None:
+        """Ctrl+C, offered only while something runs: as F7."""
         self.action_interrupt()
 
     def action_interrupt(self) -> None:
+        """F7: stop the run and drop those waiting (``WorkerControls.interrupt``)."""
         self.controls.interrupt()
 
     def action_restart(self) -> None:
+        """F8: restart the worker once the learner says yes."""
         self.controls.ask_restart()
 
     def restart_worker(self) -> None:
@@ -299,11 +329,13 @@ class LessonScreen(ShowsWorkerFailures, Screen):
         self.controls.restart()
 
     def action_reset(self) -> None:
+        """Ask to reset the key's cell to the lesson's code."""
         cell = self.requests.cell_for_key()
         if cell is not None:
             cell.ask_reset()
 
     def on_runnable_cell_code_reset(self, message: RunnableCell.CodeReset) -> None:
+        """A reset cell's code is the lesson's again: forget its saved edit."""
         self.edits.reverted(message.cell.cell_id)
 
     # -- exercises and quizzes -------------------------------------------------------------

@@ -70,6 +70,7 @@ class LinksScreen(ModalScreen[None]):
     ]
 
     def __init__(self, title: str, links: list[Link]) -> None:
+        """Whether a browser would show here is asked once, for the help line and Enter."""
         super().__init__()
         self.title_text = title
         self.links = links
@@ -86,12 +87,14 @@ class LinksScreen(ModalScreen[None]):
 
     @staticmethod
     def _option(number: int, link: Link) -> Option:
+        """``1. text`` over its dimmed address, or the address alone when it is the text."""
         address = Style(underline=True, link=link.url)  # a terminal hyperlink (OSC 8)
         if link.text == link.url:
             return Option(Text.assemble(f"{number}. ", (link.url, address)))
         return Option(Text.assemble(f"{number}. {link.text}\n   ", (link.url, address + Style(dim=True))))
 
     def _chosen(self) -> Link | None:
+        """The highlighted link, if any."""
         index = self.query_one(OptionList).highlighted
         return self.links[index] if index is not None and index < len(self.links) else None
 
@@ -100,6 +103,7 @@ class LinksScreen(ModalScreen[None]):
         self.follow(self.links[event.option_index])
 
     def action_choose(self, index: int) -> None:
+        """A number key: highlight the ``index``-th link and follow it."""
         if index < len(self.links):
             self.query_one(OptionList).highlighted = index
             self.follow(self.links[index])
@@ -113,11 +117,13 @@ class LinksScreen(ModalScreen[None]):
             self._copy(link)
 
     def action_copy(self) -> None:
+        """``c``: copy the highlighted link's address, even where a browser would open."""
         link = self._chosen()
         if link is not None:
             self._copy(link)
 
     def _copy(self, link: Link) -> None:
+        """Copy the address to the clipboard (OSC 52) and say so."""
         self.app.copy_to_clipboard(link.url)
         self.app.notify(f"Copied {link.url} — paste it into your browser.", timeout=6, markup=False)
 

@@ -51,6 +51,7 @@ class ReviewScreen(Screen):
             self.step_id = step_id
 
     def __init__(self, store=None, catalog=None) -> None:
+        """Without ``store`` or ``catalog`` the app's are used (tests give their own)."""
         super().__init__()
         self._store = store
         self._catalog = catalog
@@ -74,6 +75,7 @@ class ReviewScreen(Screen):
         yield Footer()
 
     async def on_mount(self) -> None:
+        """Take the due items whose lesson and block still exist, and show the first."""
         self.items = [item for item in self.store.due_reviews() if self._resolve(item) is not None]
         await self.show_item()
 
@@ -90,9 +92,11 @@ class ReviewScreen(Screen):
 
     @property
     def current(self) -> ReviewItem | None:
+        """The item being reviewed; None once every item was shown."""
         return self.items[self.index] if self.index < len(self.items) else None
 
     async def show_item(self) -> None:
+        """Replace the body with the current item: a quiz to answer, or a button to its exercise."""
         body = self.query_one("#review-body", VerticalScroll)
         await body.remove_children()
         item = self.current
@@ -120,6 +124,7 @@ class ReviewScreen(Screen):
             self._keys("Enter opens the lesson at the exercise · F6 skip · Esc back")
 
     async def _show_summary(self, body: VerticalScroll) -> None:
+        """The end: how many quizzes were right, or that nothing was due."""
         self.query_one(".review-title", Static).update("Review · done")
         self.query_one(".review-where", Static).update("")
         if self.items:
@@ -132,9 +137,11 @@ class ReviewScreen(Screen):
         self._keys("Esc back")
 
     def _keys(self, text: str) -> None:
+        """Set the line of keys under the body."""
         self.query_one(".review-keys", Static).update(text)
 
     def _focus_quiz(self) -> None:
+        """Focus the quiz's choices, or its text box when it has no choices."""
         for widget in self.query(ChoiceList).results():
             widget.focus()
             return
@@ -143,6 +150,7 @@ class ReviewScreen(Screen):
             return
 
     def on_quiz_view_answered(self, message: QuizView.Answered) -> None:
+        """Record the first answer to each item as its review; later ones are practice."""
         message.stop()
         item = self.current
         if item is None or item.key in self.answered:
@@ -152,6 +160,7 @@ class ReviewScreen(Screen):
         self._keys("F6 next" + ("" if message.correct else " · F10 shows the answer") + " · Esc back")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
+        """The "Open the exercise" button: post ``OpenExercise`` (the app opens its lesson there)."""
         if event.button.id == "open-exercise" and self.current is not None:
             event.stop()
             item = self.current
@@ -159,6 +168,7 @@ class ReviewScreen(Screen):
             self.post_message(self.OpenExercise(item.lesson_id, item.item_id, step.id if step else None))
 
     async def action_next(self) -> None:
+        """F6: the next item (skipping this one if unanswered), or the summary."""
         if self.current is not None:
             self.index += 1
             await self.show_item()
