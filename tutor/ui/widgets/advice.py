@@ -40,6 +40,7 @@ class AdviceView(Widget, can_focus=True):
         self.unfolded = False
 
     def add(self, advice: AdviceGiven) -> None:
+        """Show one more piece of advice (a run can give several)."""
         self.items.append(advice)
         self.refresh(layout=True)
 
@@ -49,6 +50,7 @@ class AdviceView(Widget, can_focus=True):
         return [_headline(a) for a in self.items]
 
     def action_toggle(self) -> None:
+        """Fold or unfold every piece: one line each, or with why and fix."""
         self.unfolded = not self.unfolded
         self.refresh(layout=True)
 
@@ -56,6 +58,8 @@ class AdviceView(Widget, can_focus=True):
         self.action_toggle()
 
     def render(self) -> Group:
+        """A ``▶ tip`` line per piece, cut to one row when folded; unfolded, its why and fix
+        below."""
         mark = self.get_component_rich_style("advice--mark", partial=True)
         code = self.get_component_rich_style("advice--code", partial=True)
         label = self.get_component_rich_style("advice--label", partial=True)
@@ -74,4 +78,5 @@ class AdviceView(Widget, can_focus=True):
 
 
 def _headline(advice: AdviceGiven) -> str:
+    """``line N: what it saw``, or only what it saw when there is no line."""
     return f"line {advice.line}: {advice.saw}" if advice.line else advice.saw

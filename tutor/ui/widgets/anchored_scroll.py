@@ -27,6 +27,7 @@ class AnchoredScroll(VerticalScroll):
 
     @property
     def held(self) -> Widget | None:
+        """The child held in place, if any."""
         return self._held[0] if self._held else None
 
     def hold(self, widget: Widget, row: int | None = None) -> None:
@@ -38,9 +39,12 @@ class AnchoredScroll(VerticalScroll):
         self.refresh(layout=True)
 
     def release(self) -> None:
+        """Let the view scroll freely again."""
         self._held = None
 
     def arrange(self, size, optimal: bool = False):
+        """Textual's arrangement, with the scroll offset set so that the held child is at
+        its row."""
         arrangement = super().arrange(size, optimal)
         if self._held is not None and not optimal:
             widget, row = self._held
@@ -58,6 +62,7 @@ class AnchoredScroll(VerticalScroll):
         return arrangement
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        """Any scroll that moves the view releases the hold."""
         super().watch_scroll_y(old_value, new_value)
         if round(old_value) != round(new_value):
             self.release()  # the learner (or a scroll to a widget) moved the view

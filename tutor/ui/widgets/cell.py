@@ -2,8 +2,10 @@
 output, errors, the tutor's training-loop advice, live charts, image grids, how the
 run ended).
 
-The lesson screen runs the code; it calls :meth:`RunnableCell.begin_run`, hands each
-sandbox event to :meth:`RunnableCell.show_event`, and ends with :meth:`finish_run`.
+The lesson screen runs the code, and ``tutor/ui/run_display.py`` tells the cell how its
+runs go: :meth:`RunnableCell.show_queued`, :meth:`~RunnableCell.show_run_started`, each
+event to :meth:`~RunnableCell.show_reported`, and :meth:`~RunnableCell.show_run_ended`
+(or :meth:`~RunnableCell.show_run_dropped`).
 """
 
 from __future__ import annotations
@@ -88,11 +90,13 @@ class CellHeader(Widget):
     COMPONENT_CLASSES = {"cell-header--busy", "cell-header--bad", "cell-header--good"}
 
     def __init__(self, text: Text, tone: str = "", **kwargs):
+        """``tone`` (busy, bad, good, or none) colours the whole row."""
         super().__init__(**kwargs)
         self.text = text
         self.tone = tone
 
     def show(self, text: Text, tone: str = "") -> None:
+        """Show ``text`` in ``tone``."""
         # A plain refresh: one row that never changes height needs no new layout.
         self.text, self.tone = text, tone
         self.refresh()
@@ -150,6 +154,8 @@ class RunnableCell(Vertical):
             self.cell = cell
 
     def __init__(self, block, number: int, code: str, **kwargs):
+        """``code`` is what the editor starts with (the learner's saved edit, or the
+        block's); widgets are made in ``compose``."""
         super().__init__(**kwargs)
         self.block = block
         self.number = number
@@ -182,6 +188,7 @@ class RunnableCell(Vertical):
 
     @property
     def cell_id(self) -> str:
+        """The block's id in the lesson."""
         return self.block.id
 
     @property
@@ -191,10 +198,12 @@ class RunnableCell(Vertical):
 
     @property
     def original_code(self) -> str:
+        """The lesson's code: what a reset goes back to."""
         return editor_code(self.block.code)
 
     @property
     def editor(self) -> CodeEditor:
+        """The cell's editor, made when first asked for (an unmounted cell may never need one)."""
         if self._editor is None:
             self._editor = CodeEditor(self.initial_code, id=f"editor-{self.cell_id}",
                                       language=editor_language(self.block))
@@ -202,12 +211,15 @@ class RunnableCell(Vertical):
 
     @property
     def output(self) -> OutputView:
+        """The run's output view, mounted (with the extras and result row) when first asked for."""
         if self._output is None:
             self.mount(*self._run_parts(), after=self.editor)
         assert self._output is not None
         return self._output
 
     def _run_parts(self) -> tuple[Widget, Widget, Widget]:
+        """Make what a run shows: the output, the extras (advice, charts, images), the
+        result row."""
         self._output = OutputView()
         self._extras = Vertical(classes="cell-extras")
         self._result = Static("", classes="cell-result", markup=False)  # it may quote the learner's error
@@ -216,20 +228,25 @@ class RunnableCell(Vertical):
 
     @property
     def extras(self) -> Vertical:
+        """Where a run's advice, charts and images go (mounted with the output)."""
         self.output  # noqa: B018 - mounts the run's parts
         assert self._extras is not None
         return self._extras
 
     @property
     def has_run_parts(self) -> bool:
+        """Whether what a run shows was made (the cell has run, or a run was dropped)."""
         return self._output is not None
 
     @property
     def code(self) -> str:
+        """The code now in the editor, or the code it will start with when not made yet."""
         # Unmounted cells ("run all above" from a late step) make no editor for it.
         return self._editor.text if self._editor is not None else self.initial_code
 
     def compose(self) -> ComposeResult:
+        """Header and editor; the run's parts only if a result was set before the cell was
+        mounted."""
         state, tone = self._header_state
         self._header = CellHeader(self.header_text(state), tone)
         yield self._header
@@ -239,6 +256,7 @@ class RunnableCell(Vertical):
         yield from self.compose_below_editor()
 
     def compose_below_editor(self) -> ComposeResult:
+        """What a kind of cell adds under the editor (an exercise: its buttons and feedback)."""
         yield from ()
 
     @property
@@ -251,6 +269,8 @@ class RunnableCell(Vertical):
         return what if self.kind == "cell" else f"{self.kind} · {what}"
 
     def header_text(self, state: str = "") -> Text:
+        """``[3] cell · edited · state``: number, title, whether the code was edited, the
+        run's state."""
         text = Text(f"[{self.number}] {self.title}", no_wrap=True, overflow="ellipsis")
         if self.code_is_edited():
             text.append(" · edited", "italic")
@@ -259,9 +279,11 @@ class RunnableCell(Vertical):
         return text
 
     def code_is_edited(self) -> bool:
+        """Whether the editor's code differs from the lesson's (an exercise: its starter)."""
         return self.code != self.original_code
 
     def set_header(self, state: str = "", tone: str = "") -> None:
+        """Say ``state`` in the header, in ``tone``; kept for ``compose`` if not mounted yet."""
         self._header_state = (state, tone)
         self.refresh_header()
 
@@ -277,6 +299,7 @@ class RunnableCell(Vertical):
         return self._header.text.plain if self._header is not None else ""
 
     def border_tone(self) -> str:
+        """The border's tone now: failed, current, or the stylesheet's (``BORDER_TONES``)."""
         return "failed" if self.failed else "current" if self.is_current else ""
 
     def apply_border(self) -> None:
@@ -290,11 +313,14 @@ class RunnableCell(Vertical):
             self.styles.border_left = ("tall", Color.parse(value))
 
     def set_current(self, current: bool) -> None:
+        """The cell is (or is no longer) the one F5 runs: its border says so."""
         if current != self.is_current:
             self.is_current = current
             self.apply_border()
 
     def set_result(self, text: str, tone: str = "") -> None:
+        """The row under the run (how it ended, threads left running) in ``tone``; empty
+        hides it."""
         if self._result_shown == (text, tone):
             return  # nothing changes: a class set again would restyle the widget (every run)
         self._result_shown = (text, tone)
@@ -304,6 +330,7 @@ class RunnableCell(Vertical):
         self._style_result()
 
     def _style_result(self) -> None:
+        """Draw the result row as ``_result_shown`` says."""
         text, tone = self._result_shown
         result = self._result
         assert result is not None
@@ -357,6 +384,8 @@ class RunnableCell(Vertical):
         self.editor.show_error_line(None)
 
     def _say_running(self, serial: int) -> None:
+        """``running…`` in the header, if run ``serial`` still runs ``RUNNING_DELAY`` after
+        it began."""
         if self.running and serial == self._run_serial and self.is_attached:
             self.set_header("running…", "busy")
 
@@ -399,6 +428,8 @@ class RunnableCell(Vertical):
             self.show_failure(event)
 
     def show_failure(self, event: CellFailed, *, mark_line: bool = True) -> None:
+        """The traceback (and the tutor's advice on it) in the output; ``mark_line``: mark
+        the failing line in the editor."""
         self._clear_stale()
         self._raised = event.ename
         errors, advice = failure_lines(event)
@@ -410,6 +441,7 @@ class RunnableCell(Vertical):
             self.editor.show_error_line(event.line - 1)
 
     def show_note(self, lines: list[str], kind: str = "note") -> None:
+        """Lines of the tutor's own (``kind`` note, error or advice) in the output."""
         self._clear_stale()
         self.output.buffer.add_lines(lines, kind)
         self._output_changed()
@@ -456,6 +488,7 @@ class RunnableCell(Vertical):
     # -- a run of the queue (the lesson screen hands each message on) -------------------
 
     def show_run_started(self, job: Job) -> None:
+        """A run of this cell began in the worker (a queued one, or one replayed)."""
         self.begin_run()
 
     def show_reported(self, phase: str, event) -> bool:
@@ -472,11 +505,13 @@ class RunnableCell(Vertical):
         return self.shown_parts() != before
 
     def show_run_ended(self, job: Job, outcome: Outcome) -> None:
+        """How the run ended, then the tutor's advice on it if any."""
         self._show_ending(outcome)
         if outcome.finished is not None and outcome.advice:
             self.show_note(outcome.advice, "note")
 
     def _show_ending(self, outcome: Outcome) -> None:
+        """Finish the run (or say it did not run), then let the collector settle what it built."""
         if outcome.finished is not None:
             self.finish_run(outcome.finished, expected_error=outcome.expected_error)
         else:
@@ -484,17 +519,21 @@ class RunnableCell(Vertical):
         heap.settle_after_run()  # what the run built, out of the collector's way
 
     def show_run_dropped(self, job: Job, why: str) -> None:
+        """The queue dropped the run before it started: ``why`` says it was not run."""
         self.skip_run(why)
 
     # -- parts ------------------------------------------------------------------------
 
     def _output_changed(self) -> None:
+        """Show the output view (it starts hidden) and redraw it."""
         output = self.output
         if not output.display:
             output.display = True
         output.buffer_changed()
 
     def _chart(self, key: str, title: str | None) -> ChartView:
+        """The chart ``key`` of this run (``log`` for live.log, ``plot:<title>``), mounted
+        when first needed."""
         view = self._charts.get(key)
         if view is None:
             view = ChartView(ChartData(key, title=title, ghost=self.ghost if key == "log" else None))
@@ -516,6 +555,7 @@ class RunnableCell(Vertical):
         return self._advice
 
     def _show_images(self, event: ImagesShown) -> None:
+        """A grid per title: a new title adds one, the same title replaces its images."""
         grid = self._images.get(event.title)
         if grid is None:
             grid = ImageGrid(event.title, event.images, event.ncols)
@@ -536,6 +576,7 @@ class RunnableCell(Vertical):
         self.refresh_header()
 
     def replace_code(self, code: str) -> None:
+        """Load ``code`` into the editor; the error mark and the header's state go."""
         self.editor.load_text(code)
         self.editor.show_error_line(None)
         self.set_header()

@@ -54,6 +54,8 @@ class ChartView(ShowsWorkerFailures, Widget):
             self.width = width
 
     def __init__(self, data: ChartData, **kwargs):
+        """``data`` is the cell's chart; it grows as points stream in and ``data_changed``
+        is called."""
         super().__init__(**kwargs)
         self.data = data
         self._drawn_version = -1
@@ -69,6 +71,7 @@ class ChartView(ShowsWorkerFailures, Widget):
         self.data_changed(now=True)
 
     def on_resize(self) -> None:
+        """A new width needs a new drawing, at once."""
         self.data_changed(now=True)
 
     def data_changed(self, now: bool = False) -> None:
@@ -85,10 +88,13 @@ class ChartView(ShowsWorkerFailures, Widget):
             self._timer = self.set_timer(wait, self._on_timer)
 
     def _on_timer(self) -> None:
+        """The interval since the last drawing is over: draw the points that came meanwhile."""
         self._timer = None
         self.data_changed(now=True)
 
     def _start_drawing(self, width: int) -> None:
+        """Draw a snapshot of the data in the background; a narrow view gets a one-line
+        summary instead."""
         if width < self.NARROW:
             self.add_class("-narrow")
             self._show(f"{self.data.title or 'chart'}: {self.data.summary()}", self.data.version, width)
@@ -100,6 +106,7 @@ class ChartView(ShowsWorkerFailures, Widget):
 
     @work(thread=True, group="chart-draw", name="drawing a chart", exit_on_error=False)
     def _draw(self, snapshot: ChartData, width: int, height: int) -> None:
+        """In a thread: plotext's drawing, turned into rows, posted as ``Drawn``."""
         rows, plain = ansi_rows(draw_chart(snapshot, width, height))
         self.post_message(self.Drawn(rows, plain, snapshot.version, width))
 
@@ -110,6 +117,7 @@ class ChartView(ShowsWorkerFailures, Widget):
         self._show(failure_text(worker), self.data.version, self._drawn_width)
 
     def on_chart_view_drawn(self, message: Drawn) -> None:
+        """Paint the finished drawing, then draw again if points came while it was drawn."""
         message.stop()
         self._drawing = False
         self._paint(message.rows, message.plain, message.version, message.width)
@@ -120,6 +128,7 @@ class ChartView(ShowsWorkerFailures, Widget):
         self._paint(*ansi_rows(text), version, width)
 
     def _paint(self, rows: list[Strip], plain: str, version: int, width: int) -> None:
+        """Swap in new rows and repaint (the height is fixed: no layout)."""
         self._rows, self.drawn_text = rows, plain
         self._drawn_version, self._drawn_width = version, width
         self.refresh()
@@ -129,10 +138,12 @@ class ChartView(ShowsWorkerFailures, Widget):
         self.call_after_refresh(self.refresh)
 
     def notify_style_update(self) -> None:
+        """The widget's style changed (a theme): look its base style up again."""
         self._base_style = None
         super().notify_style_update()
 
     def render_line(self, y: int) -> Strip:
+        """Row ``y`` of the drawing in the widget's style, cropped or padded to the width."""
         width = self.content_size.width
         style = self._base_style
         if style is None:

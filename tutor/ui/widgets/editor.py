@@ -27,6 +27,7 @@ if SyntaxAwareDocument is not None and not getattr(SyntaxAwareDocument.prepare_q
     _compile_query = SyntaxAwareDocument.prepare_query
 
     def _prepare_query_once(self, query: str):
+        """``prepare_query``, compiled once per language and query for every editor."""
         key = (id(self.language), query)
         if key not in _QUERIES:
             _QUERIES[key] = (self.language, _compile_query(self, query))  # the language kept alive
@@ -69,6 +70,7 @@ class CodeEditor(KeysInOrder, TextArea, inherit_bindings=False):
     blink = True  # tests switch it off for stable snapshots
 
     def __init__(self, code: str, *, read_only: bool = False, id: str | None = None, language: str = "python"):
+        """Soft-wrapped, with line numbers; Tab moves the focus on rather than indenting."""
         super().__init__(
             code,
             language=language,
@@ -91,20 +93,22 @@ class CodeEditor(KeysInOrder, TextArea, inherit_bindings=False):
             self.refresh()
 
     def get_line(self, line_index: int) -> Text:
+        """TextArea's line, on red where the last run failed."""
         line = super().get_line(line_index)
         if line_index == self.error_line:
             style = self.get_component_rich_style("code-editor--error-line", partial=True)
             line.stylize(style or Style(bgcolor="red"))
         return line
 
-    # PgDn/PgUp page through the code, as in a notebook; from its last (first) line
-    # there is no more code that way, so the key goes on to the lesson page around it.
     def action_cursor_page_down(self) -> None:
+        """PgDn pages through the code, as in a notebook; from its last line there is no
+        more code that way, so the key goes on to the lesson page around it."""
         if self.cursor_location[0] >= self.document.line_count - 1:
             raise SkipAction()
         super().action_cursor_page_down()
 
     def action_cursor_page_up(self) -> None:
+        """PgUp: as PgDn, upward; from the first line the lesson page moves."""
         if self.cursor_location[0] == 0:
             raise SkipAction()
         super().action_cursor_page_up()

@@ -38,12 +38,16 @@ class ExerciseView(RunnableCell):
     original_words = "the starter code"
 
     class SolutionRevealed(Message):
+        """The learner asked for the solution before passing (recorded in their progress)."""
+
         def __init__(self, cell: "ExerciseView") -> None:
             super().__init__()
             self.cell = cell
 
     def __init__(self, block: Exercise, number: int, code: str, *, attempts: int = 0,
                  passed: bool = False, solution_revealed: bool = False, **kwargs):
+        """``attempts``, ``passed`` and ``solution_revealed`` come from the learner's
+        record; a pass reveals the solution."""
         super().__init__(block, number, code, **kwargs)
         self.attempts = attempts
         self.passed = passed
@@ -54,9 +58,11 @@ class ExerciseView(RunnableCell):
 
     @property
     def original_code(self) -> str:
+        """The starter code: what a reset goes back to."""
         return editor_code(self.block.starter)
 
     def compose_below_editor(self) -> ComposeResult:
+        """The buttons, the feedback (kept while unmounted), room for hints and the solution."""
         with Horizontal(classes="exercise-buttons"):
             yield Button("Check F5", id="check", variant="primary", compact=True, disabled=self.checking)
             if self.block.hints:
@@ -71,18 +77,21 @@ class ExerciseView(RunnableCell):
         yield Vertical(classes="exercise-solution")
 
     def on_mount(self) -> None:
+        """A passed exercise shows its border and solution from the start."""
         if self.passed:
             self.apply_border()
         if self.solution_revealed:
             self._show_solution(scroll=False)
 
     def header_text(self, state: str = ""):
+        """The cell's header, with ``passed ✓`` while nothing else is said."""
         text = super().header_text(state)
         if self.passed and not state:
             text.append(" · passed ✓", "bold")
         return text
 
     def _status_words(self) -> str:
+        """What the feedback says before a check: passed, the tries so far, or what to do."""
         if self.passed:
             return "✓ Passed."
         if self.attempts:
@@ -92,6 +101,7 @@ class ExerciseView(RunnableCell):
     # -- buttons and keys ---------------------------------------------------------------
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
+        """The buttons do what their keys do."""
         event.stop()
         action = {"check": self.request_check, "hint": self.action_hint,
                   "solution": self.action_solution, "reset": self.request_reset}.get(event.button.id or "")
@@ -99,14 +109,17 @@ class ExerciseView(RunnableCell):
             action()
 
     def request_check(self) -> None:
+        """The Check button: ask the lesson screen to check (ignored while a check is under way)."""
         if not self.checking:
             self.post_message(RunnableCell.RunRequested(self))
 
     def request_reset(self) -> None:
+        """The Reset button: ask to reset to the starter (not while a check is under way)."""
         if not self.checking:
             self.ask_reset()
 
     def action_hint(self) -> None:
+        """F3: show the next hint, or say there is none left."""
         hints = self.block.hints
         if not hints:
             self.app.notify("This exercise has no hints.", timeout=3)
@@ -121,6 +134,8 @@ class ExerciseView(RunnableCell):
         button.label = f"Hint F3 ({self.hints_shown}/{len(hints)})"
 
     def action_solution(self) -> None:
+        """F10: show the solution; before a pass, only after a try and a confirmation (posts
+        SolutionRevealed)."""
         if self.solution_revealed:
             self._show_solution()
             return
@@ -140,6 +155,8 @@ class ExerciseView(RunnableCell):
                                            yes="Show it"), answered)
 
     def _show_solution(self, scroll: bool = True) -> None:
+        """Show the solution in a read-only editor, made the first time; scroll it into view
+        if ``scroll``."""
         solution = self.query_one(".exercise-solution")
         if not solution.children:  # made when first shown: most learners never ask
             solution.mount(Static("Solution:"),
@@ -150,10 +167,12 @@ class ExerciseView(RunnableCell):
             self.call_after_refresh(solution.scroll_visible)
 
     def border_tone(self) -> str:
+        """Passed (green) once passed, unless it is the current cell."""
         tone = super().border_tone()
         return "passed" if self.passed and tone != "current" else tone
 
     def last_part(self):
+        """The feedback, once there is a check to speak of: what a run should bring into view."""
         if self.checking or self.attempts:
             return self.query_one(".exercise-feedback")
         return super().last_part()
@@ -161,9 +180,11 @@ class ExerciseView(RunnableCell):
     # -- a check (called by the lesson screen) ---------------------------------------------
 
     def accepts_run(self) -> bool:
+        """Not while a check waits or runs: a second Check changes nothing."""
         return not self.checking  # a second Check while one waits or runs changes nothing
 
     def show_queued(self, job, waiting: bool) -> None:
+        """A queued check also makes the cell read-only until it ends."""
         super().show_queued(job, waiting)
         if job.is_check:
             self.begin_check()
@@ -174,6 +195,7 @@ class ExerciseView(RunnableCell):
         self._feedback("Checking…", "")
 
     def _set_checking(self, checking: bool) -> None:
+        """Lock (or unlock) the editor and the buttons while a check waits or runs."""
         self.checking = checking
         self.editor.read_only = checking
         for button in self.query(".exercise-buttons Button").results(Button):
@@ -185,17 +207,21 @@ class ExerciseView(RunnableCell):
         self._feedback(why, "fail")
 
     def show_run_started(self, job) -> None:
+        """A check says ``checking…`` in the header."""
         super().show_run_started(job)
         if job.is_check:
             self.set_header("checking…")
 
     def show_run_ended(self, job, outcome) -> None:
+        """A check ends in a pass or a fail with the check's feedback and advice; a plain
+        run as any cell's."""
         if not job.is_check:
             return super().show_run_ended(job, outcome)
         self._show_ending(outcome)
         self.end_check(bool(outcome.passed), "\n".join([outcome.feedback, *outcome.advice]))
 
     def show_run_dropped(self, job, why: str) -> None:
+        """A dropped check is cancelled without counting a try."""
         if job.is_check:
             self.cancel_check("Not checked: " + why.removeprefix("not run: ") + ".")
         super().show_run_dropped(job, why)
@@ -213,6 +239,8 @@ class ExerciseView(RunnableCell):
         self.set_header("passed ✓" if passed else "not passed")
 
     def _feedback(self, text: str, tone: str) -> None:
+        """Show the feedback in ``tone`` (pass, fail or none); kept for ``compose`` if the
+        cell is not built yet."""
         self._feedback_shown = (text, tone)
         if not self.is_composed:
             return  # compose shows it

@@ -57,6 +57,8 @@ class ImageGrid(Widget):
     LEGIBLE = 14
 
     def __init__(self, title: str | None, images, ncols: int, **kwargs):
+        """``images`` are the event's images; at most ``ncols`` per row, fewer when they
+        would be too small."""
         super().__init__(**kwargs)
         self.title = title
         self.images = tuple(images)
@@ -82,6 +84,8 @@ class ImageGrid(Widget):
         return ncols, cell
 
     def _build(self, width: int) -> list[Strip]:
+        """The grid's rows at ``width`` (title, image rows, labels), kept until the width or
+        the images change."""
         if width == self._built_for:
             return self._strips
         label_style = self.get_component_rich_style("image-grid--label", partial=True)
@@ -126,9 +130,11 @@ class ImageGrid(Widget):
         return strips
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        """As many rows as the grid takes at ``width``."""
         return len(self._build(width))
 
     def render_line(self, y: int) -> Strip:
+        """Row ``y`` of the grid, padded to the width."""
         width = self.scrollable_content_region.width
         strips = self._build(width)
         if y < len(strips):

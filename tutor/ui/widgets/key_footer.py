@@ -26,13 +26,15 @@ class KeyFooter(Footer):
     """
 
     def __init__(self, *, first: tuple[str, ...] = (), last: tuple[str, ...] = (), **kwargs) -> None:
-        super().__init__(show_command_palette=False, **kwargs)  # Ctrl+P is ranked like any key
+        """The footer's own palette key is off: Ctrl+P is ranked like any action (``last``)."""
+        super().__init__(show_command_palette=False, **kwargs)
         self.first = first
         self.last = last
         self._laid_out_width = 0
         self._shown: tuple = ()  # what the keys now on screen say
 
     def _rank(self, action: str) -> int:
+        """Where ``action`` goes: ``first`` in their order, then what has focus, then ``last``."""
         if action in self.first:
             return self.first.index(action)
         if action in self.last:
@@ -63,6 +65,8 @@ class KeyFooter(Footer):
         return shown
 
     def compose(self):
+        """A ``FooterKey`` for each key that fits the width; what they say is kept to
+        compare later."""
         if not self._bindings_ready:
             return
         width = self.size.width or self.app.size.width
@@ -76,9 +80,11 @@ class KeyFooter(Footer):
 
     @staticmethod
     def _words(keys: list[tuple]) -> tuple:
+        """What the keys say (key, label, enabled): two footers that say the same look the same."""
         return tuple((binding.key, description, enabled) for binding, enabled, _tooltip, description in keys)
 
     def bindings_changed(self, screen) -> None:
+        """Textual calls it when the screen's bindings change (focus moved, a screen came)."""
         # Textual's Footer rebuilds every key whenever focus moves (each Run+next, each
         # Tab): about a millisecond of mounting. Rebuild only when the keys differ.
         self._bindings_ready = True
@@ -86,6 +92,7 @@ class KeyFooter(Footer):
             self.call_after_refresh(self._recompose_if_changed)
 
     async def _recompose_if_changed(self) -> None:
+        """Recompose when the width or the keys to show changed."""
         if not self.is_attached:
             return
         width = self.size.width or self.app.size.width
@@ -93,5 +100,6 @@ class KeyFooter(Footer):
             await self.recompose()
 
     def on_resize(self) -> None:
+        """A new width may fit more or fewer keys."""
         if self.size.width != self._laid_out_width and self._bindings_ready:
             self.call_after_refresh(self._recompose_if_changed)

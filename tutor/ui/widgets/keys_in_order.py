@@ -17,6 +17,8 @@ class KeysInOrder:
     """Mix in before an Input or TextArea class: run its own bindings on arrival."""
 
     async def _on_key(self, event: events.Key) -> None:
+        """Run the widget's own (not priority) binding for the key now; other keys go to the
+        widget as usual."""
         for binding in self._bindings.key_to_bindings.get(event.key, ()):  # type: ignore[attr-defined]
             if binding.priority:
                 continue  # the App already ran those before the key got here

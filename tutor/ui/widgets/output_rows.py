@@ -56,6 +56,7 @@ def row_starts(text: str, width: int) -> tuple[int, ...]:
 
 
 def _ascii_starts(text: str, width: int, rest: int) -> tuple[int, ...]:
+    """``row_starts`` for ASCII text, where a character is a cell."""
     starts = [0]
     start, room, length = 0, width, len(text)
     while length - start > room:
@@ -70,6 +71,7 @@ def _ascii_starts(text: str, width: int, rest: int) -> tuple[int, ...]:
 
 
 def _cell_starts(text: str, width: int, rest: int) -> tuple[int, ...]:
+    """``row_starts`` measuring each character's cells (wide ones take two)."""
     starts = [0]
     start, room, length = 0, width, len(text)
     while True:
@@ -107,6 +109,8 @@ class RowIndex:
     """
 
     def __init__(self, rows_of: Callable[[object], int]) -> None:
+        """``rows_of`` counts the rows of one line at the width and mode of the ``key``
+        given to ``update``."""
         self.rows_of = rows_of  # rows of one line, at the width and mode of ``key``
         self._key: object = None
         self._generation = -1

@@ -88,6 +88,7 @@ class OutputView(Widget, can_focus=False):
     wrap: reactive[bool] = reactive(True, layout=True)
 
     def __init__(self, buffer: OutputBuffer | None = None, *, id: str | None = None, classes: str | None = None):
+        """A buffer of its own unless one is given."""
         super().__init__(id=id, classes=classes)
         self.buffer = buffer if buffer is not None else OutputBuffer()
         self._top: Position | None = None  # first row of the folded window; None: follow the end
@@ -111,6 +112,7 @@ class OutputView(Widget, can_focus=False):
         return self._width or self.size.width or 80
 
     def _wraps(self, line: str | StyledLine) -> bool:
+        """Whether ``line`` wraps now: always in wrap mode, and errors and notes in pan mode too."""
         return self.wrap or (not isinstance(line, str) and line.kind in WRAP_ALWAYS)
 
     def _starts(self, line: str | StyledLine, width: int) -> tuple[int, ...]:
@@ -124,6 +126,7 @@ class OutputView(Widget, can_focus=False):
         return row_starts(line.text, width)
 
     def _rows_of(self, line: str | StyledLine) -> int:
+        """Rows of one line at the index's width (``RowIndex`` counts with it)."""
         width = self._index_width
         if isinstance(line, str) and len(line) <= width and line.isascii():
             return 1
@@ -143,15 +146,18 @@ class OutputView(Widget, can_focus=False):
         return self._index
 
     def _row_total(self) -> int:
+        """Rows of all the kept lines, unfolded."""
         index = self._line_index()
         return len(self.buffer) if index is None else index.total
 
     def _locate(self, row: int) -> Position:
+        """(line, row within it) of unfolded row ``row``."""
         index = self._line_index()
         return (row, 0) if index is None else index.locate(row)
 
     @property
     def is_foldable(self) -> bool:
+        """Whether the output is taller than the folded window (``FOLD_ROWS``)."""
         count = len(self.buffer)
         if count > self.FOLD_ROWS:
             return True
@@ -165,6 +171,7 @@ class OutputView(Widget, can_focus=False):
     # -- the folded window -------------------------------------------------------------
 
     def _rows_in(self, index: int) -> int:
+        """Rows of the kept line ``index`` at the wrap width."""
         return len(self._starts(self.buffer.line(index), self.wrap_width))
 
     def _end_position(self, rows: int) -> Position:
@@ -232,9 +239,12 @@ class OutputView(Widget, can_focus=False):
 
     @property
     def _showing_window(self) -> bool:
+        """Whether the folded window (and its fold row) is shown."""
         return self.folded and self.is_foldable
 
     def row_count(self) -> int:
+        """The view's height in rows: the folded window or every row, at least what
+        ``hold_height`` keeps."""
         rows = self.FOLD_ROWS if self._showing_window else self._row_total()
         return max(rows, self._held)
 
@@ -253,10 +263,12 @@ class OutputView(Widget, can_focus=False):
             self.buffer_changed()
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        """The height; the width asked about is noted, since rows depend on it."""
         self._width = width
         return self.row_count()
 
     def get_content_width(self, container: Size, viewport: Size) -> int:
+        """All the width there is."""
         return container.width
 
     def hidden_summary(self) -> str:
@@ -291,10 +303,11 @@ class OutputView(Widget, can_focus=False):
             self.refresh()
 
     def _update_focusable(self) -> None:
-        # A tab stop only where there is something to do (fold, scroll, wrap or pan).
+        """A tab stop only where there is something to do (fold, scroll, wrap or pan)."""
         self.can_focus = self.is_foldable or not self.folded or self.has_wide_lines
 
     def on_resize(self) -> None:
+        """A new width: more or fewer rows, and wide lines may fit now."""
         self._update_focusable()
         self._rows = self.row_count()
 
@@ -308,22 +321,27 @@ class OutputView(Widget, can_focus=False):
             self.buffer_changed()
 
     def notify_style_update(self) -> None:
+        """The widget's style changed (a theme): look its styles up again."""
         self._kind_styles.clear()
         self._base_style = None
         super().notify_style_update()
 
     def watch_wrap(self) -> None:
+        """Switching wrap and pan starts again at the left and follows the end; the footer's
+        words change."""
         self._pan = 0
         self._top = None
         self.buffer_changed()
         self.refresh_bindings()
 
     def watch_folded(self) -> None:
+        """The footer says Fold or Unfold."""
         self.refresh_bindings()
 
     # -- keys ----------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Only the keys that do something now are live (the rest go on to the page)."""
         # Scrolling keys belong to the page unless there is a folded window to move.
         if action in ("scroll_rows", "scroll_home_of_output", "follow"):
             return self._showing_window
@@ -340,11 +358,13 @@ class OutputView(Widget, can_focus=False):
         return True
 
     def action_unfold(self) -> None:
+        """``o``: show every kept line."""
         self.folded = False
         self._top = None
         self.buffer_changed()
 
     def action_fold(self) -> None:
+        """``o`` again: back to the folded window, following the end."""
         self.folded = True
         self._top = None
         self.buffer_changed()
@@ -354,9 +374,11 @@ class OutputView(Widget, can_focus=False):
         self.wrap = False
 
     def action_wrap(self) -> None:
+        """``w`` again: wrap long lines."""
         self.wrap = True
 
     def action_scroll_rows(self, delta: int) -> None:
+        """Move the folded window ``delta`` rows; at the end it follows new output again."""
         rows = self._window_rows()
         if not rows:
             return
@@ -366,20 +388,25 @@ class OutputView(Widget, can_focus=False):
         self.refresh()
 
     def action_scroll_home_of_output(self) -> None:
+        """Home: the folded window at the first kept line."""
         self._top = (0, 0)
         self.refresh()
 
     def action_follow(self) -> None:
+        """End: the folded window follows the end again."""
         self._top = None
         self.refresh()
 
     def action_pan_by(self, delta: int) -> None:
+        """Left/right while panning: ``delta`` cells."""
         self._pan = max(0, self._pan + delta)
         self.refresh()
 
     # -- rendering -----------------------------------------------------------------
 
     def _style_of(self, kind: str) -> Style:
+        """The style of a kind of line (stderr, error, advice, note) or of the fold row and
+        marks, cached."""
         style = self._kind_styles.get(kind)
         if style is None:
             style = self.get_component_rich_style(f"output-view--{kind}", partial=True)
@@ -387,6 +414,8 @@ class OutputView(Widget, can_focus=False):
         return style
 
     def render_line(self, y: int) -> Strip:
+        """Row ``y``: folded, the fold row then the window's rows (blank rows above them);
+        else row ``y`` of all."""
         width = self.wrap_width
         base = self._base_style
         if base is None:
@@ -410,6 +439,8 @@ class OutputView(Widget, can_focus=False):
         return self._render_row(line, part, width, base)
 
     def _render_row(self, line: str | StyledLine, part: int, width: int, base: Style) -> Strip:
+        """Row ``part`` of ``line``: panned, or wrapped with a continuation mark; plain
+        ASCII lines the fast way."""
         if isinstance(line, str) and line.isascii() and (len(line) <= width or not self.wrap):
             pan = 0 if self.wrap else self._pan
             text = line[pan:pan + width]

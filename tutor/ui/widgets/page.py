@@ -49,6 +49,7 @@ class LessonPage(AnchoredScroll):
 
     def __init__(self, lesson: Lesson, progress, *, start_step: str | None = None, focus_cell: str | None = None,
                  **kwargs) -> None:
+        """Every cell widget is made here, unmounted; ``progress`` gives saved code and records."""
         super().__init__(**kwargs)
         self.lesson = lesson
         self.progress = progress  # a LessonProgress snapshot: saved code, records
@@ -84,12 +85,15 @@ class LessonPage(AnchoredScroll):
     # -- the widgets ---------------------------------------------------------------------
 
     def cell(self, cell_id: str | None) -> RunnableCell | None:
+        """The cell widget of ``cell_id``, if the lesson has it."""
         return self._cells_by_id.get(cell_id or "")
 
     def step_cells(self, step_id: str) -> list[RunnableCell]:
+        """The cell widgets of a step, in order."""
         return self._step_cells.get(step_id, [])
 
     def step_view(self, step_id: str | None) -> StepView | None:
+        """The ``StepView`` of ``step_id`` (a placeholder until filled)."""
         return self._views.get(step_id or "")
 
     def step_of(self, widget) -> StepView | None:
@@ -100,6 +104,7 @@ class LessonPage(AnchoredScroll):
         return node
 
     def _make_cell(self, block, number: int) -> RunnableCell:
+        """The widget of a code cell or an exercise, with the learner's saved code and record."""
         saved = self.progress.code.get(block.id)
         if isinstance(block, Exercise):
             record = self.progress.exercises.get(block.id)
@@ -111,6 +116,7 @@ class LessonPage(AnchoredScroll):
         return CodeCellView(block, number, saved if saved is not None else block.code, id=f"cell-{block.id}")
 
     def _step_widgets(self, step: Step) -> list:
+        """The widgets of a step's blocks, its cells the ones made up front."""
         cells = iter(self.step_cells(step.id))
         widgets = []
         for block in step.blocks:
@@ -123,6 +129,7 @@ class LessonPage(AnchoredScroll):
         return widgets
 
     def compose(self) -> ComposeResult:
+        """The intro, then a ``StepView`` per step; only the start step is filled."""
         if self.lesson.intro.strip():
             yield Prose(self.lesson.intro, classes="lesson-intro")
         for index, step in enumerate(self.lesson.steps):
@@ -132,6 +139,8 @@ class LessonPage(AnchoredScroll):
             yield view
 
     def on_mount(self) -> None:
+        """Watch scrolling, hear theme changes, hold the start step at the top, fill what is
+        near."""
         self.watch(self, "scroll_y", self._scrolled, init=False)
         self.app.theme_changed_signal.subscribe(self, self._theme_changed)
         view = self.step_view(self.start_step)
@@ -143,9 +152,12 @@ class LessonPage(AnchoredScroll):
         self.app.theme_changed_signal.unsubscribe(self)  # its callback would keep the page alive
 
     def on_resize(self) -> None:
+        """More or less of the page is near the view now."""
         self._check_near()
 
     def _theme_changed(self, _theme) -> None:
+        """A new theme: redraw the borders that carry a tone (current, failed, passed) in
+        its colours."""
         for cell in self.cells:
             if cell.is_mounted and cell.border_tone():
                 cell.apply_border()
@@ -203,6 +215,8 @@ class LessonPage(AnchoredScroll):
             self.call_after_refresh(self._fill_near)
 
     async def _fill_near(self) -> None:
+        """Fill the steps near the view; when none is left, the page is settled and its
+        widgets frozen."""
         self._check_pending = False
         if self._filling:
             return  # checked again when those fills end
@@ -268,6 +282,7 @@ class LessonPage(AnchoredScroll):
         return across
 
     def _step_id_of(self, widget) -> str | None:
+        """The id of the step a cell widget belongs to (None for any other widget)."""
         step = self.lesson.step_of(widget.cell_id) if isinstance(widget, RunnableCell) else None
         return step.id if step else None
 
@@ -281,6 +296,7 @@ class LessonPage(AnchoredScroll):
             self._check_near()
 
     def set_current(self, cell: RunnableCell) -> None:
+        """Make ``cell`` the current one (F5 runs it; its border says so)."""
         if cell is self.current:
             return
         if self.current is not None:
@@ -292,6 +308,7 @@ class LessonPage(AnchoredScroll):
             self.refresh_bindings()  # the footer names F5 after the kind of cell (Run, Check)
 
     def on_descendant_focus(self, event: DescendantFocus) -> None:
+        """Focus inside a cell makes it current; focus inside a step makes it the learner's step."""
         node = event.widget
         while node is not None and not isinstance(node, RunnableCell):
             node = node.parent
@@ -344,6 +361,8 @@ class LessonPage(AnchoredScroll):
 
     @work(exclusive=True, group="jump", exit_on_error=False)
     async def _jump(self, step_id: str | None, cell_id: str | None) -> None:
+        """``jump``'s worker: hold the step at the top, fill it, focus, then hold the cell
+        (if asked) at the top."""
         cell = self.cell(cell_id)
         if step_id is None and cell is not None:
             step = self.lesson.step_of(cell.cell_id)

@@ -49,29 +49,37 @@ class ChoiceList(OptionList):
     ]
 
     class Picked(Message):
+        """The learner answered with ``choices`` (one, or every ticked one)."""
+
         def __init__(self, choices: tuple[str, ...]) -> None:
             super().__init__()
             self.choices = choices
 
     def __init__(self, choices: tuple[str, ...], multiple: bool, **kwargs) -> None:
+        """``multiple``: several answers may be right, and each choice has a box to tick."""
         self.choices = choices
         self.multiple = multiple
         self.ticked: set[int] = set()
         super().__init__(*(Option(self._prompt(i)) for i in range(len(choices))), markup=False, **kwargs)
 
     def _prompt(self, index: int) -> Text:
+        """``2. [x] text``: the choice's number, its box when several may be ticked, its text."""
         box = ("[x] " if index in self.ticked else "[ ] ") if self.multiple else ""
         return Text(f"{index + 1}. {box}{self.choices[index]}")
 
     def action_toggle(self) -> None:
+        """Space: tick or untick the highlighted choice (several answers only)."""
         if self.multiple and self.highlighted is not None:
             self._toggle(self.highlighted)
 
     def _toggle(self, index: int) -> None:
+        """Tick or untick choice ``index`` and redraw its box."""
         self.ticked ^= {index}
         self.replace_option_prompt_at_index(index, self._prompt(index))
 
     def action_number(self, number: int) -> None:
+        """A number key: answer with that choice, or tick it when several may be right (a
+        bell past the last)."""
         index = number - 1
         if index >= len(self.choices):
             self.app.bell()
@@ -83,12 +91,14 @@ class ChoiceList(OptionList):
             self.post_message(self.Picked((self.choices[index],)))
 
     def action_select(self) -> None:
+        """Enter: answer with the highlighted choice, or with every ticked one."""
         if self.multiple:
             self.post_message(self.Picked(tuple(self.choices[i] for i in sorted(self.ticked))))
         elif self.highlighted is not None:
             self.post_message(self.Picked((self.choices[self.highlighted],)))
 
     async def _on_click(self, event: events.Click) -> None:
+        """A click: ticks the choice when several may be right, else answers with it."""
         clicked = event.style.meta.get("option")
         if clicked is None:
             return
@@ -143,6 +153,8 @@ class QuizView(Vertical):
             self.correct = correct
 
     def __init__(self, quiz: Quiz, record: QuizRecord | None = None, **kwargs) -> None:
+        """``record`` holds the learner's earlier tries: tries without a right one make the
+        answer available at once."""
         super().__init__(**kwargs)
         self.quiz = quiz
         self.record = record
@@ -166,6 +178,7 @@ class QuizView(Vertical):
         yield Markdown(classes="quiz-answer")
 
     def on_mount(self) -> None:
+        """Say how the last try went, if there was one."""
         if self.record is not None and self.record.attempts:
             last = self.record.attempts[-1]
             if last.correct:
@@ -176,10 +189,13 @@ class QuizView(Vertical):
             self.set_class(last.correct, "-right")
 
     def _title(self) -> str:
+        """``Quiz``, with a ✓ once solved."""
         done = "  ✓" if self.solved else ""
         return f"Quiz{done}"
 
     def _keys_text(self) -> str:
+        """The keys that do something now: how to answer, the next hint, the answer after a
+        wrong try."""
         if self.quiz.choices is None:
             parts = ["Enter answers"]
         elif self.quiz.is_multiple:
@@ -193,11 +209,14 @@ class QuizView(Vertical):
         return " · ".join(parts)
 
     def _refresh_keys(self) -> None:
+        """Redraw the keys line and the title, and let the footer ask ``check_action`` again."""
         self.query_one(".quiz-keys", Static).update(self._keys_text())
         self.query_one(".quiz-title", Static).update(self._title())
         self.refresh_bindings()
 
     def _feedback(self, text: str, kind: str, explain: bool = False) -> None:
+        """Show ``text`` (Markdown) in the ``kind`` tone (-right, -wrong, -note), with the
+        quiz's explain if asked."""
         feedback = self.query_one(".quiz-feedback", Markdown)
         if explain and self.quiz.explain:
             text += "\n\n" + self.quiz.explain
@@ -207,10 +226,12 @@ class QuizView(Vertical):
     # -- answering --------------------------------------------------------------------------
 
     def on_choice_list_picked(self, message: ChoiceList.Picked) -> None:
+        """Answer with the picked choices: a tuple when several may be right, else one text."""
         message.stop()
         self.submit(message.choices if self.quiz.is_multiple else message.choices[0] if message.choices else "")
 
     def on_input_submitted(self, message: Input.Submitted) -> None:
+        """Answer with what was typed."""
         message.stop()
         self.submit(message.value)
 
@@ -236,6 +257,7 @@ class QuizView(Vertical):
     # -- hints and the answer ---------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """A hint while one is left; the answer after a wrong try, until solved or shown."""
         if action == "hint":
             return len(self.quiz.hints) > self.hints_shown
         if action == "show_answer":  # after a wrong try, until solved or shown
@@ -243,6 +265,7 @@ class QuizView(Vertical):
         return True
 
     def action_hint(self) -> None:
+        """F3: show the next hint (a bell when none is left)."""
         if self.hints_shown >= len(self.quiz.hints):
             self.app.bell()
             return
@@ -253,6 +276,7 @@ class QuizView(Vertical):
         self._refresh_keys()
 
     def action_show_answer(self) -> None:
+        """F10: show the right answer and the explanation, but only after a wrong try."""
         if self.solved:
             return  # the learner found it: nothing to reveal
         if not self.wrong_tries:

@@ -45,6 +45,7 @@ class StatusLine(Widget):
     REFRESH_DELAY = 0.05  # a fast cell goes running -> ready in a few ms: draw the line once
 
     def on_mount(self) -> None:
+        """Hear the app's ``worker_signal``: every worker event calls ``show``."""
         # The app tells of worker events through a signal, not a message it would have
         # to deliver by searching the screen's widgets for status lines. Heard at once
         # (on the event loop, where the sandbox client reports): ``show`` only notes the
@@ -60,10 +61,13 @@ class StatusLine(Widget):
             signal.unsubscribe(self)
 
     def _worker_reported(self, session: SandboxSession) -> None:
+        """A worker event: redraw if it is this line's session (or it has none yet)."""
         if self.session is None or self.session is session:
             self.show(session)
 
     def show(self, session: SandboxSession | None) -> None:
+        """Show ``session``; redrawn once, ``REFRESH_DELAY`` after the first of a burst of
+        changes."""
         self.session = session
         if self._pending is None:
             # An asyncio timer, not a Textual one: this runs for every worker event, and a
@@ -71,15 +75,18 @@ class StatusLine(Widget):
             self._pending = asyncio.get_running_loop().call_later(self.REFRESH_DELAY, self._redraw)
 
     def _redraw(self) -> None:
+        """The timer's end: one refresh for every change since it started."""
         self._pending = None
         if self.is_attached:
             self.refresh()
 
     @property
     def plain(self) -> str:
+        """The line as plain text (tests)."""
         return self.render().plain
 
     def render(self) -> Text:
+        """``device │ worker state │ memory``, the state coloured by how it goes."""
         session = self.session
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(device_text(session), self.get_component_rich_style("status-line--device", partial=True))

@@ -32,6 +32,8 @@ class StepView(Vertical):
     """
 
     def __init__(self, step: Step, number: int, make_blocks, *, filled: bool = False):
+        """``make_blocks`` builds the widgets of the step's blocks, when it is filled (at
+        once if ``filled``)."""
         super().__init__(id=f"step-{step.id}")
         self.step = step
         self.number = number
@@ -40,6 +42,7 @@ class StepView(Vertical):
         self._mounting: AwaitMount | None = None
 
     def compose(self) -> ComposeResult:
+        """The title, and the blocks only if the step is filled."""
         yield Static(f"{self.number}. {self.step.title}", classes="step-title", markup=False)
         if self.filled:
             yield from self._make_blocks()
@@ -54,6 +57,7 @@ class StepView(Vertical):
             await self._mounting
 
     def get_content_height(self, container, viewport, width: int) -> int:
+        """A placeholder is as tall as its blocks are estimated to be."""
         if self.filled:
             return super().get_content_height(container, viewport, width)
         return estimated_rows(self.step, width)

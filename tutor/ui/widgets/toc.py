@@ -32,11 +32,15 @@ class StepList(OptionList):
     """
 
     class StepChosen(Message):
+        """The learner chose the step ``step_id`` in the contents."""
+
         def __init__(self, step_id: str) -> None:
             super().__init__()
             self.step_id = step_id
 
     def __init__(self, steps: tuple[Step, ...], done: set[str], **kwargs):
+        """``done`` are the ids of the steps done; the first step is current until told
+        otherwise."""
         super().__init__(**kwargs)
         self.steps = steps
         self.done = set(done)
@@ -45,6 +49,8 @@ class StepList(OptionList):
         self._fill()
 
     def _fill(self) -> None:
+        """(Re)build the options: ✓ for a step done, ▸ and bold for the current one; the
+        highlight kept."""
         highlighted = self.highlighted
         self.clear_options()
         for number, step in enumerate(self.steps, 1):
@@ -62,6 +68,7 @@ class StepList(OptionList):
             self.highlighted = highlighted
 
     def mark(self, *, done: set[str] | None = None, current: str | None = None) -> None:
+        """Set the steps done and the current step; the list is rebuilt only if either changed."""
         changed = False
         if done is not None and done != self.done:
             self.done, changed = set(done), True
@@ -74,9 +81,11 @@ class StepList(OptionList):
 
     @property
     def shown(self) -> bool:
+        """Whether the contents are displayed."""
         return self.display
 
     def show(self, show: bool) -> None:
+        """Display or hide the contents."""
         # display on the one widget: a class on the screen would restyle every widget
         if self.display != show:
             self.display = show
@@ -101,6 +110,8 @@ class StepList(OptionList):
         return False
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        """Post ``StepChosen``; over a narrow page the contents close, unless the learner
+        pinned them."""
         event.stop()
         if event.option.id:
             self.post_message(self.StepChosen(event.option.id))
