@@ -34,6 +34,8 @@ ClientFactory = Callable[..., object]  # (lesson_id, on_event) -> SandboxClient-
 
 def default_client_factory(*, device: str = "auto", memory_limit: int | None = None,
                            prewarm: bool = True) -> ClientFactory:
+    """Makes a plain ``SandboxClient`` per lesson, in its workspace (no session outlives the
+    app): the default."""
     def make(lesson_id: str, on_event):
         from tutor import config
         from tutor.sandbox.client import SandboxClient
@@ -78,6 +80,8 @@ class TutorApp(ShowsWorkerFailures, App):
     # -- screens ------------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        """The home screen first, then the lesson asked for on the command line, or the
+        worker and the parse after the first frame."""
         from tutor.ui.screens.home import HomeScreen
 
         self.push_screen(HomeScreen(self.catalog, self.store, self.store.problem))
@@ -102,6 +106,7 @@ class TutorApp(ShowsWorkerFailures, App):
                         name="listing the sessions", exit_on_error=False)
 
     def _list_background(self) -> None:
+        """On a thread: list the sessions, then hand them to the loop."""
         from tutor.sessions.control import session_list
         from tutor.sessions.transport import SessionUnavailable
 
@@ -114,6 +119,8 @@ class TutorApp(ShowsWorkerFailures, App):
         self.call_from_thread(self._background_listed, listed)
 
     def _background_listed(self, listed: list[dict]) -> None:
+        """Keep the sessions that run on (or crashed) under their own lesson, and refill the
+        home screen."""
         from tutor.ui.screens.home import HomeScreen
 
         self.background = [s for s in listed if s.get("session") in (None, s.get("lesson"))
@@ -123,11 +130,13 @@ class TutorApp(ShowsWorkerFailures, App):
                 screen.fill()
 
     def _after_first_frame(self) -> None:
+        """Start the likely lesson's worker; on a first start, parse the course on a thread."""
         self._prewarm()
         if isinstance(self.catalog, CourseOutline):
             self.run_worker(self._parse_course, thread=True, name="parsing the course", exit_on_error=False)
 
     def _parse_course(self) -> None:
+        """On a thread: parse the course and post it as ``CourseParsed``."""
         self.post_message(CourseParsed(self.parse_course()))
 
     def on_course_parsed(self, message: CourseParsed) -> None:
@@ -152,6 +161,8 @@ class TutorApp(ShowsWorkerFailures, App):
                 screen.show_course(catalog)
 
     def _prewarm(self) -> None:
+        """Start the worker of the lesson the learner will most likely open, and show it in
+        the status line."""
         likely = self._likely_lesson()
         if likely is not None and self.prewarm_session is None:
             self.prewarm_session = self.session_for(likely)
@@ -161,6 +172,7 @@ class TutorApp(ShowsWorkerFailures, App):
                 line.show(self.prewarm_session)
 
     def _likely_lesson(self) -> Lesson | None:
+        """The lesson the learner was last in, else the first."""
         position = self.store.last_position()
         lessons = self.catalog.lessons
         if position is not None:
@@ -193,10 +205,12 @@ class TutorApp(ShowsWorkerFailures, App):
             self.open_lesson(lesson, message.step_id, focus_cell=message.exercise_id)
 
     def action_go_home(self) -> None:
+        """Back to the home screen (it is always the stack's second screen)."""
         while len(self.screen_stack) > 2:
             self.pop_screen()
 
     def action_help(self) -> None:
+        """Show the keys (once: not over an open help screen)."""
         from tutor.ui.screens.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
@@ -241,6 +255,7 @@ class TutorApp(ShowsWorkerFailures, App):
                             name=f"leaving the worker of {lesson_id}", exit_on_error=False)
 
     def on_progress_not_saved(self, message: ProgressNotSaved) -> None:
+        """The background store could not write: say so, for long enough to read."""
         self.notify(message.problem, title="Progress file", severity="warning", timeout=15, markup=False)
 
     def on_session_reported(self, message: SessionReported) -> None:
@@ -298,13 +313,15 @@ class TutorApp(ShowsWorkerFailures, App):
         self.push_screen(LeaveScreen(running), answered)
 
     async def on_unmount(self) -> None:
-        # Not asked (the terminal went, a signal): what runs goes on, the rest ends.
+        """Ended without asking (the terminal went, a signal): what runs goes on, the rest ends."""
         await self.shutdown_workers(keep_running=True)
         self.store.close()
 
     # -- command palette ----------------------------------------------------------------
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The command palette: every lesson and step, the lesson screen's worker commands,
+        and a few of Textual's."""
         from tutor.ui.screens.lesson import LessonScreen
 
         # The palette reads titles as markup: a lesson's words are escaped to stay text.
@@ -328,6 +345,7 @@ class TutorApp(ShowsWorkerFailures, App):
                 yield command
 
     def _go_to(self, lesson: Lesson, step_id: str) -> None:
+        """The palette's step: scroll to it in the open lesson, or open its lesson there."""
         from tutor.ui.screens.lesson import LessonScreen
 
         screen = self.screen

@@ -10,6 +10,8 @@ SAVE_DELAY = 0.8  # seconds after the last keystroke before edited code is saved
 
 
 class EditSaver:
+    """One lesson's edits waiting to be saved (``set_timer`` is the screen's)."""
+
     def __init__(self, store, lesson_id: str, set_timer: Callable) -> None:
         self.store = store
         self.lesson_id = lesson_id

@@ -47,6 +47,8 @@ def settle_after_run() -> None:
 
 
 def _collect_and_freeze() -> None:
+    """The timer's end: collect what the runs left and freeze the rest; a full collection
+    when the frozen set grew by half."""
     global _settling, _clean
     _settling = None
     # Something frozen may die later in a cycle (a widget's old render caches): only a

@@ -36,6 +36,7 @@ Line = "str | StyledLine"
 
 
 def plain(line: str | StyledLine) -> str:
+    """The text of a line, without its colours."""
     return line if isinstance(line, str) else line.text
 
 
@@ -86,6 +87,8 @@ class OutputBuffer:
     """Head and tail of a cell's output, the count of what was dropped, the open line."""
 
     def __init__(self, head: int = 500, tail: int = 5000):
+        """Keep the first ``head`` lines and a window of the last ``tail``; the middle is
+        counted in ``dropped``."""
         self.head_cap = head
         self.tail_cap = tail
         self._head: list[str | StyledLine] = []
@@ -112,6 +115,8 @@ class OutputBuffer:
     # -- reading -------------------------------------------------------------------
 
     def __len__(self) -> int:
+        """Lines shown: the head, one line that counts those dropped (if any), the tail, the
+        open line."""
         return len(self._head) + (1 if self.dropped else 0) + len(self._tail) + (1 if self._partial else 0)
 
     @property
@@ -214,6 +219,7 @@ class OutputBuffer:
         self.generation += 1
 
     def clear(self) -> None:
+        """Empty it; ``version`` and ``generation`` go on counting, so views see a change."""
         version, generation = self.version, self.generation
         self.__init__(self.head_cap, self.tail_cap)  # type: ignore[misc]
         self.version = version + 1
@@ -222,6 +228,8 @@ class OutputBuffer:
     # -- internals -----------------------------------------------------------------
 
     def _extend_partial(self, chunk: str) -> None:
+        """Add a chunk with no newline to the open line: ``\\r`` goes back to its start;
+        what goes past ``MAX_LINE`` is only counted."""
         if not chunk:
             return
         if self._partial_extra and "\r" not in chunk:
@@ -251,6 +259,7 @@ class OutputBuffer:
         self._note_widths([self._partial], self._partial_kind)
 
     def _commit_partial(self) -> None:
+        """The open line is finished: keep it, with a note of the characters it lost."""
         line, self._partial, self._col = self._partial, "", 0
         made = self._make_line(line, self._partial_kind)
         if self._partial_extra:
@@ -260,6 +269,7 @@ class OutputBuffer:
         self._keep([made], self._partial_kind)
 
     def _resolve_cr(self, raw: str) -> str:
+        """A whole line as a terminal shows it after its carriage returns."""
         if "\r" not in raw:
             return raw
         current, col = "", 0
@@ -272,9 +282,12 @@ class OutputBuffer:
 
     @staticmethod
     def _clip(text: str) -> str:
+        """The first ``MAX_LINE`` characters and a count of the rest."""
         return f"{text[:MAX_LINE]}… ({len(text) - MAX_LINE:,} more characters)"
 
     def _make_line(self, raw: str, kind: str, commit: bool = True) -> str | StyledLine:
+        """One raw line as kept: tabs expanded, SGR codes turned to spans (their state
+        carried on if ``commit``), clipped."""
         raw = raw.expandtabs(8) if "\t" in raw else raw
         if _ESC in raw:
             state = self._sgr_state.setdefault(kind, [])
@@ -292,6 +305,8 @@ class OutputBuffer:
         return StyledLine(text, spans, kind)
 
     def _keep(self, lines: list, kind: str) -> None:
+        """Add finished lines: to the head while it has room, then to the tail, dropping its
+        oldest."""
         room = 0 if self._head_closed else self.head_cap - len(self._head)
         if room > 0:
             self._note_widths(lines[:room], kind)
@@ -317,6 +332,8 @@ class OutputBuffer:
             self.tail_base += excess
 
     def _note_widths(self, lines: list, kind: str) -> None:
+        """Raise ``widest`` (and ``widest_stdout``) to cover ``lines``, measuring cells only
+        when it may matter."""
         texts = list(map(plain, lines))
         longest = max(map(len, texts), default=0)
         widest = self.widest_stdout if kind == "stdout" else self.widest

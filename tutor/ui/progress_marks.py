@@ -18,12 +18,14 @@ class ProgressMarks:
     """One lesson screen's progress: recorded, and marked in its contents."""
 
     def __init__(self, store, lesson: Lesson, contents: Callable[[], StepList]) -> None:
+        """``contents`` gives the screen's ``StepList`` (it is mounted after this is made)."""
         self.tracker = LessonTracker(store, lesson)
         self._store = store
         self._lesson_id = lesson.id
         self._contents = contents  # the screen's StepList, once mounted
 
     def done_steps(self) -> set[str]:
+        """The steps done, by the one rule (``tutor/progress/records.py``)."""
         return self.tracker.done_steps()
 
     def step_entered(self, step_id: str) -> None:
@@ -41,10 +43,13 @@ class ProgressMarks:
         self.refresh()
 
     def quiz_answered(self, quiz_id: str, answer: str, correct: bool) -> None:
+        """Record a graded try; a right one may finish its step."""
         self.tracker.quiz_answered(quiz_id, answer, correct)
         self.refresh()
 
     def solution_revealed(self, cell_id: str) -> None:
+        """Record that the learner saw the solution before passing (the review schedules the
+        exercise again)."""
         self._store.reveal_solution(self._lesson_id, cell_id)
 
     def refresh(self) -> None:

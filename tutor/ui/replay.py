@@ -35,6 +35,7 @@ class ReplayedRuns:
     """Shows a lesson screen's replayed events."""
 
     def __init__(self, screen) -> None:
+        """``screen`` is the lesson screen: its session, page and ``run_display``."""
         self.screen = screen
         self.running: _Run | None = None
         self._runs: dict[str, _Run] = {}  # the tag's run id -> the run
@@ -70,6 +71,8 @@ class ReplayedRuns:
         return self.screen.page.cell(tag.get("cell")) if isinstance(tag.get("cell"), str) else None
 
     def show(self, replayed) -> None:
+        """Show one replayed event in its cell as a live one; a run's first event starts it,
+        its last part ends it."""
         tag = replayed.tag
         screen = self.screen
         cell = self.cell_of(replayed)
@@ -93,6 +96,8 @@ class ReplayedRuns:
             screen.run_display.reveal(cell)
 
     def _part_finished(self, run_id: str, run: _Run, phase: str, finished: CellFinished) -> None:
+        """A part of a replayed run finished; if the run is over, judge it and end it as a
+        live run ends."""
         screen = self.screen
         screen.session.observe(finished)
         job = run.job

@@ -80,6 +80,7 @@ def outlives_app(session) -> bool:
 
 
 def is_running(session) -> bool:
+    """Whether the session's worker is running a cell (or interrupting one)."""
     return session.state in (WorkerState.RUNNING, WorkerState.INTERRUPTING)
 
 

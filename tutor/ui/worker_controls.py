@@ -72,4 +72,5 @@ class WorkerControls:
             self._ask_worker(leave_notes(self._session.memory.snapshot()), "noting what the worker holds")
 
     def _ask_worker(self, request, what: str) -> None:
+        """Send ``request`` as a background task of the screen, named ``what`` should it fail."""
         self._screen.run_worker(request, group="control", name=what, exit_on_error=False)

@@ -23,6 +23,7 @@ class ShowsWorkerFailures:
     """For the app, screens and widgets that run workers."""
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A worker of this node ended in an error: ``worker_failed``."""
         if event.state is WorkerState.ERROR:
             self.worker_failed(event.worker)
 
