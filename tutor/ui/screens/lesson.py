@@ -295,7 +295,7 @@ class LessonScreen(ShowsWorkerFailures, Screen):
 
     def check_action(self, action: str, parameters) -> bool | None:
         """Ctrl+C stops only while something runs (else it copies); Ctrl+L only where the
-        step has links."""
+        step has links; Ctrl+Down/Up only where there is a next/previous step."""
         if action == "interrupt_running":  # otherwise ctrl+c copies, as everywhere
             return self.controls.running
         if action == "links":
