@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tutor.ui.screens.confirm import ConfirmScreen
 from tutor.ui.screens.help import HelpScreen
 from tutor.ui.screens.home import HomeScreen
@@ -131,6 +133,31 @@ async def test_interrupt_stops_a_running_cell_and_drops_the_queue(make_app, sett
         assert "Interrupted, variables kept." in str(blocker.query_one(".cell-result").render())
         assert "not run" in cells(app)[0].header
         assert [label for label, _, _ in clients[0].executed] == ["cell 4"]
+
+
+@pytest.mark.parametrize("last_run", ["failed", "passed"])
+async def test_a_rerun_that_says_running_no_longer_shows_the_last_runs_error(make_app, settle, cells, run_cell, last_run):
+    app, clients = make_app("basics")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        cell = cells(app)[0]
+        cell.replace_code("print('before')\n" + ("1 / 0" if last_run == "failed" else ""))
+        await run_cell(pilot, app, cell)
+        assert "before" in cell.output.buffer.text()
+        cell.replace_code("block()")  # runs, silent, until interrupted
+        await pilot.press("f5")
+        for _ in range(100):
+            if "running…" in cell.header:
+                break
+            await pilot.pause(0.02)
+        assert "running…" in cell.header
+        await pilot.pause()
+        # A failure's error under "running…" read as the new run's: gone. What a run
+        # that passed printed stays until the new run shows something (no relayout).
+        assert ("before" in cell.output.buffer.text()) == (last_run == "passed")
+        await pilot.press("f7")
+        await settle(pilot, app)
+        assert cell.last_status == "interrupted"
 
 
 async def test_ctrl_c_copies_when_nothing_runs(make_app, settle):

@@ -178,6 +178,7 @@ class RunnableCell(Vertical):
         self.is_current = False
         self.failed = False
         self._stale = False  # the last run's output is still shown while a new run starts
+        self._stale_failure = False  # ...and it was a failure (its error goes once "running…" shows)
         self._run_serial = 0
         self._header_state = ("", "")
 
@@ -367,10 +368,13 @@ class RunnableCell(Vertical):
 
     def begin_run(self) -> None:
         """A run starts. What the last run showed stays until the new one shows something
-        (or ends): clearing at once would re-lay out the page twice per run."""
+        (or ends): clearing at once would re-lay out the page twice per run. A failed
+        run's error goes once the cell says it runs (under "running…" it read as the
+        new run's)."""
         self.running = True
         self._raised = None
         self._stale = self._output is not None
+        self._stale_failure = self._stale and self.failed
         if self._output is not None:
             self._output.hold_height()
         # Said only if the cell is still running a moment later: a fast cell's output
@@ -388,6 +392,11 @@ class RunnableCell(Vertical):
         it began."""
         if self.running and serial == self._run_serial and self.is_attached:
             self.set_header("running…", "busy")
+            if self._stale_failure and self._stale:
+                self._stale_failure = False
+                self.set_result("")
+                if self._output is not None:
+                    self._output.reset()  # its rows are held until the run ends: the page stays
 
     def _clear_stale(self) -> None:
         """Drop the last run's output, charts and notes (once per run, when needed)."""
