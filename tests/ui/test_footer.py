@@ -123,3 +123,33 @@ async def test_the_last_step_offers_no_next_step(make_app, settle, footer_labels
         await pilot.pause()
         assert screen.current_step == screen.lesson.steps[-2].id
         assert "^↓ Next step" in footer_labels(app)
+
+
+async def test_in_a_quiz_f5_answers_it_and_runs_no_code(make_app, settle, cells, footer_labels, assert_whole):
+    from tutor.ui.widgets.quiz import AnswerInput, QuizView
+
+    app, clients = make_app("basics")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        cells(app)[0].editor.focus()  # a current cell above the quiz: F5 must not run it
+        await pilot.pause()
+        quiz = app.screen.query_one(QuizView)
+        box = quiz.query_one(AnswerInput)
+        box.focus()
+        await pilot.pause()
+        await pilot.pause()
+        labels = footer_labels(app)
+        assert labels[0] == "f5 Answer" and not any(label.startswith("f6") for label in labels)
+        assert "f10 Show answer" not in labels  # offered only after a wrong try
+        assert_whole(app)
+        box.value = "41"
+        await pilot.press("f5")
+        await pilot.pause()
+        assert quiz.wrong_tries == 1 and not quiz.solved
+        await pilot.press("f6")  # not offered in a quiz: nothing happens
+        await pilot.pause()
+        box.value = "42"
+        await pilot.press("f5")
+        await settle(pilot, app)
+        assert quiz.solved
+        assert clients[0].executed == []  # no cell ran

@@ -53,7 +53,7 @@ HELP_SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("o  or  Enter", "on a tip under a cell (the tutor's advice): why it matters, and the fix"),
     )),
     ("Exercises and quizzes", (
-        ("F5", "check the exercise"),
+        ("F5", "check the exercise; in a quiz, answer it (as Enter)"),
         ("F3  or  Ctrl+T", "next hint"),
         ("F10 or  Ctrl+S", "show the solution (after one try)"),
         ("1-9, ↑ ↓ Enter", "pick a quiz answer"),

@@ -234,12 +234,26 @@ class LessonScreen(ShowsWorkerFailures, Screen):
     # -- asking for runs (tutor/ui/run_requests.py) ------------------------------------------
 
     def action_run(self) -> None:
-        """F5: run (or check) the cell the key acts on."""
+        """F5: run (or check) the cell the key acts on; in a quiz, answer it (not the
+        code cell above it, far from where the learner is)."""
+        quiz = self._focused_quiz()
+        if quiz is not None:
+            quiz.answer_now()
+            return
         self.requests.run(self.requests.cell_for_key())
 
     def action_run_next(self) -> None:
-        """F6: run it and move to the next cell."""
+        """F6: run it and move to the next cell (not offered in a quiz)."""
         self.requests.run_and_move_on(self.requests.cell_for_key())
+
+    def _focused_quiz(self) -> QuizView | None:
+        """The quiz the learner is in (its choices or its answer box have focus)."""
+        node = self.focused
+        while node is not None and node is not self:
+            if isinstance(node, QuizView):
+                return node
+            node = node.parent
+        return None
 
     def action_run_above(self) -> None:
         """F4: run every cell above the key's cell, in order (not the cell itself)."""
@@ -295,7 +309,10 @@ class LessonScreen(ShowsWorkerFailures, Screen):
 
     def check_action(self, action: str, parameters) -> bool | None:
         """Ctrl+C stops only while something runs (else it copies); Ctrl+L only where the
-        step has links; Ctrl+Down/Up only where there is a next/previous step."""
+        step has links; Ctrl+Down/Up only where there is a next/previous step; F6 not
+        in a quiz (F5 answers it)."""
+        if action == "run_next":
+            return self._focused_quiz() is None
         if action == "interrupt_running":  # otherwise ctrl+c copies, as everywhere
             return self.controls.running
         if action == "links":
@@ -307,7 +324,10 @@ class LessonScreen(ShowsWorkerFailures, Screen):
         return True
 
     def key_label(self, action: str) -> str | None:
-        """The footer's word for ``action`` now: on an exercise, F5 checks it."""
+        """The footer's word for ``action`` now: in a quiz, F5 answers it; on an
+        exercise, it checks it."""
+        if self._focused_quiz() is not None:
+            return "Answer" if action == "run" else None
         if isinstance(self.current, ExerciseView):
             return {"run": "Check", "run_next": "Check+next"}.get(action)
         return None

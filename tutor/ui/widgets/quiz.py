@@ -140,7 +140,7 @@ class QuizView(Vertical):
     """
     BINDINGS = [
         Binding(keys.HINT, "hint", "Hint"),
-        Binding(keys.SOLUTION, "show_answer", "Answer"),
+        Binding(keys.SOLUTION, "show_answer", "Show answer"),
     ]
 
     class Answered(Message):
@@ -234,6 +234,15 @@ class QuizView(Vertical):
         """Answer with what was typed."""
         message.stop()
         self.submit(message.value)
+
+    def answer_now(self) -> None:
+        """Answer with what is chosen or typed now, as Enter does (F5, the run key, on a
+        quiz)."""
+        choices = self.query(ChoiceList)
+        if choices:
+            choices.first().action_select()
+        else:
+            self.submit(self.query_one(AnswerInput).value)
 
     def submit(self, response) -> Grade:
         """Grade ``response`` (as the learner gave it), show the feedback, post Answered."""
