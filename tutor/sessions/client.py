@@ -446,18 +446,11 @@ class SessionClient:
         """Run ``code`` in the session's worker; yields events, always ending with
         ``CellFinished``. ``diagnose``: as SandboxClient's. ``tag``: what a later app
         gets with this cell's events (default: the context's ``REQUEST_TAG``)."""
-        pending = self._pending_execute(code, label, timeout, diagnose, tag)
-        try:
-            usable = await self._usable()
-        except BaseException:  # the caller stopped waiting
-            self._forget(pending)
-            raise
-        if not usable:
-            pending.finished = True
-            self._forget(pending)
+        if not await self._usable():
             yield CellFinished(0, "crashed", 0.0, self._failure or self.reason or "The session is not reachable.",
                                False, ())
             return
+        pending = self._pending_execute(code, label, timeout, diagnose, tag)
         self._send(pending.message)
         async with aclosing(self._events(pending)) as events:
             async for event in events:  # closed with this generator: a caller gone stops the cell

@@ -248,12 +248,10 @@ class LessonScreen(ShowsWorkerFailures, Screen):
 
     def _focused_quiz(self) -> QuizView | None:
         """The quiz the learner is in (its choices or its answer box have focus)."""
-        node = self.focused
-        while node is not None and node is not self:
-            if isinstance(node, QuizView):
-                return node
-            node = node.parent
-        return None
+        focused = self.focused
+        if focused is None:
+            return None
+        return next((node for node in focused.ancestors_with_self if isinstance(node, QuizView)), None)
 
     def action_run_above(self) -> None:
         """F4: run every cell above the key's cell, in order (not the cell itself)."""
