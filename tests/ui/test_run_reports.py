@@ -70,8 +70,8 @@ def test_each_callback_posts_one_fact_about_the_cell():
     assert posted[1].phase == CODE and posted[1].event is printed
     assert posted[2].outcome is outcome and posted[3].why == "not run: interrupted"
     assert session.observed == [finished]  # at once: the queue's next run reads it
-    assert keeper.said == [("started", "c1"), ("add", "c1", "CellStarted"), ("add", "c1", "OutputStreamed"),
-                           ("add", "c1", "CellFinished"), ("ended", "c1")]
+    # what the cell shows is kept for ``tutor export``; a start and an end show nothing
+    assert keeper.said == [("started", "c1"), ("add", "c1", "OutputStreamed"), ("ended", "c1")]
 
 
 def test_a_checks_output_is_shown_by_its_verdict_not_kept_for_export():
@@ -95,6 +95,27 @@ def test_each_request_is_tagged_with_its_lesson_cell_and_step():
                       "title": "Tensors"}
     untitled, *_ = reporter(title=None)  # a cell whose step is not known: its label
     assert contextvars.copy_context().run(tag, untitled)["title"] == "cell 1"
+
+
+def test_a_cells_title_is_looked_up_until_its_step_is_known_then_kept():
+    titles = [None, "Tensors", "never asked"]
+    asked = []
+    posted, keeper, session = [], Keeper(), Session()
+
+    def title_of(cell):
+        asked.append(cell)
+        return titles[len(asked) - 1]
+
+    report = RunReporter(posted.append, session, keeper, "basics", title_of, show=lambda *_: None)
+    run = queued()
+
+    def tag():
+        report.part_starting(run, run.job.code)
+        return REQUEST_TAG.get()["title"]
+
+    said = [contextvars.copy_context().run(tag) for _ in range(3)]
+    assert said == ["cell 1", "Tensors", "Tensors"]  # not built yet (its label), then its step's
+    assert len(asked) == 2
 
 
 def test_a_run_whose_start_the_screen_showed_gets_no_run_started_and_shows_its_reports_at_once():

@@ -82,6 +82,8 @@ def block_label(block, number: int) -> str:
 
 
 def setup_parts(setups: tuple[SetupCell, ...], limits: Limits) -> tuple[Part, ...]:
+    if not setups:
+        return ()
     return tuple(Part(SETUP, s.code, "setup", s.line + 1, limits.cell, key=(s.line, s.code)) for s in setups)
 
 

@@ -43,6 +43,7 @@ class RunReporter:
         self._lesson_id = lesson_id
         self._title_of = title_of  # a cell -> the title of its step
         self._shown: QueuedRun | None = None  # the run whose start the screen showed, until it ends
+        self._titles: dict[object, str] = {}  # a cell -> its step's title, for the request tags
 
     def start_shown(self, run: QueuedRun) -> None:
         """The screen showed ``run``'s start itself: no ``RunStarted`` for it, and its
@@ -62,21 +63,27 @@ class RunReporter:
     def part_starting(self, run: QueuedRun, part: Part) -> None:
         # In the queue's task, just before the part is sent: a session keeps this with
         # the request, so a tutor that attaches later shows its output in this cell.
+        title = self._titles.get(run.owner)
+        if title is None:  # a step's title does not change: looked up once per cell (once built)
+            title = self._title_of(run.owner)
+            if title is not None:
+                self._titles[run.owner] = title
         REQUEST_TAG.set({"lesson": self._lesson_id, "cell": run.job.block_id, "run": f"{id(run):x}",
-                         "phase": part.phase, "check": run.job.is_check,
-                         "title": self._title_of(run.owner) or run.job.label})
+                         "phase": part.phase, "check": run.job.is_check, "title": title or run.job.label})
 
     def reported(self, run: QueuedRun, part: Part, event) -> None:
-        if isinstance(event, CellFinished):
-            self._session.observe(event)  # at once: the queue's next run reads it
-        if part.phase == CODE:
-            self._outputs.add(run.job.block_id, event)
         if isinstance(event, (CellStarted, CellFinished)):
-            return  # RunStarted and RunEnded tell the cell: a message each delayed the output
+            # RunStarted and RunEnded tell the cell (a message each delayed the output);
+            # a finished cell is told to the session at once (the queue's next run reads it).
+            if isinstance(event, CellFinished):
+                self._session.observe(event)
+            return
         if run is self._shown:
             self._show(run.owner, part.phase, event)  # the hot path of a flood: no message made
         else:
             self._post(RunReported(run.owner, run.job, part.phase, event))
+        if part.phase == CODE:
+            self._outputs.add(run.job.block_id, event)  # kept for ``tutor export`` once shown
 
     def ended(self, run: QueuedRun, outcome: Outcome) -> None:
         self._outputs.ended(run.job.block_id)

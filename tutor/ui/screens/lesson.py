@@ -102,6 +102,7 @@ class LessonScreen(ShowsWorkerFailures, Screen):
                                     show=self.run_display.reported)
         self.runs = RunQueue(session.client, session.memory, **self.reporter.callbacks)
         self.requests = RunRequests(self)
+        self._quiz_of_focused: tuple[object, QuizView | None] = (None, None)  # (focused widget, its quiz)
         self.replay = ReplayedRuns(self)
         self.above = RunAllAbove()
         self.controls = WorkerControls(self, session, self.runs, self.replay, stopping=self.above.forget)
@@ -249,9 +250,9 @@ class LessonScreen(ShowsWorkerFailures, Screen):
     def _focused_quiz(self) -> QuizView | None:
         """The quiz the learner is in (its choices or its answer box have focus)."""
         focused = self.focused
-        if focused is None:
-            return None
-        return next((node for node in focused.ancestors_with_self if isinstance(node, QuizView)), None)
+        if focused is not self._quiz_of_focused[0]:  # asked on every F5 and footer redraw
+            self._quiz_of_focused = (focused, _quiz_above(focused, self))
+        return self._quiz_of_focused[1]
 
     def action_run_above(self) -> None:
         """F4: run every cell above the key's cell, in order (not the cell itself)."""
@@ -364,3 +365,12 @@ class LessonScreen(ShowsWorkerFailures, Screen):
     def on_quiz_view_answered(self, message: QuizView.Answered) -> None:
         self.progress.quiz_answered(message.quiz_id, message.answer, message.correct)
 
+
+def _quiz_above(widget, screen) -> QuizView | None:
+    """The quiz ``widget`` is in, if any (a widget never moves to another parent)."""
+    node = widget
+    while node is not None and node is not screen:
+        if isinstance(node, QuizView):
+            return node
+        node = node.parent
+    return None

@@ -316,7 +316,8 @@ class OutputView(Widget, can_focus=False):
         self.buffer.clear()
         self._top = None
         self._pan = 0
-        self.folded = True
+        if not self.folded:  # (a reactive: setting it costs even when it does not change)
+            self.folded = True
         if redraw:
             self.buffer_changed()
 
