@@ -227,6 +227,20 @@ async def test_a_run_added_while_nothing_runs_is_sent_at_once_and_the_rest_wait_
     task.cancel()
 
 
+async def test_runs_added_in_the_same_turn_as_one_sent_at_once_run_after_it_in_order():
+    client = SubmittingClient()
+    queue, said, task = await started_queue(client)
+    for n, owner in ((1, "A"), (2, "B"), (3, "C")):  # "run all above": one key, three runs
+        queue.add(job_for(cell(n), label=f"cell {n}"), owner)
+    assert client.executed == ["cell 1"]
+    client.release.set()
+    await until(lambda: queue.idle and len(said) == 6)
+    assert client.executed == ["cell 1", "cell 2", "cell 3"]
+    assert said == [("started", "A"), ("ended", "A", "ok"), ("started", "B"), ("ended", "B", "ok"),
+                    ("started", "C"), ("ended", "C", "ok")]
+    task.cancel()
+
+
 async def test_a_run_that_needs_its_setup_first_is_not_sent_at_once():
     client = SubmittingClient()
     client.release.set()

@@ -97,10 +97,13 @@ class RunQueue:
             finally:
                 self._active = None
         if run.sent is not None:
-            self._run_now(run)
+            self._active = self._unannounced = run  # announced by the serving task, as it takes it
         else:
             self._waiting.append(run)
-        self._queue.put_nowait(run)
+        # Handed to the serving task a turn later (every run, so that they stay in order):
+        # by then a sent run's first output is often in, and the task takes the run and
+        # its output in one wake-up, not two.
+        asyncio.get_running_loop().call_soon(self._queue.put_nowait, run)
         return run
 
     def drop(self, why: str) -> list[QueuedRun]:
@@ -121,6 +124,8 @@ class RunQueue:
                     continue  # dropped while it waited
                 self._waiting.remove(run)
                 self._run_now(run)
+            else:  # its request left as it was added: a turn of the loop ago
+                self._announce()
             try:
                 outcome = await self._executor.run(run.job, run.sent)
             except Exception as err:  # noqa: BLE001 - said to the learner, the queue goes on

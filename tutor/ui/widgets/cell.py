@@ -159,6 +159,7 @@ class RunnableCell(Vertical):
         super().__init__(**kwargs)
         self.block = block
         self.number = number
+        self.label = block_label(block, number)  # its name in tracebacks and in the status line
         self.initial_code = editor_code(code)
         self.running = False
         self.last_status: str | None = None
@@ -191,11 +192,6 @@ class RunnableCell(Vertical):
     def cell_id(self) -> str:
         """The block's id in the lesson."""
         return self.block.id
-
-    @property
-    def label(self) -> str:
-        """The name of this cell in tracebacks and in the status line."""
-        return block_label(self.block, self.number)
 
     @property
     def original_code(self) -> str:
