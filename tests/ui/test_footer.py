@@ -132,14 +132,16 @@ async def test_in_a_quiz_f5_answers_it_and_runs_no_code(make_app, settle, cells,
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
         cells(app)[0].editor.focus()  # a current cell above the quiz: F5 must not run it
+        cells(app)[0].editor.load_text("x = 'edited'")  # nor F9 reset it
         await pilot.pause()
+        lesson_screen = app.screen
         quiz = app.screen.query_one(QuizView)
         box = quiz.query_one(AnswerInput)
         box.focus()
         await pilot.pause()
         await pilot.pause()
         labels = footer_labels(app)
-        assert labels[0] == "f5 Answer" and not any(label.startswith("f6") for label in labels)
+        assert labels[0] == "f5 Answer" and not any(label.startswith(("f6", "f9")) for label in labels)
         assert "f10 Show answer" not in labels  # offered only after a wrong try
         assert_whole(app)
         box.value = "41"
@@ -148,6 +150,9 @@ async def test_in_a_quiz_f5_answers_it_and_runs_no_code(make_app, settle, cells,
         assert quiz.wrong_tries == 1 and not quiz.solved
         await pilot.press("f6")  # not offered in a quiz: nothing happens
         await pilot.pause()
+        await pilot.press("f9")  # nor this: no question about the cell above
+        await pilot.pause()
+        assert app.screen is lesson_screen and cells(app)[0].code == "x = 'edited'"
         box.value = "42"
         await pilot.press("f5")
         await settle(pilot, app)

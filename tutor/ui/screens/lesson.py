@@ -308,9 +308,10 @@ class LessonScreen(ShowsWorkerFailures, Screen):
 
     def check_action(self, action: str, parameters) -> bool | None:
         """Ctrl+C stops only while something runs (else it copies); Ctrl+L only where the
-        step has links; Ctrl+Down/Up only where there is a next/previous step; F6 not
-        in a quiz (F5 answers it)."""
-        if action == "run_next":
+        step has links; Ctrl+Down/Up only where there is a next/previous step; in a
+        quiz, not F6 (F5 answers it) nor F9 (both act on the code cell above it, away
+        from where the learner is)."""
+        if action in ("run_next", "reset"):
             return self._focused_quiz() is None
         if action == "interrupt_running":  # otherwise ctrl+c copies, as everywhere
             return self.controls.running
