@@ -192,6 +192,35 @@ async def test_a_wrong_answer_from_before_allows_the_answer_at_once(screen_text)
         assert "The answer: (3, 2)" in screen_text(app)
 
 
+class QuizBelowProseApp(QuizApp):
+    """The quiz under a page of prose, scrolled so that its answer box is the last row seen."""
+
+    def compose(self) -> ComposeResult:
+        from textual.widgets import Static
+
+        with VerticalScroll():
+            yield Static("\n".join(f"prose line {n}" for n in range(40)))
+            yield QuizView(self.quiz, self.record)
+
+
+async def test_what_answering_shows_below_the_view_is_scrolled_into_it(screen_text):
+    app = QuizBelowProseApp(SHAPE)
+    async with app.run_test(size=(80, 16)) as pilot:
+        await pilot.pause()
+        box = app.query_one(Input)
+        box.scroll_visible(animate=False)  # the answer box at the bottom of the view
+        await pilot.pause()
+        assert screen_text(app).rstrip().endswith("F3 hint (0/2)")  # nothing of the quiz below it seen
+        for keys, shown in ((["f3"], "Hint 1/2."), ([*"(2, 3)", "enter"], "✗"), (["f10"], "The answer: (3, 2)"),
+                            (["ctrl+u", *"(3, 2)", "enter"], "✓")):
+            await pilot.press(*keys)
+            for _ in range(20):
+                await pilot.pause(0.02)
+                if shown in screen_text(app):
+                    break
+            assert shown in screen_text(app), f"{keys}: {shown!r} not in view"
+
+
 def test_quiz_snapshot_80x24(snap_compare):
     assert snap_compare(QuizApp(CHOICE), terminal_size=(80, 24), press=["1", "f10"])
 

@@ -20,6 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Input, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -28,6 +29,8 @@ from tutor.lessons.model import Quiz
 from tutor.progress import QuizRecord
 from tutor.ui import keys
 from tutor.ui.widgets.keys_in_order import KeysInOrder
+
+REVEAL_LOOKS, REVEAL_WAIT = 10, 0.02  # what an answer shows is scrolled to for 0.2 s as it fills
 
 
 def _code(text: str) -> str:
@@ -223,6 +226,17 @@ class QuizView(Vertical):
         feedback.update(text)
         feedback.set_classes(f"quiz-feedback -shown {kind}")
 
+    def _reveal(self, part: Widget, looks: int = REVEAL_LOOKS) -> None:
+        """Scroll ``part``, just shown under the answer box, into view, and again each
+        frame while its Markdown is filled in: a quiz answered at the bottom of the view
+        put its verdict (a hint, the answer) below it, unseen."""
+        if not part.is_attached:
+            return
+        if part.size.height:
+            part.scroll_visible(animate=False)
+        if looks:
+            self.set_timer(REVEAL_WAIT, lambda: self._reveal(part, looks - 1))
+
     # -- answering --------------------------------------------------------------------------
 
     def on_choice_list_picked(self, message: ChoiceList.Picked) -> None:
@@ -247,6 +261,7 @@ class QuizView(Vertical):
     def submit(self, response) -> Grade:
         """Grade ``response`` (as the learner gave it), show the feedback, post Answered."""
         result = grade(self.quiz, response)
+        self._reveal(self.query_one(".quiz-feedback", Markdown))
         if not result.valid:
             self._feedback(result.feedback, "-note")
             return result
@@ -280,9 +295,10 @@ class QuizView(Vertical):
             return
         hint = self.quiz.hints[self.hints_shown]
         self.hints_shown += 1
-        self.query_one(".quiz-hints", Vertical).mount(
-            Markdown(f"**Hint {self.hints_shown}/{len(self.quiz.hints)}.** {hint.text}"))
+        shown = Markdown(f"**Hint {self.hints_shown}/{len(self.quiz.hints)}.** {hint.text}")
+        self.query_one(".quiz-hints", Vertical).mount(shown)
         self._refresh_keys()
+        self._reveal(shown)
 
     def action_show_answer(self) -> None:
         """F10: show the right answer and the explanation, but only after a wrong try."""
@@ -301,3 +317,4 @@ class QuizView(Vertical):
         answer.update(text)
         answer.add_class("-shown")
         self._refresh_keys()
+        self._reveal(answer)
