@@ -163,6 +163,25 @@ async def test_a_solved_quiz_does_not_reveal_the_answer(screen_text):
         assert "F10" not in screen_text(app)
 
 
+async def test_a_solved_quiz_answered_wrong_again_is_not_solved_as_its_record_says(screen_text):
+    record = QuizRecord((Attempt("torch.rand(2)", True, 1.0),), True)
+    app = QuizApp(CHOICE, record)
+    async with app.run_test(size=(80, 24)) as pilot:
+        quiz = app.query_one(QuizView)
+        assert quiz.solved and "Quiz  ✓" in screen_text(app)
+        await pilot.press("1")
+        await pilot.pause()
+        # the progress record's rule (the latest try counts), so the lesson and the home
+        # screen agree with what the quiz shows, now and when the lesson is opened again
+        from tutor.progress.records import lesson_snapshot
+
+        tried = lesson_snapshot("basics", None).with_quiz_attempt("dtype", "torch.rand(2)", True, 1.0)
+        tried = tried.with_quiz_attempt("dtype", "torch.tensor([1, 2])", False, 2.0)
+        assert not quiz.solved and not tried.quizzes["dtype"].correct
+        assert "Quiz  ✓" not in screen_text(app) and quiz.has_class("-wrong")
+        assert quiz.check_action("show_answer", ()) is True
+
+
 async def test_the_answer_is_not_shown_before_a_try(screen_text):
     app = QuizApp(SHAPE)
     async with app.run_test(size=(80, 24)) as pilot:

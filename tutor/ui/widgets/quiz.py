@@ -265,8 +265,8 @@ class QuizView(Vertical):
         if not result.valid:
             self._feedback(result.feedback, "-note")
             return result
+        self.solved = result.correct  # as the progress record has it: the latest try counts
         if result.correct:
-            self.solved = True
             self._feedback(f"✓ {result.feedback}", "-right", explain=not self.answer_shown)
         else:
             self.wrong_tries += 1
