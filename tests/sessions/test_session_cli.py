@@ -31,7 +31,7 @@ async def test_sessions_lists_a_detached_session_and_stop_ends_it(make_client):
     await cell.aclose()
     listed = tutor("sessions")
     assert listed.returncode == 0
-    assert re.search(r"03 · training, (just now|\d+ s ago)", listed.stdout) and "no app attached" in listed.stdout
+    assert re.search(r"03 · running “training”, (just now|\d+ s ago)", listed.stdout) and "no app attached" in listed.stdout
     as_json = json.loads(tutor("sessions", "--json").stdout)
     assert as_json[0]["lesson"] == "03" and as_json[0]["running"] == "training"
     stopped = tutor("sessions", "--stop", "03")
@@ -43,8 +43,8 @@ async def test_sessions_lists_a_detached_session_and_stop_ends_it(make_client):
 def test_a_listing_line_says_what_runs_and_since_when(tmp_path):
     info = places.SessionInfo("03", "03", "03", 1, 900.0, "running", "training", 1000.0, False, "cpu", None,
                               places.SessionPaths(tmp_path, "03"))
-    assert info.describe(now=1125.0) == "03 · training, 2 min ago"
-    assert info.describe(now=1003.0) == "03 · training, just now"
+    assert info.describe(now=1125.0) == "03 · running “training”, 2 min ago"
+    assert info.describe(now=1003.0) == "03 · running “training”, just now"
     assert dataclasses.replace(info, state="idle", running=None, since=None).describe() == "03 · idle"
     crashed = dataclasses.replace(info, state="crashed", running=None)
     assert crashed.describe(now=1000.0 + 7200) == "03 · crashed, 2.0 h ago"

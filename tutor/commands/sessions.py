@@ -34,15 +34,15 @@ def run(args) -> int:
     if not sessions:
         print(f"no sessions{where}")
         return 0
-    from tutor.sessions.places import ago
+    from tutor.sessions.places import listing_line
 
     print(f"sessions{where}:")
     for s in sessions:
-        what = s.get("running") or ("crashed" if s.get("state") == "crashed" else "idle")
-        when = f", {ago(s['since'])}" if s.get("since") else ""
+        since = s.get("since") if isinstance(s.get("since"), (int, float)) else None
+        running = s.get("running") if isinstance(s.get("running"), str) else None
+        line = listing_line(s.get("title") or s["lesson"], s.get("state"), running, since)
         app = "an app is attached" if s.get("attached") else "no app attached"
-        name = s.get("title") or s["lesson"]
-        print(f"  {name} · {what}{when}  ({s.get('device') or '?'}, {app}, pid {s['pid']})")
+        print(f"  {line}  ({s.get('device') or '?'}, {app}, pid {s['pid']})")
         if s.get("state") == "crashed" and s.get("reason"):
             print(f"      {s['reason']}")
     hint = f" --remote {remote.destination}" if remote else ""

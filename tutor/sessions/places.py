@@ -256,10 +256,20 @@ class SessionInfo:
                 "attached": self.attached, "device": self.device, "reason": self.reason}
 
     def describe(self, now: float | None = None) -> str:
-        """``03 · training, 2 min ago`` or ``03 · idle`` (plain words, no colours)."""
-        what = self.running or ("crashed" if self.state == "crashed" else "idle")
-        when = f", {ago(self.since, now)}" if self.since is not None and (self.running or self.state == "crashed") else ""
-        return f"{self.title} · {what}{when}"
+        """This session's line in the listing (:func:`listing_line`)."""
+        return listing_line(self.title, self.state, self.running, self.since, now)
+
+
+def listing_line(title: str, state: str | None, running: str | None, since: float | None,
+                 now: float | None = None) -> str:
+    """``03 · running “training”, 2 min ago``, ``03 · crashed, 2.0 h ago`` or ``03 · idle``
+    (plain words, no colours): one session in ``tutor sessions``."""
+    if running:
+        what = f"running “{running}”"
+    else:
+        what = "crashed" if state == "crashed" else "idle"
+    when = f", {ago(since, now)}" if since is not None and (running or state == "crashed") else ""
+    return f"{title} · {what}{when}"
 
 
 def ago(moment: float, now: float | None = None) -> str:
