@@ -130,20 +130,25 @@ def main() -> int:
                 continue
             request_id = message["id"]
             in_request = True
-            out.send({"t": "started", "id": request_id})
-            if MODE == "hang":
-                signal.signal(signal.SIGINT, signal.SIG_IGN)
-                time.sleep(3600)
-            if MODE == "hostile":
-                send_hostile(out, request_id)
-                continue
-            if message["code"] == "exit":  # any mode: the cell ends the worker
-                return 3
-            if MODE == "garbage":
-                os.write(events_fd, b"\xff\xff\xff\xffnot a frame at all" * 4)
-                time.sleep(3600)
-            out.send({"t": "out", "id": request_id, "name": "stdout"}, message["code"].encode() + b"\n")
-            out.send({"t": "finished", "id": request_id, "status": "ok", "duration": 0.0, "threads": []})
+            try:  # as the real worker: an interrupt that lands in the request ends it, not the worker
+                out.send({"t": "started", "id": request_id})
+                if MODE == "hang":
+                    signal.signal(signal.SIGINT, signal.SIG_IGN)
+                    time.sleep(3600)
+                if MODE == "hostile":
+                    send_hostile(out, request_id)
+                    continue
+                if message["code"] == "exit":  # any mode: the cell ends the worker
+                    return 3
+                if MODE == "garbage":
+                    os.write(events_fd, b"\xff\xff\xff\xffnot a frame at all" * 4)
+                    time.sleep(3600)
+                out.send({"t": "out", "id": request_id, "name": "stdout"}, message["code"].encode() + b"\n")
+                status = "ok"
+            except KeyboardInterrupt:
+                status = "interrupted"
+            in_request = False
+            out.send({"t": "finished", "id": request_id, "status": status, "duration": 0.0, "threads": []})
             if MODE == "late_output":
                 time.sleep(0.05)
                 out.send({"t": "out", "id": request_id, "name": "stdout"}, b"LATE\n")
