@@ -89,16 +89,16 @@ class RunQueue:
             return None
         run = QueuedRun(job, owner)
         if self.idle:
-            self._active = run  # ``part_starting`` hears which run the part is of
+            self._active = run  # running from now, if it can be sent (``part_starting`` names it)
             try:
                 run.sent = self._executor.begin(job)
             except Exception:  # noqa: BLE001 - the serving task runs it as any other, and says what failed
                 run.sent = None
-            finally:
+            if run.sent is None:
                 self._active = None
-        if run.sent is not None:
-            self._active = self._unannounced = run  # announced by the serving task, as it takes it
-        else:
+            else:
+                self._unannounced = run  # announced by the serving task, as it takes it
+        if run.sent is None:
             self._waiting.append(run)
         # Handed to the serving task a turn later (every run, so that they stay in order):
         # by then a sent run's first output is often in, and the task takes the run and
@@ -123,7 +123,10 @@ class RunQueue:
                 if run not in self._waiting:
                     continue  # dropped while it waited
                 self._waiting.remove(run)
-                self._run_now(run)
+                self._active = self._unannounced = run
+                # Nothing is awaited between here and the request's sending (the worker is
+                # ready): announced on the loop's next turn, the run is on its way.
+                asyncio.get_running_loop().call_soon(self._announce)
             else:  # its request left as it was added: a turn of the loop ago
                 self._announce()
             try:
@@ -138,13 +141,6 @@ class RunQueue:
             self._ended(run, outcome)
             if not outcome.may_go_on:
                 self.drop(after_failure(run.job, outcome))
-
-    def _run_now(self, run: QueuedRun) -> None:
-        self._active = self._unannounced = run
-        # Nothing is awaited between here and the request's sending (the worker is
-        # ready), if it was not sent already: announced on the loop's next turn, the
-        # run is on its way.
-        asyncio.get_running_loop().call_soon(self._announce)
 
     def _announce(self) -> None:
         """Call ``started`` for the running run, unless that was done."""

@@ -390,9 +390,9 @@ class RunnableCell(Vertical):
             self.set_header("running…", "busy")
             if self._stale_failure and self._stale:
                 self._stale_failure = False
-                self.set_result("")
+                self._clear_stale()  # all of the failed run goes, as when the new run shows something
                 if self._output is not None:
-                    self._output.reset()  # its rows are held until the run ends: the page stays
+                    self._output.buffer_changed()  # its rows are held until the run ends: the page stays
 
     def _clear_stale(self) -> None:
         """Drop the last run's output, charts and notes (once per run, when needed)."""
